@@ -1,0 +1,91 @@
+"""Plain dataclasses passed between stages: Article → ImagePlan → GeneratedImage → Rendition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Section:
+    """A heading and the prose under it. The intro before the first heading has heading ''."""
+
+    heading: str
+    level: int
+    paragraphs: list[str]
+    line: int = 0                      # 1-based source line of the heading (0 for the intro)
+    anchor: str = ""                   # id of the heading element in Article.body_html
+    keywords: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+@dataclass
+class Article:
+    """An article read from a file or a WeChat draft, with what the later stages need."""
+
+    title: str
+    sections: list[Section]
+    text: str                          # plain prose (no code, math, markup)
+    body_html: str                     # rendered body; section headings carry id=Section.anchor
+    slug: str
+    source: Path | None = None
+    author: str = ""
+    digest: str = ""
+    keywords: list[str] = field(default_factory=list)
+    type: str = "default"              # article type id (a template name)
+    meta: dict[str, Any] = field(default_factory=dict)   # front matter as written
+
+    @property
+    def length(self) -> int:
+        """Characters of prose (CJK characters count one each)."""
+        return len(self.text)
+
+
+@dataclass
+class ImagePlan:
+    """One image to make: what to ask a provider for, and what to draw ourselves."""
+
+    key: str                           # "cover", "inline-1", …
+    role: str                          # "cover" | "inline"
+    prompt: str
+    negative_prompt: str
+    style: str
+    width: int
+    height: int
+    seed: int
+    template: str                      # template name, e.g. "tech"
+    template_version: str              # hash of the template and style files
+    section_index: int | None = None   # the section an inline image follows
+    title: str = ""                    # text the local provider / title overlay sets
+    subtitle: str = ""
+    keywords: list[str] = field(default_factory=list)
+    palette_hint: str = ""             # style's palette name, for local drawing
+
+
+@dataclass
+class GeneratedImage:
+    """Raw bytes from a provider, with provenance."""
+
+    data: bytes
+    provider: str
+    model: str
+    seed: int | None
+    elapsed_s: float
+    cached: bool = False
+    attempts: list[str] = field(default_factory=list)   # "provider: outcome" in order tried
+
+
+@dataclass
+class Rendition:
+    """An image encoded within WeChat's limits, ready to write or upload."""
+
+    name: str                          # file name, e.g. "cover.jpg"
+    data: bytes
+    width: int
+    height: int
+    format: str                        # "JPEG" | "PNG"
+    role: str                          # "cover" | "cover_1x1" | "inline"
