@@ -17,10 +17,25 @@ class Section:
     line: int = 0                      # 1-based source line of the heading (0 for the intro)
     anchor: str = ""                   # id of the heading element in Article.body_html
     keywords: list[str] = field(default_factory=list)
+    has_image: bool = False            # the author already placed an image in this section
 
     @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
+
+
+@dataclass
+class Marker:
+    """`![alt](__generate:PROMPT__)` in the body: generate this image at this place.
+
+    body_html holds `<img data-peitu-marker="{index}" alt="{alt}">` where it stood."""
+
+    index: int
+    prompt: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+    line: int = 0
 
 
 @dataclass
@@ -38,6 +53,9 @@ class Article:
     keywords: list[str] = field(default_factory=list)
     type: str = "default"              # article type id (a template name)
     meta: dict[str, Any] = field(default_factory=dict)   # front matter as written
+    cover: str = ""                    # a cover the author named (path or URL); kept unless forced
+    options: dict[str, Any] = field(default_factory=dict)  # the `peitu:` front-matter block
+    markers: list[Marker] = field(default_factory=list)  # author-placed `__generate:` images
 
     @property
     def length(self) -> int:
@@ -50,7 +68,7 @@ class ImagePlan:
     """One image to make: what to ask a provider for, and what to draw ourselves."""
 
     key: str                           # "cover", "inline-1", …
-    role: str                          # "cover" | "inline"
+    role: str                          # "cover" | "inline" | "marker"
     prompt: str
     negative_prompt: str
     style: str
@@ -60,6 +78,7 @@ class ImagePlan:
     template: str                      # template name, e.g. "tech"
     template_version: str              # hash of the template and style files
     section_index: int | None = None   # the section an inline image follows
+    marker_index: int | None = None    # the Marker a "marker" image fills
     title: str = ""                    # text the local provider / title overlay sets
     subtitle: str = ""
     keywords: list[str] = field(default_factory=list)
@@ -88,4 +107,5 @@ class Rendition:
     width: int
     height: int
     format: str                        # "JPEG" | "PNG"
-    role: str                          # "cover" | "cover_1x1" | "inline"
+    role: str                          # "cover" | "cover_1x1" | "inline" | "marker"
+    key: str = ""                      # the ImagePlan.key it came from
