@@ -1,0 +1,1 @@
+"""Publish stage: the local output folder (always) and the WeChat draft box (when asked)."""

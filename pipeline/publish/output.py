@@ -1,0 +1,90 @@
+"""Write an Illustration to output/<slug>/: images, article.html, manifest.json, preview.html."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from .. import __version__
+from ..fsutil import atomic_write
+from ..illustrate import Illustration, place_images
+from ..secrets import redact
+
+_env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
+                   autoescape=select_autoescape(["html", "j2"]))
+
+
+def manifest(ill: Illustration) -> dict:
+    """Every prompt, provider, seed, size, byte size, sha256 and timing of one article's images."""
+    a = ill.article
+    files: dict[str, list[dict]] = {}
+    for r in ill.renditions:
+        files.setdefault(r.key, []).append({
+            "name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
+            "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()})
+    images = []
+    for p in ill.plans:
+        g = ill.images.get(p.key)
+        section = a.sections[p.section_index].heading if p.section_index is not None else None
+        images.append({
+            "key": p.key, "role": p.role, "section": section, "marker": p.marker_index,
+            "prompt": p.prompt, "negative_prompt": p.negative_prompt, "style": p.style,
+            "template": p.template, "template_version": p.template_version,
+            "requested_size": [p.width, p.height], "seed": g.seed if g else p.seed,
+            "provider": g.provider if g else None, "model": g.model if g else None,
+            "cached": g.cached if g else False, "attempts": g.attempts if g else [],
+            "generate_ms": round(g.elapsed_s * 1000, 1) if g else None,
+            "files": files.get(p.key, []),
+            "error": redact(str(ill.errors[p.key])) if p.key in ill.errors else None,
+        })
+    return {
+        "peitu": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "article": {"title": a.title, "slug": a.slug, "source": str(a.source) if a.source else None,
+                    "author": a.author, "digest": a.digest, "type": a.type, "length": a.length,
+                    "keywords": a.keywords, "cover_named_by_author": a.cover or None},
+        "images": images,
+        "timings_ms": {k.removesuffix("_s"): round(v * 1000, 1) for k, v in ill.timings.items()},
+    }
+
+
+def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预览") -> Path:
+    """Write the article's folder; every file is replaced atomically, so a rerun never sees a
+    half-written one. Returns the folder."""
+    start = time.perf_counter()
+    folder = out_root / ill.article.slug
+    for r in ill.renditions:
+        atomic_write(folder / r.name, r.data)
+    srcs = {r.key: r.name for r in ill.renditions if r.role in ("inline", "marker")}
+    body = place_images(ill.article, ill.plans, srcs)
+    names = {r.role: r.name for r in ill.renditions}
+    cover = names.get("cover") or ill.article.cover or None
+    ctx = {"a": ill.article, "body": body, "cover": cover, "share": names.get("cover_1x1") or cover,
+           "account": account, "errors": {k: redact(str(v)) for k, v in ill.errors.items()},
+           "today": datetime.now().strftime("%Y年%m月%d日")}
+    atomic_write(folder / "article.html", _env.get_template("article.html.j2").render(ctx))
+    atomic_write(folder / "preview.html", _env.get_template("preview.html.j2").render(ctx))
+    ill.timings["write_s"] = time.perf_counter() - start
+    atomic_write(folder / "manifest.json", json.dumps(manifest(ill), ensure_ascii=False, indent=2))
+    return folder
+
+
+def write_index(out_root: Path, entries: list[dict]) -> Path:
+    """output/index.html: one card per article (title, type, cover, link to its preview),
+    built from every manifest.json under out_root so earlier runs stay listed."""
+    cards = []
+    for m in sorted(out_root.glob("*/manifest.json")):
+        data = json.loads(m.read_text(encoding="utf-8"))
+        cards.append({"slug": m.parent.name, "article": data["article"],
+                      "cover": next((f["name"] for i in data["images"] for f in i["files"]
+                                     if f["role"] == "cover"), None),
+                      "failed": [i["key"] for i in data["images"] if i["error"]]})
+    cards += [e for e in entries if e.get("slug") not in {c["slug"] for c in cards}]
+    path = out_root / "index.html"
+    atomic_write(path, _env.get_template("index.html.j2").render(cards=cards))
+    return path
