@@ -1,0 +1,87 @@
+"""The example articles used by `make demo` and the end-to-end tests are well-formed and cover their cases."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+ARTICLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
+FILES = sorted(ARTICLES.glob("*.md"))
+FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+MARKER = "![插图说明](__generate:a steaming bowl of noodles on a wooden table, morning light__)"
+AUTHOR_IMAGE = "![](images/author-photo.jpg)"
+
+
+def split(path: Path) -> tuple[dict | None, str]:
+    """Front matter (None when absent) and body of one example."""
+    text = path.read_bytes().decode("utf-8")          # strict: invalid UTF-8 raises
+    m = FRONT.match(text)
+    if not m:
+        return None, text
+    meta = yaml.safe_load(m.group(1))
+    assert isinstance(meta, dict), f"{path.name}: front matter is not a mapping"
+    return meta, text[m.end():]
+
+
+def test_enough_examples_with_kebab_case_names() -> None:
+    assert len(FILES) >= 8
+    for f in FILES:
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.md", f.name), f.name
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_example_is_well_formed(path: Path) -> None:
+    meta, body = split(path)
+    if meta is None:
+        assert re.match(r"# \S", body), f"{path.name}: no front matter and no H1 title"
+    else:
+        assert isinstance(meta.get("title"), str) and meta["title"].strip()
+        assert len(meta["title"]) <= 32, "WeChat titles are at most 32 characters"
+        digest = meta.get("digest") or meta.get("summary") or meta.get("description") or ""
+        assert 0 < len(digest) <= 128, f"{path.name}: digest missing or over WeChat's 128 characters"
+        assert len(str(meta.get("author", ""))) <= 16
+    assert 1200 <= len(body) <= 2500, f"{path.name}: {len(body)} characters"
+    assert 3 <= len(re.findall(r"^## ", body, re.M)) <= 6
+    prose = re.sub(r"^```.*?^```$", "", body, flags=re.S | re.M)
+    assert meta is None or not re.search(r"^# ", prose, re.M), f"{path.name}: H1 duplicates the title"
+    assert "\r" not in body and "\ufeff" not in body
+
+
+def test_front_matter_variants_are_covered() -> None:
+    metas = {f.name: split(f)[0] for f in FILES}
+    assert any(m is None for m in metas.values()), "one example has no front matter"
+    assert any(m and "type" in m for m in metas.values()), "one example sets type:"
+    options = [m["peitu"] for m in metas.values() if m and "peitu" in m]
+    assert options == [{"style": "watercolor", "inline": 2}]
+    keys = {k for m in metas.values() if m for k in m}
+    assert {"digest", "summary", "description", "tags"} <= keys
+
+
+def test_exactly_one_marker_and_one_author_image() -> None:
+    bodies = {f.name: split(f)[1] for f in FILES}
+    assert any(MARKER in b for b in bodies.values())
+    assert sum(b.count("__generate:") for b in bodies.values()) == 1
+    with_author = [n for n, b in bodies.items() if AUTHOR_IMAGE in b]
+    assert len(with_author) == 1
+    others = [n for n, b in bodies.items() if re.search(r"!\[[^\]]*\]\((?!__generate:)", b)]
+    assert others == with_author, "no other images in the examples"
+
+
+def test_author_image_is_a_real_small_jpeg() -> None:
+    path = ARTICLES / "images" / "author-photo.jpg"
+    assert path.stat().st_size < 100_000
+    with Image.open(path) as im:
+        assert im.format == "JPEG"
+        im.verify()
+    with Image.open(path) as im:
+        assert min(im.size) >= 300
+        assert sum(1 for n in im.convert("L").histogram() if n) > 20, "an image, not a flat fill"
+
+
+def test_tech_example_has_a_fenced_code_block() -> None:
+    body = split(ARTICLES / "tech-edge-ai.md")[1]
+    assert re.search(r"^```python\n.+?^```$", body, re.S | re.M)
