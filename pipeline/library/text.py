@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jieba
 
+jieba.setLogLevel(logging.WARNING)      # its import sets DEBUG and prints dictionary loading to stderr
 _WORD = re.compile(r"\w", re.UNICODE)
 _ASCII_WORD = re.compile(r"^[0-9a-z_]+$")
 _lock = threading.Lock()
@@ -28,7 +29,6 @@ def load_userdict(path: Path) -> None:
     with _lock:
         if path in _userdicts or not path.is_file():
             return
-        logging.getLogger("jieba").setLevel(logging.WARNING)
         jieba.load_userdict(str(path))
         _userdicts.add(path)
 
