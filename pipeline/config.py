@@ -125,6 +125,8 @@ class Account(Strict):
     appid_env: str = "WECHAT_APPID"
     secret_env: str = "WECHAT_SECRET"
     base_url: str = "https://api.weixin.qq.com"
+    token_api: Literal["stable_token", "token"] = "stable_token"   # stable_token: processes share one token
+    timeout_s: float = Field(30, gt=0)
     schedule: Schedule = Schedule()
     style: str | None = None
     templates: Path | None = None                         # template overrides for this account

@@ -1,0 +1,616 @@
+"""A fake WeChat Official Account API: real HTTP on 127.0.0.1, WeChat's answers, limits and errcodes.
+
+Serves what peitu calls (token, stable_token, material add/get/batchget/del/count, media/uploadimg,
+draft add/get/update/batchget/count/delete) the way the official docs describe them, including the
+traps: errors as HTTP 200 + errcode, 40164 naming the caller's IP, tokens that expire (42001) or are
+superseded, daily quotas (45009), body images that must come from uploadimg (others are dropped),
+`\\uXXXX` escapes stored literally, and drafts listed newest-updated first (so paging while updating
+skips drafts). Faults can be injected per API; `on_call` runs after a call is done and before the
+answer is sent (a test can kill the client there). GET / shows the draft box in a browser.
+
+Used by the tests and by `peitu sandbox`.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+SANDBOX_APPID = "wx5a9c0d1e2f3a4b6c"
+SANDBOX_SECRET = "5f2b7c9e1d3a4b6c8e0f1a2b3c4d5e6f"
+
+MMBIZ = "http://mmbiz.qpic.cn"
+_MMBIZ_ID = re.compile(r"^https?://mmbiz\.qpic\.cn/(?:sz_)?mmbiz_\w+/([\w-]+)/")
+_IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)["'][^>]*>""", re.I)
+_CROP = re.compile(r"^(\d+(?:\.\d{1,6})?)_(\d+(?:\.\d{1,6})?)_(\d+(?:\.\d{1,6})?)_(\d+(?:\.\d{1,6})?)$")
+
+ERRMSG = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40004: "invalid media type",
+    40005: "invalid file type",
+    40007: "invalid media_id",
+    40009: "invalid image size",
+    40013: "invalid appid",
+    40113: "unsupported file type",
+    40114: "invalid index value",
+    40125: "invalid appsecret",
+    41001: "access_token missing",
+    41002: "appid missing",
+    41004: "appsecret missing",
+    41005: "media data missing",
+    42001: "access_token expired",
+    43001: "require GET method",
+    43002: "require POST method",
+    44003: "empty news data",
+    45001: "media size out of limit",
+    45002: "content size out of limit",
+    45003: "title size out of limit",
+    45004: "description size out of limit",
+    45005: "url size out of limit",
+    45009: "reach max api daily quota limit",
+    45011: "api minute-quota reach limit  mustslower  retry next minute",
+    45110: "author size out of limit",
+    47001: "data format error",
+}
+# daily quotas of a new account where Tencent publishes them; the rest are generous here
+DEFAULT_QUOTAS = {"token": 2000, "stable_token": 500_000}
+DEFAULT_MAX_ARTICLES = 8
+
+
+class ApiError(Exception):
+    def __init__(self, errcode: int, errmsg: str | None = None):
+        self.errcode, self.errmsg = errcode, errmsg or ERRMSG.get(errcode, "error")
+
+
+@dataclass
+class Material:
+    media_id: str
+    name: str
+    data: bytes
+    kind: str                    # image | thumb
+    url: str
+    width: int
+    height: int
+    update_time: int
+
+
+@dataclass
+class Draft:
+    media_id: str
+    news_item: list[dict[str, Any]]
+    create_time: int
+    update_time: int
+    updates: int = 0
+
+
+@dataclass
+class Fault:
+    errcode: int
+    times: int
+    after: int
+    errmsg: str | None = None
+
+
+@dataclass
+class FakeWeChat:
+    """The server and its state. `with FakeWeChat() as wx:` starts it on a random port (wx.url)."""
+
+    appid: str = SANDBOX_APPID
+    secret: str = SANDBOX_SECRET
+    token_ttl: int = 7200
+    quotas: dict[str, int] = field(default_factory=dict)            # api → calls per day
+    whitelist: set[str] | None = None                                # caller IPs allowed (None: any)
+    caller_ip: str | None = None                                     # the IP to report (default: the peer's)
+    max_articles: int = DEFAULT_MAX_ARTICLES
+    on_call: Callable[[str, FakeWeChat], None] | None = None         # after a call is done, before its answer
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.tokens: dict[str, float] = {}            # token → expires at
+        self.stable: str | None = None
+        self.materials: dict[str, Material] = {}
+        self.images: dict[str, bytes] = {}            # uploadimg id → bytes
+        self.drafts: dict[str, Draft] = {}
+        self.calls: Counter[str] = Counter()          # every call, by API
+        self.used: Counter[str] = Counter()           # calls counted against today's quota
+        self.faults: dict[str, list[Fault]] = {}
+        self.dropped_images: list[str] = []           # <img src> WeChat would strip (not from uploadimg)
+        self._server: ThreadingHTTPServer | None = None
+        self._clock = 0
+
+    # ---- control ------------------------------------------------------------------------------
+
+    def start(self) -> FakeWeChat:
+        fake = self
+
+        class Handler(_Handler):
+            server_fake = fake
+
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="fake-wechat", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeWeChat:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def inject(self, api: str, errcode: int, *, times: int = 1, after: int = 0, errmsg: str | None = None) -> None:
+        """Answer `errcode` to the next `times` calls of `api` (e.g. "draft/update"), after `after` more succeed."""
+        with self.lock:
+            self.faults.setdefault(api, []).append(Fault(errcode, times, after, errmsg))
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now (the next call gets 42001)."""
+        with self.lock:
+            self.tokens = dict.fromkeys(self.tokens, 0.0)
+            self.stable = None
+
+    def reset_quotas(self) -> None:
+        """A new day."""
+        with self.lock:
+            self.used.clear()
+
+    def add_editor_draft(self, articles: list[dict[str, Any]]) -> str:
+        """A draft as an editor saves it in the MP web editor: no API checks (it may lack a cover)."""
+        with self.lock:
+            now = self._now()
+            items = [self._stored_article(a) for a in articles]
+            draft = Draft(_new_id(), items, now, now)
+            self.drafts[draft.media_id] = draft
+            return draft.media_id
+
+    def add_editor_image(self, data: bytes, name: str = "editor.jpg") -> str:
+        """A permanent image an editor uploaded in the MP web UI → its media_id."""
+        with self.lock:
+            return self._add_material(data, name, "image").media_id
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        """Unix seconds, strictly increasing per change so update order is well defined."""
+        self._clock = max(self._clock + 1, int(time.time()))
+        return self._clock
+
+    def _issue_token(self) -> str:
+        token = secrets.token_urlsafe(96)
+        self.tokens[token] = time.time() + self.token_ttl
+        return token
+
+    def _add_material(self, data: bytes, name: str, kind: str) -> Material:
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+        media_id = _new_id()
+        fmt = _sniff(data) or "jpeg"
+        url = f"{MMBIZ}/sz_mmbiz_{'jpg' if fmt == 'jpeg' else fmt}/{media_id}/0?wx_fmt={fmt}"
+        m = Material(media_id, name, data, kind, url, width, height, self._now())
+        self.materials[media_id] = m
+        return m
+
+    def _stored_article(self, a: dict[str, Any]) -> dict[str, Any]:
+        item = {k: a.get(k, "") for k in ("title", "author", "digest", "content", "content_source_url",
+                                           "thumb_media_id", "pic_crop_235_1", "pic_crop_1_1")}
+        item["need_open_comment"] = int(a.get("need_open_comment") or 0)
+        item["only_fans_can_comment"] = int(a.get("only_fans_can_comment") or 0)
+        item["content"] = self._filter_images(str(item["content"]))
+        thumb = self.materials.get(str(item["thumb_media_id"]))
+        item["thumb_url"] = thumb.url if thumb else ""
+        item["url"] = f"http://mp.weixin.qq.com/s?__biz=fake&tempkey={secrets.token_hex(8)}"
+        return item
+
+    def _filter_images(self, content: str) -> str:
+        """WeChat drops <img> whose src did not come from media/uploadimg (or is a material URL)."""
+        def keep(m: re.Match) -> str:
+            src = m.group(1)
+            found = _MMBIZ_ID.match(src)
+            if found and (found.group(1) in self.images or found.group(1) in self.materials):
+                return m.group(0)
+            self.dropped_images.append(src)
+            return ""
+        return _IMG_SRC.sub(keep, content)
+
+    # ---- request flow -------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes, ctype: str,
+               peer: str) -> tuple[int, bytes, str]:
+        """One request → (status, body, content type)."""
+        if path in ("/", "/index.html"):
+            return 200, self.index_html().encode(), "text/html; charset=utf-8"
+        if path.startswith("/mmbiz/"):
+            return self._serve_image(path.rsplit("/", 1)[-1])
+        api = path.removeprefix("/cgi-bin/")
+        route = ROUTES.get(api)
+        if route is None or not path.startswith("/cgi-bin/"):
+            return 404, b"not found", "text/plain"
+        with self.lock:
+            self.calls[api] += 1
+            try:
+                ip = self.caller_ip or peer
+                if self.whitelist is not None and ip not in self.whitelist:
+                    raise ApiError(40164, f"invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist rid: "
+                                          f"{secrets.token_hex(4)}-{secrets.token_hex(4)}")
+                if api not in ("token", "stable_token"):
+                    self._check_token(query.get("access_token"))
+                self._fault(api)
+                self.used[api] += 1
+                limit = self.quotas.get(api, DEFAULT_QUOTAS.get(api))
+                if limit is not None and self.used[api] > limit:
+                    raise ApiError(45009)
+                want, handler = route
+                if method != want:
+                    raise ApiError(43002 if want == "POST" else 43001)
+                result = handler(self, query, body, ctype)
+            except ApiError as e:
+                return 200, _json({"errcode": e.errcode, "errmsg": e.errmsg}), "application/json; charset=utf-8"
+            if self.on_call:
+                self.on_call(api, self)
+        if isinstance(result, tuple):
+            return 200, *result
+        return 200, _json(result), "application/json; charset=utf-8"
+
+    def _check_token(self, token: str | None) -> None:
+        if not token:
+            raise ApiError(41001)
+        expires = self.tokens.get(token)
+        if expires is None:
+            raise ApiError(40001)
+        if expires <= time.time():
+            raise ApiError(42001)
+
+    def _fault(self, api: str) -> None:
+        for fault in self.faults.get(api, []):
+            if fault.after > 0:
+                fault.after -= 1
+                return
+            if fault.times > 0:
+                fault.times -= 1
+                if fault.errcode == 42001:
+                    self.expire_tokens()
+                raise ApiError(fault.errcode, fault.errmsg)
+
+    # ---- endpoints ----------------------------------------------------------------------------
+
+    def _credentials(self, appid: str | None, secret: str | None, grant: str | None) -> None:
+        if grant != "client_credential":
+            raise ApiError(40002)
+        if not appid:
+            raise ApiError(41002)
+        if not secret:
+            raise ApiError(41004)
+        if appid != self.appid:
+            raise ApiError(40013)
+        if secret != self.secret:
+            raise ApiError(40125)
+
+    def token(self, query: dict, body: bytes, ctype: str) -> dict:
+        """GET cgi-bin/token: a new token; the previous ones live 5 more minutes at most."""
+        self._credentials(query.get("appid"), query.get("secret"), query.get("grant_type"))
+        soon = time.time() + 300
+        self.tokens = {t: min(e, soon) for t, e in self.tokens.items()}
+        return {"access_token": self._issue_token(), "expires_in": self.token_ttl}
+
+    def stable_token(self, query: dict, body: bytes, ctype: str) -> dict:
+        """POST cgi-bin/stable_token: the same token for every caller until its last 5 minutes."""
+        req = _body_json(body)
+        self._credentials(req.get("appid"), req.get("secret"), req.get("grant_type"))
+        now = time.time()
+        current = self.stable and self.tokens.get(self.stable, 0.0)
+        if req.get("force_refresh") or not current or current - now <= min(300, self.token_ttl / 2):
+            self.stable = self._issue_token()
+        return {"access_token": self.stable, "expires_in": int(self.tokens[self.stable] - now)}
+
+    def _media_part(self, body: bytes, ctype: str) -> tuple[str, bytes]:
+        if "multipart/form-data" not in ctype:
+            raise ApiError(41005)
+        msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
+        for part in msg.iter_parts():
+            if part.get_param("name", header="content-disposition") == "media":
+                return part.get_filename() or "", part.get_payload(decode=True) or b""
+        raise ApiError(41005)
+
+    def _image(self, body: bytes, ctype: str, formats: tuple[str, ...]) -> tuple[str, bytes, str]:
+        name, data = self._media_part(body, ctype)
+        if not data:
+            raise ApiError(41005)
+        fmt = _sniff(data)
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if fmt is None or fmt not in formats:
+            raise ApiError(40005)
+        if _FORMAT_OF_EXT.get(ext) != fmt:
+            raise ApiError(40113)
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.verify()
+        except Exception:
+            raise ApiError(40005) from None
+        return name, data, fmt
+
+    def uploadimg(self, query: dict, body: bytes, ctype: str) -> dict:
+        """POST media/uploadimg: a body image (jpg/png, under 1 MB) → its mmbiz URL."""
+        _, data, fmt = self._image(body, ctype, ("jpeg", "png"))
+        if len(data) >= 1_000_000:
+            raise ApiError(40009)
+        image_id = _new_id()
+        self.images[image_id] = data
+        kind = "jpg" if fmt == "jpeg" else fmt
+        return {"url": f"{MMBIZ}/mmbiz_{kind}/{image_id}/0?wx_fmt={fmt}", "errcode": 0, "errmsg": "ok"}
+
+    def add_material(self, query: dict, body: bytes, ctype: str) -> dict:
+        """POST material/add_material?type=image|thumb: permanent material → {media_id, url}."""
+        kind = query.get("type")
+        if kind not in ("image", "thumb"):
+            raise ApiError(40004)
+        formats = ("jpeg", "png", "gif", "bmp") if kind == "image" else ("jpeg",)
+        name, data, _ = self._image(body, ctype, formats)
+        if len(data) > (10 * 1024 * 1024 if kind == "image" else 64 * 1024):
+            raise ApiError(45001)
+        m = self._add_material(data, name, kind)
+        return {"media_id": m.media_id, "url": m.url} if kind == "image" else {"media_id": m.media_id}
+
+    def get_material(self, query: dict, body: bytes, ctype: str) -> tuple[bytes, str]:
+        m = self.materials.get(str(_body_json(body).get("media_id")))
+        if m is None:
+            raise ApiError(40007)
+        return m.data, "image/" + (_sniff(m.data) or "jpeg")
+
+    def batchget_material(self, query: dict, body: bytes, ctype: str) -> dict:
+        req = _body_json(body)
+        kind, offset, count = req.get("type"), int(req.get("offset", 0)), int(req.get("count", 20))
+        if kind not in ("image", "video", "voice", "news"):
+            raise ApiError(40004)
+        if not 1 <= count <= 20 or offset < 0:
+            raise ApiError(47001)
+        items = sorted((m for m in self.materials.values() if m.kind == kind or (kind == "image" and m.kind == "thumb")),
+                       key=lambda m: -m.update_time)
+        page = items[offset:offset + count]
+        return {"total_count": len(items), "item_count": len(page),
+                "item": [{"media_id": m.media_id, "name": m.name, "update_time": m.update_time, "url": m.url}
+                         for m in page]}
+
+    def del_material(self, query: dict, body: bytes, ctype: str) -> dict:
+        if self.materials.pop(str(_body_json(body).get("media_id")), None) is None:
+            raise ApiError(40007)
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def get_materialcount(self, query: dict, body: bytes, ctype: str) -> dict:
+        images = sum(1 for m in self.materials.values() if m.kind in ("image", "thumb"))
+        return {"voice_count": 0, "video_count": 0, "image_count": images, "news_count": 0}
+
+    def _check_article(self, a: Any) -> dict[str, Any]:
+        if not isinstance(a, dict) or not a.get("title") or not a.get("content"):
+            raise ApiError(44003)
+        if len(str(a["title"])) > 32:
+            raise ApiError(45003)
+        if len(str(a.get("author") or "")) > 16:
+            raise ApiError(45110)
+        if len(str(a.get("digest") or "")) > 128:
+            raise ApiError(45004)
+        content = str(a["content"])
+        if len(content) >= 20_000 or len(content.encode()) >= 1_000_000:
+            raise ApiError(45002)
+        if len(str(a.get("content_source_url") or "").encode()) > 1024:
+            raise ApiError(45005)
+        thumb = self.materials.get(str(a.get("thumb_media_id") or ""))
+        if thumb is None:
+            raise ApiError(40007)
+        for key, ratio in (("pic_crop_235_1", 2.35), ("pic_crop_1_1", 1.0)):
+            if a.get(key):
+                _check_crop(str(a[key]), thumb, ratio)
+        return a
+
+    def draft_add(self, query: dict, body: bytes, ctype: str) -> dict:
+        articles = _body_json(body).get("articles")
+        if not isinstance(articles, list) or not articles:
+            raise ApiError(44003)
+        if len(articles) > self.max_articles:
+            raise ApiError(47001, "data format error: too many articles")
+        items = [self._stored_article(self._check_article(a)) for a in articles]
+        now = self._now()
+        draft = Draft(_new_id(), items, now, now)
+        self.drafts[draft.media_id] = draft
+        return {"media_id": draft.media_id}
+
+    def _draft(self, req: dict) -> Draft:
+        draft = self.drafts.get(str(req.get("media_id")))
+        if draft is None:
+            raise ApiError(40007)
+        return draft
+
+    def draft_get(self, query: dict, body: bytes, ctype: str) -> dict:
+        return {"news_item": self._draft(_body_json(body)).news_item}
+
+    def draft_update(self, query: dict, body: bytes, ctype: str) -> dict:
+        req = _body_json(body)
+        draft = self._draft(req)
+        index = req.get("index")
+        if not isinstance(index, int) or not 0 <= index < len(draft.news_item):
+            raise ApiError(40114)
+        if not isinstance(req.get("articles"), dict):
+            raise ApiError(47001)
+        draft.news_item[index] = self._stored_article(self._check_article(req["articles"]))
+        draft.update_time = self._now()
+        draft.updates += 1
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def draft_batchget(self, query: dict, body: bytes, ctype: str) -> dict:
+        req = _body_json(body)
+        offset, count, no_content = int(req.get("offset", 0)), int(req.get("count", 20)), req.get("no_content", 0)
+        if not 1 <= count <= 20 or offset < 0:
+            raise ApiError(47001)
+        ordered = sorted(self.drafts.values(), key=lambda d: -d.update_time)
+        page = ordered[offset:offset + count]
+
+        def items(d: Draft) -> list[dict]:
+            return [{k: v for k, v in a.items() if not (no_content and k == "content")} for a in d.news_item]
+
+        return {"total_count": len(ordered), "item_count": len(page),
+                "item": [{"media_id": d.media_id, "update_time": d.update_time,
+                          "content": {"news_item": items(d), "create_time": d.create_time,
+                                      "update_time": d.update_time}} for d in page]}
+
+    def draft_count(self, query: dict, body: bytes, ctype: str) -> dict:
+        return {"total_count": len(self.drafts)}
+
+    def draft_delete(self, query: dict, body: bytes, ctype: str) -> dict:
+        if self.drafts.pop(str(_body_json(body).get("media_id")), None) is None:
+            raise ApiError(40007)
+        return {"errcode": 0, "errmsg": "ok"}
+
+    # ---- the browser view ---------------------------------------------------------------------
+
+    def _serve_image(self, image_id: str) -> tuple[int, bytes, str]:
+        with self.lock:
+            data = self.images.get(image_id) or (self.materials[image_id].data if image_id in self.materials else None)
+        if data is None:
+            return 404, b"not found", "text/plain"
+        return 200, data, "image/" + (_sniff(data) or "jpeg")
+
+    def index_html(self) -> str:
+        """The draft box as an editor would see it, with images served by this fake."""
+        def local(src: str) -> str:
+            m = _MMBIZ_ID.match(src)
+            return f"/mmbiz/{m.group(1)}" if m else src
+
+        cards = []
+        with self.lock:
+            drafts = sorted(self.drafts.values(), key=lambda d: -d.update_time)
+            for d in drafts:
+                for i, a in enumerate(d.news_item):
+                    thumb = a.get("thumb_media_id")
+                    cover = (f'<img class="cover" src="/mmbiz/{html.escape(thumb)}">' if thumb in self.materials
+                             else '<div class="cover none">无封面 no cover</div>')
+                    body = _IMG_SRC.sub(lambda m: m.group(0).replace(m.group(1), local(m.group(1))), a["content"])
+                    cards.append(f'<article><h2>{html.escape(a["title"])}</h2><p class="meta">{d.media_id} #{i} · '
+                                 f'{html.escape(a.get("author") or "")} · {time.strftime("%Y-%m-%d %H:%M", time.localtime(d.update_time))}'
+                                 f'</p>{cover}<details><summary>正文 content</summary>{body}</details></article>')
+        return ("<!doctype html><meta charset=utf-8><title>草稿箱 · fake WeChat</title><style>"
+                "body{font-family:sans-serif;max-width:760px;margin:2em auto;background:#f6f6f6}"
+                "article{background:#fff;padding:1em 1.5em;margin:1em 0;border-radius:8px}"
+                ".cover{width:100%;max-height:260px;object-fit:contain;background:#eee}.none{padding:3em;text-align:center;color:#999}"
+                "details img{max-width:100%}.meta{color:#888;font-size:13px}</style>"
+                f"<h1>草稿箱 draft box ({len(drafts)})</h1>" + "".join(cards))
+
+
+ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
+    "token": ("GET", FakeWeChat.token),
+    "stable_token": ("POST", FakeWeChat.stable_token),
+    "media/uploadimg": ("POST", FakeWeChat.uploadimg),
+    "material/add_material": ("POST", FakeWeChat.add_material),
+    "material/get_material": ("POST", FakeWeChat.get_material),
+    "material/batchget_material": ("POST", FakeWeChat.batchget_material),
+    "material/del_material": ("POST", FakeWeChat.del_material),
+    "material/get_materialcount": ("GET", FakeWeChat.get_materialcount),
+    "draft/add": ("POST", FakeWeChat.draft_add),
+    "draft/get": ("POST", FakeWeChat.draft_get),
+    "draft/update": ("POST", FakeWeChat.draft_update),
+    "draft/batchget": ("POST", FakeWeChat.draft_batchget),
+    "draft/count": ("GET", FakeWeChat.draft_count),
+    "draft/delete": ("POST", FakeWeChat.draft_delete),
+}
+
+_FORMAT_OF_EXT = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "bmp": "bmp"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_fake: FakeWeChat
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, payload, ctype = self.server_fake.handle(method, parts.path, query, body,
+                                                          self.headers.get("Content-Type", ""), self.client_address[0])
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:   # quiet: tokens are in the query
+        pass
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(32).replace("_", "A")
+
+
+def _json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
+
+
+def _body_json(body: bytes) -> dict:
+    """Raw UTF-8 JSON whatever the Content-Type; `\\uXXXX` escapes are kept literally, as WeChat does."""
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(re.sub(r"\\u([0-9a-fA-F]{4})", r"\\\\u\1", text))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(47001) from None
+    if not isinstance(data, dict):
+        raise ApiError(47001)
+    return data
+
+
+def _sniff(data: bytes) -> str | None:
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:2] == b"BM":
+        return "bmp"
+    return None
+
+
+def _check_crop(value: str, thumb: Material, ratio: float) -> None:
+    """X1_Y1_X2_Y2 in 0..1 with ≤ 6 decimals, a real box, and (for 1:1) square in pixels."""
+    m = _CROP.match(value)
+    if not m:
+        raise ApiError(47001, f"data format error: {value}")
+    x1, y1, x2, y2 = (float(g) for g in m.groups())
+    if not (0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1):
+        raise ApiError(47001, f"data format error: {value}")
+    w, h = (x2 - x1) * thumb.width, (y2 - y1) * thumb.height
+    if abs(w / h - ratio) > 0.02 * ratio:
+        raise ApiError(47001, f"data format error: crop {value} is {w:.0f}×{h:.0f} px, not {ratio}:1")

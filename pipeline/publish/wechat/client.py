@@ -1,0 +1,260 @@
+"""A wechatpy 1.8.18 client built from config and the environment, with the traps of 1.8.18 closed.
+
+- The token comes from `base_url` (stable_token by default), not the hard-coded Tencent URL, with a timeout.
+- The token is shared across processes (SQLite in the state file, or Redis when configured) and kept
+  only while it is valid; 40001/40014/42001 refresh it once, never in a loop.
+- Busy (-1) and per-minute limits (45011) are retried with backoff, a bounded number of times.
+- Uploads are re-sent from bytes: a file object is read once, so a retry never sends 0 bytes.
+- Every failure is a WeChatError with a redacted, actionable message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+from ...config import Account, Config
+from ...errors import ConfigError, WeChatError
+from ...secrets import get_secret
+from ...state import connect, schema
+from .draft import WeChatDraft
+from .errors import BUSY, TOKEN_INVALID, from_errcode, from_exception
+from .upload import image_filename
+
+log = logging.getLogger(__name__)
+
+BASE_URL_ENV = "PEITU_WECHAT_BASE_URL"     # overrides every account's base_url (a proxy, the sandbox)
+
+_TOKEN_DDL = """
+CREATE TABLE IF NOT EXISTS wechat_tokens (
+    scope TEXT NOT NULL,                  -- the API base URL the token belongs to
+    key TEXT NOT NULL,                    -- wechatpy's session key, "{appid}_access_token"
+    value TEXT NOT NULL,                  -- JSON
+    expires_at REAL,                      -- unix time after which the value is not returned
+    PRIMARY KEY (scope, key)
+);
+"""
+
+
+class SQLiteTokenStorage(SessionStorage):
+    """wechatpy session storage in the state file: shared by every process, honours the TTL.
+
+    A token is handed out only until `ttl - margin` has passed (margin: up to 5 minutes, the window in
+    which WeChat already issues the next token), so no process starts a call with a dying token."""
+
+    def __init__(self, path: Path, scope: str):
+        self.conn = connect(path)
+        schema(self.conn, _TOKEN_DDL)
+        self.scope = scope
+        self._lock = threading.Lock()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self._lock:
+            row = self.conn.execute("SELECT value, expires_at FROM wechat_tokens WHERE scope=? AND key=?",
+                                    (self.scope, key)).fetchone()
+        if row is None or (row["expires_at"] is not None and row["expires_at"] <= time.time()):
+            return default
+        return json.loads(row["value"])
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        if value is None:
+            return
+        expires = time.time() + ttl - min(300, ttl // 2) if ttl else None
+        with self._lock:
+            self.conn.execute("REPLACE INTO wechat_tokens VALUES (?, ?, ?, ?)",
+                              (self.scope, key, json.dumps(value), expires))
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM wechat_tokens WHERE scope=? AND key=?", (self.scope, key))
+
+
+class PeituClient(WeChatClient):
+    """WeChatClient pointed at `base_url`, with the draft API and bounded, redacted error handling."""
+
+    draft = WeChatDraft()
+
+    def __init__(self, appid: str, secret: str, *, base_url: str = "https://api.weixin.qq.com",
+                 session: SessionStorage | None = None, timeout: float = 30.0, token_api: str = "stable_token",
+                 busy_retries: int = 3, backoff_s: float = 1.0, rate_wait_s: float = 60.0,
+                 names: dict[str, str] | None = None):
+        super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=False)
+        self.base_url = base_url.rstrip("/")
+        self.API_BASE_URL = self.base_url + "/cgi-bin/"
+        self.token_api = token_api
+        self.busy_retries = busy_retries
+        self.backoff_s = backoff_s
+        self.rate_wait_s = rate_wait_s
+        self.names = names or {}        # env var names for messages: appid_env, secret_env
+
+    def fetch_access_token(self) -> dict:
+        """Get a token from `base_url` (stable_token: the same token for every caller until it nears
+        expiry, so processes do not invalidate each other), with a timeout, and store it in the session."""
+        try:
+            if self.token_api == "stable_token":
+                res = self._http.post(self.API_BASE_URL + "stable_token", timeout=self.timeout, json={
+                    "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+            else:
+                res = self._http.get(self.API_BASE_URL + "token", timeout=self.timeout, params={
+                    "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+            res.raise_for_status()
+            result = res.json()
+        except ValueError:
+            raise WeChatError("the token endpoint did not answer JSON", where=f"WeChat {self.token_api}",
+                              hint=f"check that {self.base_url} is the WeChat API or a proxy for it") from None
+        except Exception as exc:  # requests errors carry the URL (and for /token, the secret)
+            raise from_exception(exc, api=self.token_api, base_url=self.base_url, **self.names) from None
+        if result.get("errcode"):
+            raise from_errcode(int(result["errcode"]), str(result.get("errmsg", "")), api=self.token_api,
+                               **self.names)
+        if not result.get("access_token"):
+            raise WeChatError("the token endpoint answered without an access_token",
+                              where=f"WeChat {self.token_api}")
+        expires_in = int(result.get("expires_in") or 7200)
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = int(time.time()) + expires_in
+        return {"expires_in": expires_in}
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        """One API call: refresh the token at most once, retry busy answers with backoff, and raise
+        WeChatError (redacted) for everything else."""
+        api = url_or_endpoint.removeprefix(self.API_BASE_URL).split("?")[0]
+        kwargs["files"] = _as_bytes(kwargs.get("files"))
+        refreshed = False
+        busy = 0
+        while True:
+            attempt = dict(kwargs, params=dict(kwargs.get("params") or {}))
+            try:
+                return super()._request(method, url_or_endpoint, **attempt)
+            except WeChatClientException as exc:
+                if exc.errcode in TOKEN_INVALID and not refreshed:
+                    refreshed = True
+                    self._refresh(attempt["params"].get("access_token"))
+                    kwargs["params"] = {k: v for k, v in (kwargs.get("params") or {}).items()
+                                        if k != "access_token"}
+                    continue
+                if exc.errcode in BUSY and busy < self.busy_retries:
+                    wait = self.rate_wait_s if exc.errcode == 45011 else self.backoff_s * 2 ** busy
+                    busy += 1
+                    log.info("WeChat %s answered %s; retry %d/%d in %.1f s", api, exc.errcode, busy,
+                             self.busy_retries, wait)
+                    time.sleep(wait)
+                    continue
+                raise from_exception(exc, api=api, base_url=self.base_url, **self.names) from None
+            except WeChatError:
+                raise
+            except Exception as exc:
+                raise from_exception(exc, api=api, base_url=self.base_url, **self.names) from None
+
+    def _refresh(self, rejected: str | None) -> None:
+        """Replace a token WeChat rejected: take another process's newer one if there is one."""
+        current = self.session.get(self.access_token_key)
+        if current and current != rejected:
+            return
+        log.info("WeChat rejected the access token; fetching a new one")
+        self.session.delete(self.access_token_key)
+        self.fetch_access_token()
+
+
+def _as_bytes(files: dict | None) -> dict | None:
+    """Read file objects once into (name, bytes, mime) tuples, so a retry re-sends the same bytes."""
+    if not files:
+        return files
+    out = {}
+    for field, value in files.items():
+        if hasattr(value, "read"):
+            data = value.read()
+            name = Path(getattr(value, "name", "") or "").name
+            value = (image_filename(data, name), data, None)
+        out[field] = value
+    return out
+
+
+def account_settings(cfg: Config, name: str | None = None) -> tuple[str, Account]:
+    """The account called `name` (default: the only one, or "default")."""
+    accounts = cfg.wechat.accounts
+    if name is None:
+        name = "default" if "default" in accounts or len(accounts) != 1 else next(iter(accounts))
+    if name not in accounts:
+        raise ConfigError(f"no WeChat account named '{name}' in config (have: {', '.join(accounts) or 'none'})",
+                          hint="add it under wechat.accounts in config.yaml")
+    return name, accounts[name]
+
+
+def account_config(cfg: Config, name: str | None = None) -> Config:
+    """The config as this account sees it: its style, template folder and schedule override the top level."""
+    _, acct = account_settings(cfg, name)
+    update: dict[str, Any] = {}
+    if acct.style:
+        update["style"] = acct.style
+    if acct.templates:
+        update["paths"] = cfg.paths.model_copy(update={"templates": acct.templates})
+    if "schedule" in acct.model_fields_set:
+        update["schedule"] = acct.schedule
+    return cfg.model_copy(update=update)
+
+
+def base_url_for(acct: Account) -> str:
+    """The account's API base URL (env override first); plain http only to this machine."""
+    url = (os.environ.get(BASE_URL_ENV) or acct.base_url).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"WeChat base_url '{url}' is not an http(s) URL",
+                          hint=f"set wechat.accounts.*.base_url or {BASE_URL_ENV}, e.g. https://api.weixin.qq.com")
+    if parts.scheme == "http" and not _is_local(parts.hostname):
+        raise ConfigError(f"WeChat base_url '{url}' is plain http to another machine: the AppSecret would "
+                          f"travel unencrypted", hint="use https (plain http is allowed for 127.0.0.1 only)")
+    return url
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_storage(cfg: Config, scope: str) -> SessionStorage:
+    """Redis when wechat.redis_url_env names a set variable, else the state file."""
+    url = get_secret(cfg.wechat.redis_url_env)
+    if url:
+        try:
+            import redis
+        except ImportError:
+            raise ConfigError(f"{cfg.wechat.redis_url_env} is set but the redis package is missing",
+                              hint="pip install redis, or unset the variable to keep the token in the state file"
+                              ) from None
+        from wechatpy.session.redisstorage import RedisStorage
+
+        return RedisStorage(redis.Redis.from_url(url), prefix=f"peitu:{scope}")
+    return SQLiteTokenStorage(cfg.path(cfg.paths.state), scope)
+
+
+def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> PeituClient:
+    """A client for one configured account; AppID and AppSecret come from the environment."""
+    name, acct = account_settings(cfg, account)
+    appid, secret = get_secret(acct.appid_env), get_secret(acct.secret_env)
+    missing = [env for env, value in ((acct.appid_env, appid), (acct.secret_env, secret)) if not value]
+    if missing:
+        raise ConfigError(f"WeChat account '{name}' needs {' and '.join(missing)}",
+                          hint="set them in the environment or .env (see .env.example); "
+                               "find them in 公众号后台 → 设置与开发 → 基本配置")
+    base_url = base_url_for(acct)
+    options: dict[str, Any] = dict(base_url=base_url, session=token_storage(cfg, base_url),
+                                   timeout=acct.timeout_s, token_api=acct.token_api,
+                                   names={"appid_env": acct.appid_env, "secret_env": acct.secret_env})
+    options.update(overrides)
+    return PeituClient(appid, secret, **options)
