@@ -110,12 +110,13 @@ def parse_html(body: str, *, title: str = "") -> Parsed:
     soup = BeautifulSoup(body, "html.parser")
     root = soup.body or soup
     description = soup.find("meta", attrs={"name": "description"})
+    title_line = 0
     if not title:
         for candidate in (soup.find("meta", property="og:title"), soup.title, root.find("h1"), root.find("h2")):
             text = candidate.get("content", "") if candidate and candidate.name == "meta" else (
                 candidate.get_text() if candidate else "")
-            if text.strip():
-                title = prose(text)
+            if candidate and text.strip():
+                title, title_line = prose(text), candidate.sourceline or 0
                 break
     description = str(description.get("content", "")) if description else ""
     if soup.head:
@@ -125,4 +126,5 @@ def parse_html(body: str, *, title: str = "") -> Parsed:
     walker.walk(root)
     html = root.decode_contents() if root is soup.body else str(root)
     return Parsed(title=title, sections=walker.outline.sections, body_html=html.strip(),
-                  images=walker.images, repeated_title_line=walker.repeated, description=prose(description))
+                  images=walker.images, title_line=walker.repeated or title_line,
+                  repeated_title_line=walker.repeated, description=prose(description))

@@ -156,12 +156,13 @@ def inline_text(children: Sequence[Token] | None) -> str:
     return prose("".join(parts))
 
 
-def _title_candidate(tokens: list[Token]) -> str:
+def _title_candidate(tokens: list[Token]) -> tuple[str, int]:
+    """The first H1's text and 0-based line, else the first H2's."""
     for level in ("h1", "h2"):
         for i, tok in enumerate(tokens):
             if tok.type == "heading_open" and tok.tag == level:
-                return inline_text(tokens[i + 1].children)
-    return ""
+                return inline_text(tokens[i + 1].children), tok.map[0] if tok.map else 0
+    return "", -1
 
 
 def _marker(meta: dict[str, Any], index: int, line: int, where: str) -> Marker:
@@ -185,7 +186,10 @@ def parse_markdown(body: str, *, title: str = "", line_offset: int = 0, where: s
     env: dict[str, Any] = {}
     tokens = _md.parse(body, env)
     given = bool(title)
-    title = title or _title_candidate(tokens)
+    title_line = 0
+    if not given:
+        title, at = _title_candidate(tokens)
+        title_line = at + 1 + line_offset if title else 0
     outline = Outline()
     markers: list[Marker] = []
     images: list[tuple[str, int]] = []
@@ -206,6 +210,7 @@ def parse_markdown(body: str, *, title: str = "", line_offset: int = 0, where: s
             if tok.tag == "h1" and not dropped and title and same_title(text, title):
                 dropped = True
                 repeated = line if given else 0
+                title_line = line
                 i += 3                                # heading_open, inline, heading_close
                 continue
             tok.attrSet("id", outline.heading(text, int(tok.tag[1]), line))
@@ -234,4 +239,4 @@ def parse_markdown(body: str, *, title: str = "", line_offset: int = 0, where: s
         i += 1
     html = _md.renderer.render(kept, _md.options, env)
     return Parsed(title=title, sections=outline.sections, body_html=html, markers=markers,
-                  images=images, repeated_title_line=repeated)
+                  images=images, title_line=title_line, repeated_title_line=repeated)

@@ -33,6 +33,7 @@ class Parsed:
     body_html: str
     markers: list[Marker] = field(default_factory=list)
     images: list[tuple[str, int]] = field(default_factory=list)   # (src, 1-based line) of placed images
+    title_line: int = 0                         # line of the heading the title came from, or repeated
     repeated_title_line: int = 0                # line of a body H1 that repeated a given title (dropped)
     description: str = ""                       # an HTML document's <meta name="description">
 
