@@ -17,6 +17,7 @@ from ..secrets import RedactingFilter, load_dotenv, redact
 # name → "module:attribute"; each stage's commands live beside nothing else
 COMMANDS: dict[str, str] = {
     "illustrate": "pipeline.cli.illustrate:illustrate",
+    "check": "pipeline.cli.check:check",
     "library": "pipeline.cli.library:library",
 }
 
