@@ -1,32 +1,48 @@
-"""Generate stage: turn ImagePlans into GeneratedImages (minimal offline version: local provider only)."""
+"""Generate stage: turn ImagePlans into GeneratedImages through the provider router, concurrently."""
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ..config import Config
 from ..errors import PeituError
 from ..models import GeneratedImage, ImagePlan
+from .router import Router
 
 Outcome = GeneratedImage | PeituError
+
+_routers: list[tuple[Config, str, Router]] = []
+_lock = threading.Lock()
+
+
+def router_for(cfg: Config) -> Router:
+    """The router for this config, kept across calls so breakers and in-flight limits persist."""
+    fingerprint = cfg.model_dump_json(include={"paths", "providers", "schedule"})
+    with _lock:
+        for known, print_, router in _routers:
+            if known is cfg and print_ == fingerprint:
+                return router
+        router = Router(cfg)
+        _routers.append((cfg, fingerprint, router))
+        del _routers[:-4]
+        return router
 
 
 def generate_all(plans: Sequence[ImagePlan], cfg: Config, *, provider: str | None = None,
                  on_done: Callable[[ImagePlan, Outcome], None] | None = None) -> list[Outcome]:
-    """Make every plan's image; one failure is returned in its slot and does not stop the rest."""
-    from ..providers.local import render_local
-
-    results: list[Outcome] = []
-    for plan in plans:
-        start = time.perf_counter()
-        try:
-            outcome: Outcome = GeneratedImage(data=render_local(plan, cfg), provider="local",
-                                              model="peitu-typographic", seed=plan.seed,
-                                              elapsed_s=time.perf_counter() - start)
-        except PeituError as err:
-            outcome = err
-        results.append(outcome)
-        if on_done:
-            on_done(plan, outcome)
-    return results
+    """Make every plan's image concurrently (up to the providers' limits); results in plan order.
+    A failure is returned in its slot as a PeituError and does not stop the rest."""
+    if not plans:
+        return []
+    router = router_for(cfg)
+    results: list[Outcome | None] = [None] * len(plans)
+    with ThreadPoolExecutor(router.workers(provider, len(plans)), thread_name_prefix="peitu-gen") as pool:
+        futures = {pool.submit(router.outcome, plan, provider): i for i, plan in enumerate(plans)}
+        for future in as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            if on_done:
+                on_done(plans[i], results[i])
+    return results  # type: ignore[return-value]

@@ -1,0 +1,31 @@
+"""Text-to-image providers: one module each, pure protocol (see base.Provider).
+
+`local` (pipeline.providers.local) draws on this machine and is not an HTTP provider."""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Provider
+
+HOSTED: dict[str, str] = {
+    "huggingface": "huggingface:HuggingFace",
+    "replicate": "replicate:Replicate",
+    "deepinfra": "deepinfra:DeepInfra",
+    "fal": "fal:Fal",
+    "openai": "openai_images:OpenAIImages",
+    "siliconflow": "siliconflow:SiliconFlow",
+    "dashscope": "dashscope:DashScope",
+    "zhipu": "zhipu:Zhipu",
+    "wizmodel": "wizmodel:WizModel",
+    "sdwebui": "sdwebui:SDWebUI",
+    "comfyui": "comfyui:ComfyUI",
+}
+LOCAL = "local"
+NAMES = [*HOSTED, LOCAL]
+
+
+def provider(name: str) -> Provider:
+    """The protocol object of a hosted provider by its config name."""
+    module, cls = HOSTED[name].split(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), cls)()

@@ -1,0 +1,281 @@
+"""The shared part of every fake provider: real HTTP on 127.0.0.1 (random port), real PNGs that differ
+per prompt and seed, latency, rate and concurrency limits (429 + Retry-After), and injected faults.
+
+A protocol module subclasses FakeServer, lists its routes and says how its errors look. Written from
+specs/providers.md and specs/sdk-behaviour.md, not from peitu's clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import struct
+import threading
+import time
+import uuid
+import zlib
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image, ImageDraw
+
+STATUS_FAULTS = ("400", "401", "403", "404", "429", "500", "502", "503")
+SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "empty", "truncated", "notimage", "huge")
+URL_FAULTS = ("expired",)                    # only where the image comes back as a URL
+JOB_FAULTS = ("jobfail",)                    # only for async APIs
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]                  # lower-case names
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, obj: Any, status: int = 200, **headers: str) -> Response:
+        return cls(status, json.dumps(obj, ensure_ascii=False).encode(), {"Content-Type": "application/json", **headers})
+
+
+@lru_cache(maxsize=512)
+def png(prompt: str, seed: int, width: int, height: int) -> bytes:
+    """A real PNG that differs with prompt and seed (at most 768 px on the long side, to stay fast)."""
+    scale = min(1.0, 768 / max(width, height))
+    w, h = max(16, int(width * scale)), max(16, int(height * scale))
+    rnd = random.Random(hashlib.sha256(f"{prompt}\0{seed}".encode()).digest())
+    img = Image.new("RGB", (w, h), tuple(rnd.randrange(40, 216) for _ in range(3)))
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):
+        x, y, r = rnd.randrange(w), rnd.randrange(h), rnd.randrange(8, max(9, min(w, h) // 3))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.randrange(256) for _ in range(3)))
+    out = io.BytesIO()
+    img.save(out, "PNG", compress_level=1)
+    return out.getvalue()
+
+
+def bomb(size: int) -> bytes:
+    """`size` bytes that start as a PNG declaring 20000×20000 pixels (a decompression bomb)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    head = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0))
+    return head + chunk(b"IDAT", bytes(max(0, size - len(head) - 12)))
+
+
+class FakeServer:
+    """Subclasses set `name`, `routes` [(method, path regex, handler name, generates)] and `error()`."""
+
+    name = "fake"
+    routes: list[tuple[str, str, str, bool]] = []
+    auth_scheme = "Bearer"
+    is_async = False
+    faults_supported: tuple[str, ...] = SYNC_FAULTS
+
+    def __init__(self, *, key: str | None = "fake-key", latency: float = 0.0, rate_per_s: float | None = None,
+                 max_concurrent: int | None = None, retry_after: float | None = 1.0, hang_s: float = 5.0,
+                 polls: int = 1, same_image: bool = False, huge_bytes: int = 30_000_000):
+        self.key, self.latency, self.rate_per_s = key, latency, rate_per_s
+        self.max_concurrent, self.retry_after, self.hang_s = max_concurrent, retry_after, hang_s
+        self.polls, self.same_image, self.huge_bytes = polls, same_image, huge_bytes
+        self.seen: list[Request] = []
+        self.faults: deque[str] = deque()
+        self.files: dict[str, tuple[bytes, bool]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.generations = 0
+        self._starts: deque[float] = deque()
+        self._active = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # ── lifecycle ──────────────────────────────────────────────────────────────────────
+
+    def start(self) -> FakeServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                fake._handle(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name=f"fake-{self.name}", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def base_url(self) -> str:
+        """What a client configures as base_url (the host plus the API's path prefix)."""
+        return self.url
+
+    def inject(self, *faults: str) -> None:
+        """Make the next generation requests fail this way, one fault per request."""
+        for f in faults:
+            if f not in self.faults_supported:
+                raise ValueError(f"{self.name} fake cannot inject '{f}' (can: {', '.join(self.faults_supported)})")
+        self.faults.extend(faults)
+
+    # ── what protocol modules use ──────────────────────────────────────────────────────
+
+    def error(self, status: int, message: str) -> Response:
+        """An error answer in the provider's own shape."""
+        return Response.of({"error": message}, status)
+
+    def throttled(self) -> Response:
+        resp = self.error(429, "rate limit exceeded, slow down")
+        if self.retry_after is not None:
+            resp.headers["Retry-After"] = f"{self.retry_after:g}"
+        return resp
+
+    def image(self, prompt: str, seed: Any, width: Any, height: Any, fault: str | None) -> bytes:
+        try:
+            w, h, s = int(width or 1024), int(height or 1024), int(seed or 0)
+        except (TypeError, ValueError):
+            w, h, s = 1024, 1024, 0
+        data = png("same" if self.same_image else str(prompt), 0 if self.same_image else s, w, h)
+        if fault == "truncated":
+            return data[: len(data) // 2]
+        if fault == "notimage":
+            return b"<html><body>403 Forbidden</body></html>"
+        if fault == "huge":
+            return bomb(self.huge_bytes)
+        return data
+
+    def file_url(self, data: bytes, fault: str | None = None) -> str:
+        token = uuid.uuid4().hex
+        self.files[token] = (data, fault == "expired")
+        return f"{self.url}/files/{token}.png"
+
+    def job(self, fault: str | None, **fields: Any) -> tuple[str, dict[str, Any]]:
+        """A new async job that is done after `latency` seconds and `polls` status reads."""
+        jid = uuid.uuid4().hex
+        job = {"id": jid, "fault": fault, "ready_at": time.monotonic() + self.latency, "polls": 0, **fields}
+        self.jobs[jid] = job
+        return jid, job
+
+    def job_done(self, job: dict[str, Any]) -> bool:
+        job["polls"] += 1
+        return time.monotonic() >= job["ready_at"] and job["polls"] >= self.polls
+
+    def authorized(self, req: Request) -> bool:
+        return self.key is None or req.headers.get("authorization") == f"{self.auth_scheme} {self.key}"
+
+    # ── dispatch ───────────────────────────────────────────────────────────────────────
+
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        req = Request(h.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                      {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length) if length else b"")
+        with self._lock:
+            self.seen.append(req)
+        try:
+            resp = self._route(req)
+        except Exception as e:                     # a fake bug shows as a 500 the test will see
+            resp = Response.of({"error": f"fake server bug: {e!r}"}, 500)
+        h.send_response(resp.status)
+        resp.headers.setdefault("Content-Type", "application/octet-stream")
+        for k, v in resp.headers.items():
+            h.send_header(k, v)
+        h.send_header("Content-Length", str(len(resp.body)))
+        h.end_headers()
+        if h.command != "HEAD":
+            try:
+                h.wfile.write(resp.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    def _route(self, req: Request) -> Response:
+        if req.method == "GET" and req.path.startswith("/files/"):
+            return self._file(req.path[len("/files/"):].removesuffix(".png"))
+        for method, pattern, handler, generates in self.routes:
+            m = re.fullmatch(pattern, req.path)
+            if m and method == req.method:
+                if not self.authorized(req):
+                    return self.error(401, "Invalid API key / 密钥无效")
+                if not generates:
+                    return getattr(self, handler)(req, m, None)
+                return self._generate(req, m, handler)
+        return self.error(404, f"no route {req.method} {req.path}")
+
+    def _generate(self, req: Request, m: re.Match, handler: str) -> Response:
+        with self._lock:
+            now = time.monotonic()
+            while self._starts and now - self._starts[0] >= 1.0:
+                self._starts.popleft()
+            if self.rate_per_s is not None and len(self._starts) >= self.rate_per_s:
+                return self.throttled()
+            if self.max_concurrent is not None and self._busy() >= self.max_concurrent:
+                return self.throttled()
+            self._starts.append(now)
+            fault = self.faults.popleft() if self.faults else None
+            self.generations += 1
+            self._active += 1
+        try:
+            if fault in STATUS_FAULTS:
+                return self.throttled() if fault == "429" else self.error(int(fault), f"injected HTTP {fault}")
+            if fault == "timeout":
+                self._stop.wait(self.hang_s)
+            if fault == "malformed":
+                return Response(200, b'{"data": [{"url": "http://', {"Content-Type": "application/json"})
+            if not self.is_async and self.latency:
+                self._stop.wait(self.latency)
+            return getattr(self, handler)(req, m, fault)
+        finally:
+            with self._lock:
+                self._active -= 1
+
+    def _busy(self) -> int:
+        now = time.monotonic()
+        return self._active + sum(1 for j in self.jobs.values() if j["ready_at"] > now and not j.get("over"))
+
+    def _file(self, token: str) -> Response:
+        data, expired = self.files.get(token, (b"", True))
+        if expired:
+            return Response(403, b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>"
+                                 b"<Message>Request has expired</Message></Error>", {"Content-Type": "application/xml"})
+        return Response(200, data, {"Content-Type": "image/png"})

@@ -1,0 +1,43 @@
+"""Fake SiliconFlow (硅基流动): POST /v1/images/generations → images[].url (kept one hour)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
+
+
+class FakeSiliconFlow(FakeServer):
+    name = "siliconflow"
+    routes = [("POST", r"/v1/images/generations", "generate", True),
+              ("GET", r"/v1/user/info", "user", False)]
+    faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    def error(self, status: int, message: str) -> Response:
+        code = {400: 20015, 401: 20001, 403: 30011, 404: 20012, 429: 50603}.get(status, 50500)
+        if status == 429:
+            message = "Request was rejected due to rate limiting. Details: IPM limit reached."
+        return Response.of({"code": code, "message": message, "data": None}, status,
+                           **{"x-siliconcloud-trace-id": uuid.uuid4().hex})
+
+    def generate(self, req: Request, m: re.Match, fault: str | None) -> Response:
+        body = req.json
+        if not isinstance(body, dict) or not body.get("prompt") or not body.get("model"):
+            return self.error(400, "model and prompt are required")
+        size = re.fullmatch(r"(\d+)x(\d+)", str(body.get("image_size", "1024x1024")))
+        if not size:
+            return self.error(400, f"invalid image_size '{body.get('image_size')}'")
+        seed = body.get("seed", 42)
+        data = self.image(body["prompt"], seed, size[1], size[2], fault)
+        images = [] if fault == "empty" else [{"url": self.file_url(data, fault)}]
+        return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed},
+                           **{"x-siliconcloud-trace-id": uuid.uuid4().hex})
+
+    def user(self, req: Request, m: re.Match, fault: str | None) -> Response:
+        return Response.of({"code": 20000, "message": "OK", "status": True,
+                            "data": {"id": "fake", "name": "fake", "balance": "10.00", "status": "normal"}})

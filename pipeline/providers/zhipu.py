@@ -1,0 +1,57 @@
+"""Zhipu 智谱 CogView image generations: synchronous, URL out; errors carry Zhipu's own codes."""
+
+from __future__ import annotations
+
+from ..models import ImagePlan
+from .base import Answer, Call, Endpoint, Fault, Malformed, Provider, Reply, b64decode, error_text, need, nearest, wh
+
+SIZES = [(1024, 1024), (768, 1344), (864, 1152), (1344, 768), (1152, 864), (1440, 720), (720, 1440)]
+
+
+def status_of(code: str, http: int) -> int:
+    """Zhipu's business code as the HTTP status it amounts to."""
+    if code in ("1302", "1303"):          # concurrency / frequency too high
+        return 429
+    if code == "1305":                    # service overloaded
+        return 503
+    if code in ("1113",):                 # account in arrears
+        return 403
+    if code.startswith("100") and len(code) == 4:   # 1000–1004: authentication
+        return 401
+    if code == "1211":                    # model does not exist
+        return 404
+    if code in ("1210", "1214", "1301"):  # bad parameters; 1301 unsafe content
+        return 400
+    return http
+
+
+class Zhipu(Provider):
+    name = "zhipu"
+    label = "智谱 CogView (Zhipu)"
+    base_url = "https://open.bigmodel.cn/api/paas/v4"
+    model = "cogview-3-flash"
+    key_env = "ZHIPUAI_API_KEY"
+    seeds = False
+    check_ok = (400,)         # a request without a prompt, refused after the key was accepted
+
+    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
+        return nearest(plan.width, plan.height, SIZES)
+
+    def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        body = {"model": ep.model, "prompt": plan.prompt, "size": wh(self.size(plan, ep))}
+        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | ep.options.get("input", {}))
+
+    def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
+        items = need(answer.json(), "data") or []
+        return Reply(urls=[i["url"] for i in items if i.get("url")],
+                     images=[b64decode(i["b64_json"]) for i in items if i.get("b64_json")])
+
+    def fault(self, answer: Answer) -> Fault:
+        try:
+            code = str(need(answer.json(), "error", "code"))
+        except (Malformed, TypeError):
+            return super().fault(answer)
+        return Fault(f"{code}: {error_text(answer)}", status_of(code, answer.status))
+
+    def check(self, ep: Endpoint) -> Call:
+        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), {"model": ep.model}, step="check")
