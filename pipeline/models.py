@@ -83,6 +83,7 @@ class ImagePlan:
     subtitle: str = ""
     keywords: list[str] = field(default_factory=list)
     palette_hint: str = ""             # style's palette name, for local drawing
+    title_overlay: bool = True         # hosted covers: peitu sets `title` on the picture
 
 
 @dataclass
