@@ -46,9 +46,12 @@ class Glossary:
 
     def segment(self, text: str) -> list[str]:
         """English for every known term in `text`, in order; ASCII words pass through."""
-        text = text.strip()
+        text = " ".join(text.split())
         if text in self.terms:
             return [self.terms[text]] if self.terms[text] else []
+        if text.isascii():                 # an English keyword stays one phrase: "machine learning"
+            eng = self.lower.get(text.lower(), text)
+            return [eng] if eng and not text.isdigit() else []
         out: list[str] = []
         unknown: list[str] = []
         i, n = 0, len(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, Size
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, TemplateError
 from ..models import Article, ImagePlan, Marker, Section
 from .glossary import dedupe
 from .library import TemplateLibrary
@@ -61,6 +61,14 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
         "account": {"name": account, "author": article.author or (acct.author if acct else "")},
     }
 
+    def render(ctx: dict[str, Any], block: str) -> dict[str, str]:
+        out = lib.render(name, ctx, blocks=(block, "negative"))
+        for b in (block, "negative"):
+            if not out.get(b) and b != "marker_prompt":
+                raise TemplateError(f"block '{b}' is missing or renders nothing for a {ctx['role']} image",
+                                    where=lib.display(lib.path(name)))
+        return out
+
     def plan(key: str, role: str, size: Size, **fields: Any) -> ImagePlan:
         seed = int(hashlib.sha256(f"{article.slug}\0{key}\0{version}".encode()).hexdigest()[:8], 16)
         return ImagePlan(key=key, role=role, style=style_name, width=size.width, height=size.height,
@@ -69,7 +77,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
 
     plans: list[ImagePlan] = []
     if cover:
-        out = lib.render(name, {**base, "role": "cover"}, blocks=("cover_prompt", "negative"))
+        out = render({**base, "role": "cover"}, "cover_prompt")
         plans.append(plan("cover", "cover", cfg.images.generate_cover,
                           prompt=_no_text(out["cover_prompt"]), negative_prompt=_negative(out["negative"]),
                           title=article.title, subtitle=_cover_subtitle(article),
@@ -81,15 +89,13 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
         shift = (n - 1) % max(len(base["keywords"]), 1)   # no terms of its own: vary the article's
         section = {"heading": sec.heading, "index": idx, "number": n, "keywords_zh": list(sec.keywords),
                    "keywords": own or base["keywords"][shift:] + base["keywords"][:shift]}
-        out = lib.render(name, {**base, "role": "inline", "section": section},
-                         blocks=("inline_prompt", "negative"))
+        out = render({**base, "role": "inline", "section": section}, "inline_prompt")
         plans.append(plan(f"inline-{n}", "inline", cfg.images.generate_inline,
                           prompt=_no_text(out["inline_prompt"]), negative_prompt=_negative(out["negative"]),
                           section_index=idx, title=sec.heading, subtitle=" · ".join(sec.keywords[:3]),
                           keywords=list(sec.keywords) or list(article.keywords)))
     for marker in article.markers:
-        ctx = {**base, "role": "marker", "prompt": marker.prompt}
-        out = lib.render(name, ctx, blocks=("marker_prompt", "negative"))
+        out = render({**base, "role": "marker", "prompt": marker.prompt}, "marker_prompt")
         prompt = out.get("marker_prompt") or _marker_prompt(marker, glossary.segment(marker.prompt), style_ctx)
         plans.append(plan(f"marker-{marker.index}", "marker", _marker_size(marker, cfg),
                           prompt=_no_text(prompt), negative_prompt=_negative(out["negative"]),
