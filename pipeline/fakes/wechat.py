@@ -147,7 +147,7 @@ class FakeWeChat:
 
         self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-wechat", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-wechat", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -547,8 +547,12 @@ _FORMAT_OF_EXT = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "bm
 class _Handler(BaseHTTPRequestHandler):
     server_fake: FakeWeChat
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True        # headers and body go in separate writes
 
     def _serve(self, method: str) -> None:
+        if self.server_fake._server is None:          # stopped: drop kept-alive connections unanswered
+            self.close_connection = True
+            return
         parts = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
@@ -614,3 +618,59 @@ def _check_crop(value: str, thumb: Material, ratio: float) -> None:
     w, h = (x2 - x1) * thumb.width, (y2 - y1) * thumb.height
     if abs(w / h - ratio) > 0.02 * ratio:
         raise ApiError(47001, f"data format error: crop {value} is {w:.0f}×{h:.0f} px, not {ratio}:1")
+
+
+# ---- sample content: an editor's pictures and drafts, for `peitu sandbox` and the tests ---------------
+
+def editor_image(width: int = 900, height: int = 500, hue: int = 0) -> bytes:
+    """A JPEG standing in for a photo an editor uploaded in the MP web UI (a gradient with a sun)."""
+    from PIL import ImageDraw
+
+    img = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(img)
+    for y in range(height):
+        t = y / max(height - 1, 1)
+        draw.line([(0, y), (width, y)], fill=((40 + hue + int(120 * t)) % 256, 90 + int(80 * t), 160 - int(60 * t)))
+    r = height // 5
+    draw.ellipse([width * 2 // 3 - r, height // 3 - r, width * 2 // 3 + r, height // 3 + r], fill=(250, 210, 90))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _html(*blocks: str) -> str:
+    return "".join(blocks)
+
+
+SANDBOX_DRAFTS: list[dict[str, Any]] = [
+    {"title": "大模型落地的三个误区", "author": "科技组", "editor_cover": False, "content": _html(
+        "<p>过去一年，几乎每家公司都在谈大模型，但真正落地的项目并不多。</p>",
+        "<h2>误区一：先买算力再找场景</h2><p>很多团队先采购 GPU 集群，再去寻找业务场景，结果设备闲置。</p>",
+        "<h2>误区二：把演示当成产品</h2><p>演示视频里的效果往往经过精心挑选，真实用户的问题要复杂得多。</p>",
+        "<h2>误区三：忽视数据治理</h2><p>没有干净的数据，再好的模型也只能输出似是而非的答案。</p>")},
+    {"title": "秋天的第一碗牛肉面", "author": "美食编辑部", "editor_cover": True, "content": _html(
+        "<p>天气一凉，就想吃一碗热乎乎的牛肉面。</p><p>【配图】</p>",
+        "<h2>一清二白三红四绿</h2><p>汤要清，萝卜要白，辣油要红，香菜蒜苗要绿。</p>",
+        "<p>【配图：拉面师傅在案板上拉出细如发丝的面条】</p><p>面的粗细可以自己选，毛细、二细、韭叶都好吃。</p>")},
+    {"title": "周末去哪儿：城市近郊徒步路线", "author": "旅行频道", "editor_cover": False, "content": _html(
+        "<p>不用请假，周末两天就能走完的近郊路线。</p>",
+        "<p>【配图：清晨的山间栈道，薄雾和松林】</p><h2>路线一：环湖步道</h2><p>全程十二公里，坡度平缓，适合新手。</p>")},
+    {"title": "本周基金市场回顾", "author": "财经组", "editor_cover": True, "content": _html(
+        "<p>本周主要指数震荡上行，成交量温和放大。</p><h2>债市</h2><p>十年期国债收益率小幅回落。</p>")},
+]
+
+
+def seed_sandbox(fake: FakeWeChat, drafts: list[dict[str, Any]] | None = None) -> list[str]:
+    """Fill the draft box with drafts as editors leave them: some without a cover, some with 【配图】,
+    one finished; plus a two-article draft → the media_ids."""
+    ids = []
+    for n, d in enumerate(drafts or SANDBOX_DRAFTS):
+        thumb = fake.add_editor_image(editor_image(hue=40 * n), f"editor-{n}.jpg") if d.get("editor_cover") else ""
+        ids.append(fake.add_editor_draft([{k: v for k, v in d.items() if k != "editor_cover"} | {"thumb_media_id": thumb}]))
+    second = SANDBOX_DRAFTS[0]
+    ids.append(fake.add_editor_draft([
+        {"title": "本期导读", "author": "编辑部", "content": "<p>本期两篇文章，一篇讲吃，一篇讲科技。</p>",
+         "thumb_media_id": fake.add_editor_image(editor_image(hue=200), "editor-lead.jpg")},
+        {"title": "附：" + second["title"], "author": second["author"], "content": second["content"],
+         "thumb_media_id": ""}]))
+    return ids

@@ -1,0 +1,248 @@
+"""From an Illustration to a WeChat draft article, and the placeholder editors type into drafts.
+
+The placeholder (config `wechat.placeholder`, default 【配图】) marks where an editor wants an image:
+a bare 【配图】 takes its subject from the text around it; 【配图：夕阳下的长城】 (or 【配图:…】) names it.
+Each one becomes an author marker, so the image is generated for and placed at that spot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from bs4 import BeautifulSoup, NavigableString
+
+from ...config import Config
+from ...errors import InputError, WeChatError
+from ...models import Article, ImagePlan, Marker, Rendition
+from .upload import Uploader, cover_from
+
+log = logging.getLogger(__name__)
+
+# fields of a draft's news_item that draft/update takes back (url, thumb_url … are answers only)
+ARTICLE_FIELDS = ("article_type", "title", "author", "digest", "content", "content_source_url", "thumb_media_id",
+                  "need_open_comment", "only_fans_can_comment", "pic_crop_235_1", "pic_crop_1_1",
+                  "image_info", "cover_info", "product_info")
+_CLOSERS = {"】": "【", "]": "[", "）": "（", ")": "("}
+CONTEXT_CHARS = 60
+
+_LOCAL_DDL = """
+CREATE TABLE IF NOT EXISTS wechat_added_drafts (
+    scope TEXT NOT NULL,
+    article_hash TEXT NOT NULL,       -- sha256 of the article JSON sent to draft/add
+    status TEXT NOT NULL,             -- 'sending' | 'done'
+    media_id TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (scope, article_hash)
+);
+"""
+
+
+def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
+    """【配图】 also matches 【配图：PROMPT】 and 【配图:PROMPT】; group "prompt" is the named subject."""
+    if placeholder and placeholder[-1] in _CLOSERS:
+        head, close = placeholder[:-1], placeholder[-1]
+        return re.compile(re.escape(head) + rf"(?:\s*[:：]\s*(?P<prompt>[^{re.escape(close)}]*))?" + re.escape(close))
+    return re.compile(re.escape(placeholder) + r"(?P<prompt>)")
+
+
+def has_placeholder(html: str, placeholder: str) -> bool:
+    return bool(placeholder) and bool(placeholder_pattern(placeholder).search(BeautifulSoup(html, "html.parser").get_text()))
+
+
+def mark_placeholders(html: str, placeholder: str) -> tuple[str, list[str]]:
+    """Replace each placeholder with `<img data-peitu-placeholder="n">` (so ingest sees an image there)
+    → (html, the subject of each, in order: the named one, else the text around it)."""
+    pattern = placeholder_pattern(placeholder)
+    soup = BeautifulSoup(html, "html.parser")
+    prompts: list[str] = []
+    for text in list(soup.find_all(string=pattern)):
+        parent = text.parent
+        pieces: list[Any] = []
+        last = 0
+        for m in pattern.finditer(str(text)):
+            pieces.append(NavigableString(str(text)[last:m.start()]))
+            prompts.append((m.group("prompt") or "").strip() or _context(parent, placeholder))
+            img = soup.new_tag("img", attrs={"data-peitu-placeholder": str(len(prompts)), "alt": prompts[-1]})
+            pieces.append(img)
+            last = m.end()
+        pieces.append(NavigableString(str(text)[last:]))
+        for piece in pieces:
+            if piece.name or str(piece):
+                text.insert_before(piece)
+        text.extract()
+    return str(soup), prompts
+
+
+def _context(node: Any, placeholder: str) -> str:
+    """The prose nearest a placeholder: its own block's text, else the previous block's, else the next's."""
+    block = node
+    while block is not None and block.name in ("span", "strong", "em", "b", "i", "a", "font", "u"):
+        block = block.parent
+    candidates = [block] if block is not None else []
+    if block is not None:
+        candidates += [block.find_previous_sibling(), block.find_next_sibling()]
+    for c in candidates:
+        text = placeholder_pattern(placeholder).sub("", c.get_text(" ", strip=True)) if c is not None else ""
+        text = " ".join(text.split())
+        if text:
+            return text[:CONTEXT_CHARS]
+    return ""
+
+
+def adopt_placeholders(article: Article, prompts: list[str]) -> None:
+    """Turn the placeholder images ingest kept in body_html into author markers (after any others)."""
+    if not prompts:
+        return
+    soup = BeautifulSoup(article.body_html, "html.parser")
+    start = max((m.index for m in article.markers), default=0)
+    for img in soup.select("img[data-peitu-placeholder]"):
+        n = int(img["data-peitu-placeholder"])
+        prompt = prompts[n - 1] or article.title
+        index = start + n
+        del img["data-peitu-placeholder"]
+        img["data-peitu-marker"] = str(index)
+        img["alt"] = prompt[:CONTEXT_CHARS]
+        article.markers.append(Marker(index=index, prompt=prompt, alt=prompt[:CONTEXT_CHARS]))
+    article.body_html = str(soup)
+
+
+def parse_draft_article(item: dict[str, Any], cfg: Config, account: str, placeholder: str) -> Article:
+    """A draft's news_item as an Article: its HTML content, title, and placeholders as markers."""
+    from ...ingest import parse_article
+
+    html, prompts = mark_placeholders(str(item.get("content") or ""), placeholder)
+    title = str(item.get("title") or "")
+    article = parse_article(f"<title>{escape(title)}</title>\n{html}", cfg, fmt="html")
+    article.title = title or article.title
+    article.author = str(item.get("author") or "")
+    article.options["account"] = account
+    adopt_placeholders(article, prompts)
+    return article
+
+
+def content_hash(item: dict[str, Any]) -> str:
+    """What identifies an article's state: title, content and cover."""
+    key = "\0".join(str(item.get(k) or "") for k in ("title", "content", "thumb_media_id"))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Uploaded:
+    """What went up for one article: its body with the images' WeChat URLs, and its cover."""
+
+    content: str
+    thumb_media_id: str = ""
+    crop_235_1: str = ""
+    crop_1_1: str = ""
+
+
+def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], renditions: list[Rendition],
+                  cfg: Config) -> Uploaded:
+    """Upload the cover (one image for both crops) and each body image once; place the URLs in the body."""
+    from ...illustrate import place_images
+
+    srcs = {r.key: uploader.inline(r.data, r.name) for r in renditions if r.role in ("inline", "marker")}
+    done = Uploaded(content=place_images(article, plans, srcs))
+    cover = cover_from(renditions, cfg.images.jpeg_quality)
+    if cover is not None:
+        done.thumb_media_id = uploader.cover(cover.data)[0]
+        done.crop_235_1, done.crop_1_1 = cover.crop_235_1, cover.crop_1_1
+    return done
+
+
+def news_article(base: dict[str, Any], up: Uploaded) -> dict[str, Any]:
+    """The article to send: every field the editor set, with our content and (if made) our cover."""
+    article = {k: base[k] for k in ARTICLE_FIELDS if k in base and base[k] not in (None, "")}
+    article["content"] = up.content
+    if up.thumb_media_id:
+        article.update(thumb_media_id=up.thumb_media_id, pic_crop_235_1=up.crop_235_1, pic_crop_1_1=up.crop_1_1)
+    return article
+
+
+def _author_cover(article: Article, uploader: Uploader) -> str:
+    """The cover the article names, uploaded as permanent material → media_id."""
+    path = Path(article.cover)
+    if not path.is_absolute() and article.source:
+        path = article.source.parent / path
+    if not path.is_file():
+        raise InputError(f"the cover '{article.cover}' is not a local image file; WeChat needs the cover uploaded",
+                         where=str(article.source or article.slug),
+                         hint="name a local JPEG/PNG as cover, or run with --force to generate one")
+    return uploader.cover(path.read_bytes(), path.name)[0]
+
+
+def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> str:
+    """Create a draft in `account`'s draft box from an illustrated local article → the draft's media_id.
+
+    The cover goes up as permanent material (thumb_media_id, with both crops), body images through
+    media/uploadimg; each image only once, however often this runs. The same article with the same
+    images maps to the same draft: a rerun (after a crash, too) returns it instead of adding another."""
+    from ...state import connect, schema
+    from .client import account_config, account_settings, build_client
+
+    name, acct = account_settings(cfg, account)
+    acfg = account_config(cfg, name)
+    client = build_client(acfg, name)
+    conn = connect(acfg.path(acfg.paths.state))
+    try:
+        schema(conn, _LOCAL_DDL)
+        uploader = Uploader(client, conn)
+        up = upload_images(uploader, ill.article, ill.plans, ill.renditions, acfg)
+        if not up.thumb_media_id and ill.article.cover:
+            up.thumb_media_id = _author_cover(ill.article, uploader)
+        a = ill.article
+        base = {"title": a.title, "author": a.author or acct.author, "digest": a.digest,
+                "content_source_url": str(a.meta.get("source_url") or a.meta.get("content_source_url") or ""),
+                "need_open_comment": int(bool(a.meta.get("need_open_comment"))),
+                "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
+        article = news_article(base, up)
+        return _add_once(client, conn, uploader.scope, article)
+    finally:
+        conn.close()
+
+
+def _add_once(client: Any, conn: Any, scope: str, article: dict[str, Any]) -> str:
+    """draft/add unless this very article was added before (and the draft still exists)."""
+    key = hashlib.sha256(json.dumps(article, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    row = conn.execute("SELECT status, media_id FROM wechat_added_drafts WHERE scope=? AND article_hash=?",
+                       (scope, key)).fetchone()
+    if row and row["status"] == "done" and _draft_exists(client, row["media_id"]):
+        log.info("this article is already draft %s; not adding it again", row["media_id"])
+        return row["media_id"]
+    if row and row["status"] == "sending":            # a crash during draft/add: did it land?
+        found = _find_draft(client, article)
+        if found:
+            conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'done', ?, ?)", (scope, key, found, time.time()))
+            return found
+    conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'sending', NULL, ?)", (scope, key, time.time()))
+    media_id = client.draft.add([article])
+    conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'done', ?, ?)", (scope, key, media_id, time.time()))
+    return media_id
+
+
+def _draft_exists(client: Any, media_id: str) -> bool:
+    try:
+        client.draft.get(media_id)
+        return True
+    except WeChatError as err:
+        if err.errcode == 40007:
+            return False
+        raise
+
+
+def _find_draft(client: Any, article: dict[str, Any]) -> str | None:
+    """Among the 20 most recently updated drafts, one with this title and this (our own) cover."""
+    page = client.draft.batchget(0, 20, no_content=True)
+    for item in page.get("item", []):
+        for news in item.get("content", {}).get("news_item", []):
+            if news.get("title") == article["title"] and news.get("thumb_media_id") == article.get("thumb_media_id"):
+                return item["media_id"]
+    return None
