@@ -66,7 +66,7 @@ def test_cover_inline_and_marker_plans(cfg: Config) -> None:
 
 def test_prompts_are_english_visual_and_forbid_text(cfg: Config) -> None:
     cover, first = plan_images(article(), cfg, inline_count=1)
-    assert "hot pot, Chengdu, beef tallow" in cover.prompt            # glossary, longest match
+    assert "Chengdu, hot pot, beef tallow" in cover.prompt            # title first, then keywords
     assert "flat vector illustration" in cover.prompt and "ceramic plates" in cover.prompt
     assert "火锅" not in cover.prompt and "老店" not in cover.prompt     # unknown Chinese dropped
     assert "of beef tripe, duck intestines:" in first.prompt            # the best section's own terms
@@ -82,9 +82,9 @@ def test_sections_without_terms_vary_the_article_keywords(cfg: Config) -> None:
     secs = [Section(f"第{i}部分", 2, ["没有词典里的词。" * 10]) for i in range(1, 4)]
     plans = plan_images(article(sections=secs), cfg, cover=False)
     heads = [p.prompt.split(":")[0] for p in plans]
-    assert heads == ["flat vector illustration of hot pot, Chengdu, beef tallow",
-                     "flat vector illustration of Chengdu, beef tallow, hot pot",
-                     "flat vector illustration of beef tallow, hot pot, Chengdu"]
+    assert heads == ["flat vector illustration of Chengdu, hot pot, beef tallow",
+                     "flat vector illustration of hot pot, beef tallow, Chengdu",
+                     "flat vector illustration of beef tallow, Chengdu, hot pot"]
     assert len({p.prompt for p in plans}) == 3
 
 
@@ -177,7 +177,7 @@ def test_template_variables_reach_the_template(project: Config) -> None:
         "{% endblock %}{% block negative %}ugly{% endblock %}", encoding="utf-8")
     cover, inline = plan_images(article("probe", keywords=["火锅", "老店", "AI"]), project, inline_count=1)
     assert cover.prompt.split("|") == [
-        "成都火锅地图：10家老店实测", "hot pot+AI+Chengdu", "火锅+老店+AI", "probe", "probe", "flat",
+        "成都火锅地图：10家老店实测", "Chengdu+hot pot+AI", "火锅+老店+AI", "probe", "probe", "flat",
         "vivid", "default", "cover, no text, no letters, no captions"]
     assert inline.prompt.split("|")[:5] == ["必点的三样", "beef tripe+duck intestines", "毛肚+鸭肠+黄喉", "4", "1"]
     assert inline.prompt.split("|")[5].startswith("beef tripe, no text")
@@ -214,7 +214,7 @@ def test_templates_may_extend_and_share_top_level_macros(project: Config) -> Non
         "{% extends 'default.j2' %}\n{% macro dish(k) %}a bowl of {{ k | join(' and ') }}{% endmacro %}\n"
         "{% block cover_prompt %}{{ dish(keywords[:2]) }}, {{ super() }}{% endblock %}", encoding="utf-8")
     cover, inline = plan_images(article(), project, inline_count=1)
-    assert cover.prompt.startswith("a bowl of hot pot and Chengdu, flat vector illustration of a single")
+    assert cover.prompt.startswith("a bowl of Chengdu and hot pot, flat vector illustration of a single")
     assert inline.prompt.startswith("flat vector illustration of beef tripe")   # inherited block
 
 
@@ -223,7 +223,7 @@ def test_editing_a_template_style_or_glossary_changes_version_and_seed(project: 
     food = project.path(project.paths.templates) / "food.j2"
     food.write_text(food.read_text(encoding="utf-8").replace("hero shot", "close-up"), encoding="utf-8")
     after = plan_images(article(), project)[0]          # same process: the edit is picked up
-    assert "close-up of hot pot" in after.prompt
+    assert "close-up of Chengdu, hot pot" in after.prompt
     assert after.template_version != before.template_version and after.seed != before.seed
     assert len(after.template_version) == 12 and int(after.template_version, 16) >= 0
 
@@ -237,7 +237,7 @@ def test_editing_a_template_style_or_glossary_changes_version_and_seed(project: 
     glossary.write_text(glossary.read_text(encoding="utf-8") + "\nmine:\n  火锅: Sichuan hot pot\n",
                         encoding="utf-8")
     reglossed = plan_images(article(), project)[0]
-    assert "close-up of Sichuan hot pot, Chengdu" in reglossed.prompt
+    assert "close-up of Chengdu, Sichuan hot pot" in reglossed.prompt
     assert reglossed.template_version != restyled.template_version
     assert plan_images(article(), project, style="ink")[0].template_version != reglossed.template_version
 

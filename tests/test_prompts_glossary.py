@@ -34,12 +34,18 @@ def test_ascii_words_pass_through_and_can_be_translated() -> None:
     g = Glossary({"绘画": "painting", "APP": "mobile app"})
     assert g.segment("AI绘画") == ["AI", "painting"]
     assert g.segment("iPhone 16发布") == ["iPhone"]          # a bare number says nothing visual
+    assert g.segment("7B模型") == [] and g.translate(["12000", "GPT-4o", "x"]) == []
     assert g.segment("下载app") == ["mobile app"]
 
 
 def test_empty_translation_drops_a_word_on_purpose() -> None:
     g = Glossary({"小编": "", "火锅": "hot pot"})
     assert g.translate(["小编", "火锅", "火锅", "HOT POT"]) == ["hot pot"]
+
+
+def test_a_term_inside_a_longer_one_is_dropped() -> None:
+    g = Glossary({"社区": "community", "社区食堂": "community canteen", "火锅": "hot pot", "锅": "pot"})
+    assert g.translate(["社区", "火锅", "社区食堂", "锅"]) == ["hot pot", "community canteen"]
 
 
 def test_filter_on_text_and_lists() -> None:

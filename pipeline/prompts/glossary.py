@@ -22,6 +22,7 @@ ASCII_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.\-]*")
 
 class Glossary:
     """Terms map to an English phrase, or to "" to drop a word on purpose (e.g. 小编).
+    English words pass through, except numbers and words with digits that the glossary lacks.
 
     Within longer text only terms of two or more characters match, so 花 (flowers) does not fire
     inside 花钱; a one-character term matches when it is the whole keyword."""
@@ -50,18 +51,14 @@ class Glossary:
         if text in self.terms:
             return [self.terms[text]] if self.terms[text] else []
         if text.isascii():                 # an English keyword stays one phrase: "machine learning"
-            eng = self.lower.get(text.lower(), text)
-            return [eng] if eng and not text.isdigit() else []
+            return self._ascii(text)
         out: list[str] = []
         unknown: list[str] = []
         i, n = 0, len(text)
         while i < n:
             run = ASCII_RUN.match(text, i)
             if run:
-                word = run.group().rstrip(".-")
-                eng = self.terms.get(word, self.lower.get(word.lower(), word))
-                if eng and not word.isdigit():
-                    out.append(eng)
+                out += self._ascii(run.group().rstrip(".-"))
                 i = run.end()
                 continue
             for size in range(min(self.maxlen, n - i), 1, -1):
@@ -79,9 +76,19 @@ class Glossary:
             log.debug("glossary: no English for %r in %r", "".join(unknown), text)
         return out
 
+    def _ascii(self, word: str) -> list[str]:
+        """An English word as it is (or as the glossary says); numbers and units (7B, 12000) go."""
+        eng = self.terms.get(word, self.lower.get(word.lower()))
+        if eng is None:
+            eng = "" if any(c.isdigit() for c in word) or len(word) < 2 else word
+        return [eng] if eng else []
+
     def translate(self, words: Iterable[str]) -> list[str]:
-        """English for a list of keywords, duplicates removed (case-insensitive), order kept."""
-        return dedupe(eng for word in words for eng in self.segment(str(word)))
+        """English for a list of keywords, order kept, without duplicates (case-insensitive) and
+        without a term that is part of a longer one ("community" beside "community canteen")."""
+        terms = dedupe(eng for word in words for eng in self.segment(str(word)))
+        low = [f" {t.lower()} " for t in terms]
+        return [t for t, mine in zip(terms, low) if not any(mine in other and mine != other for other in low)]
 
     def jinja_filter(self, value: Any) -> Any:
         """`{{ section.heading | glossary }}` → "hot pot, Chengdu"; a list gives a list."""

@@ -54,7 +54,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
     acct = cfg.wechat.accounts.get(account)
     base: dict[str, Any] = {
         "title": article.title,
-        "keywords": glossary.translate([*article.keywords, article.title])[:MAX_EN_KEYWORDS],
+        "keywords": glossary.translate([article.title, *article.keywords])[:MAX_EN_KEYWORDS],
         "keywords_zh": list(article.keywords),
         "type": article.type, "type_label": _type_label(lib, cfg, article.type, name),
         "style": style_ctx,
@@ -85,7 +85,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
     count = _inline_count(article, cfg, inline_count)
     for n, idx in enumerate(pick_sections(article, count), start=1):
         sec = article.sections[idx]
-        own = glossary.translate([*sec.keywords, sec.heading])[:MAX_EN_KEYWORDS]
+        own = glossary.translate([sec.heading, *sec.keywords])[:MAX_EN_KEYWORDS]
         shift = (n - 1) % max(len(base["keywords"]), 1)   # no terms of its own: vary the article's
         section = {"heading": sec.heading, "index": idx, "number": n, "keywords_zh": list(sec.keywords),
                    "keywords": own or base["keywords"][shift:] + base["keywords"][:shift]}
