@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "illustrate": "pipeline.cli.illustrate:illustrate",
     "check": "pipeline.cli.check:check",
     "library": "pipeline.cli.library:library",
+    "web": "pipeline.cli.web:web",
+    "templates": "pipeline.cli.templates:templates",
 }
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS library_images (
     article_type TEXT NOT NULL DEFAULT '',
     reusable INTEGER NOT NULL DEFAULT 0,
     origin TEXT NOT NULL DEFAULT 'generated',
+    plan TEXT NOT NULL DEFAULT '{}',
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS library_images_created ON library_images(created_at);
@@ -153,6 +155,7 @@ class Entry:
     article_type: str
     reusable: bool
     origin: str
+    plan: dict                          # the ImagePlan it was made from, as a dict ({} when unknown)
     created_at: float
     tags: list[str] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
@@ -248,14 +251,14 @@ class Library:
                 image_id = self.conn.execute(
                     """INSERT INTO library_images (sha256, file, role, plan_key, prompt, negative_prompt, style,
                        template, template_version, provider, model, seed, width, height, article_slug,
-                       article_title, article_type, reusable, origin, created_at)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       article_title, article_type, reusable, origin, plan, created_at)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     (sha, str(path), plan.role if plan else "inline", key,
                      plan.prompt if plan else "", plan.negative_prompt if plan else "",
                      plan.style if plan else "", plan.template if plan else "",
                      plan.template_version if plan else "", provider, model, seed, width, height, slug,
                      article.title if article else "", article.type if article else "", int(reusable),
-                     origin, now)).lastrowid
+                     origin, json.dumps(asdict(plan) if plan else {}, ensure_ascii=False), now)).lastrowid
             for f in files:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO library_files VALUES (?,?,?,?,?,?,?,?)",
@@ -348,6 +351,7 @@ class Library:
         values = dict(row)
         values["file"] = Path(values["file"])
         values["reusable"] = bool(values["reusable"])
+        values["plan"] = json.loads(values["plan"])
         entry = Entry(**values)
         entry.tags = self.tags_of(entry.id)
         entry.files = [FileRecord(**{k: r[k] for k in r.keys() if k != "image_id"}) for r in self.conn.execute(
