@@ -26,19 +26,25 @@ ARTICLE_K = 12
 SECTION_K = 6
 PACKAGED = Path(__file__).resolve().parents[2] / "templates"
 
-# part of speech → weight; anything else (pronouns r, adverbs d, numerals m, particles u, verbs v …) is dropped
+# part of speech → weight; pronouns r, adverbs d, numerals m, particles u, adjectives a … are dropped.
+# jieba's dictionary tags many topical words as verbs (失眠, 缴费, 攻略), so a verb counts when it is rare
+# enough (IDF ≥ RARE_VERB_IDF) to be what the text is about rather than how it says it.
 POS_WEIGHT = {
-    "nr": 1.6, "nrfg": 1.6, "nrt": 1.6, "ns": 1.6, "nt": 1.5, "nz": 1.5, "nw": 1.4,
-    "n": 1.0, "ng": 0.6, "eng": 1.3, "j": 0.9, "vn": 0.55, "an": 0.45,
+    "nr": 1.3, "nrfg": 1.3, "nrt": 1.3, "ns": 1.4, "nt": 1.3, "nz": 1.3, "nw": 1.3,
+    "n": 1.0, "ng": 0.6, "eng": 1.2, "j": 0.9, "vn": 0.7, "an": 0.5, "v": 0.6,
 }
+RARE_VERB_IDF = 8.0
+COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
 TFIDF_SHARE = 0.6                      # the rest is TextRank
 WINDOW = 5                             # TextRank co-occurrence window, as jieba uses
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 BOOK_TITLE = re.compile(r"《([^《》\n]{1,24})》")
-ENGLISH_STOP = frozenset("""a an and are as at be but by can do for from has have he her his how i if in into is it
-its me my no not of on or our she so than that the their them then there these they this to up us was we were
-what when where which who why will with you your yes ok via vs etc www com http https html png jpg""".split())
+ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
+into is it its just like make me more most my new no not now of on one only or our out over she so some than that
+the their them then there these they this to too two up us use very was way we well were what when where which
+who why will with you your yes ok via vs etc www com http https html png jpg
+gb mb kb tb km kg cm mm ml mg kcal kwh mah hz ghz fps ppi dpi ms min sec px pt mp rmb usd""".split())
 
 
 @dataclass
@@ -61,9 +67,9 @@ class Lexicon:
         if word.isascii():
             return "eng" if ENGLISH.match(word) else "x"
         tag = self.guessed.get(word)
-        if tag is None:
-            pairs = list(self.posseg.cut(word))
-            tag = self.guessed[word] = pairs[0].flag if len(pairs) == 1 else "x"
+        if tag is None:          # a word jieba's HMM put together: trusted only as a noun (a name: 林一舟)
+            flags = [p.flag for p in self.posseg.cut(word)]
+            tag = self.guessed[word] = flags[0] if len(flags) == 1 and flags[0].startswith("n") else "?"
         return tag
 
     def weight(self, word: str) -> float:
@@ -73,10 +79,15 @@ class Lexicon:
         if not w or low in self.stopwords:
             return 0.0
         if w.isascii():
-            return POS_WEIGHT["eng"] if len(w) >= 2 and ENGLISH.match(w) and low not in ENGLISH_STOP else 0.0
+            letters = sum(c.isalpha() for c in w)
+            english = len(w) >= 2 and ENGLISH.match(w) and letters > len(w) - letters and low not in ENGLISH_STOP
+            return POS_WEIGHT["eng"] if english else 0.0
         if len(w) < 2 or any(c.isdigit() for c in w):
             return 0.0
-        return POS_WEIGHT.get(self.flag(w), 0.0)
+        flag = self.flag(w)
+        if flag == "v" and self.idf.get(w, self.median_idf) < RARE_VERB_IDF:
+            return 0.0
+        return POS_WEIGHT.get(flag, 0.0)
 
     def candidates(self, text: str) -> list[str]:
         """Keyword candidates of `text` (simplified Chinese), in order."""
@@ -210,7 +221,8 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
     title, headings = unit.title.lower(), [h.lower() for h in unit.headings]
     scores = {}
     for w in counts:
-        base = TFIDF_SHARE * tfidf[w] / top_tfidf + (1 - TFIDF_SHARE) * tr.get(w, 0.0) / top_tr
+        rarity = min(1.0, lex.idf.get(w, lex.median_idf) / COMMON_IDF)
+        base = TFIDF_SHARE * tfidf[w] / top_tfidf + (1 - TFIDF_SHARE) * rarity * tr.get(w, 0.0) / top_tr
         low = w.lower()
         bonus = 1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
         scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus

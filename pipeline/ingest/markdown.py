@@ -74,7 +74,7 @@ def _wrap_rule(mark: str, name: str, tag: str, attrs: dict[str, str]) -> Callabl
         src, pos = state.src, state.pos
         if not src.startswith(mark, pos) or (mark == "~" and src.startswith("~~", pos)):
             return False
-        if mark == "~" and pos and src[pos - 1].isalnum():      # 10~20 is a range, not a wavy line
+        if mark == "~" and pos and src[pos - 1].isascii() and src[pos - 1].isalnum():   # 10~20: a range
             return False
         start = pos + size
         end = src.find(mark, start, state.posMax)

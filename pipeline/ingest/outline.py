@@ -10,6 +10,7 @@ from ..models import Marker, Section
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
 _SPACES = re.compile(r"[ \t\u00a0]*\n[ \t\u00a0]*|[ \t\u00a0]{2,}")
+_BEFORE_PUNCT = re.compile(r"\s+(?=[，。、；：！？）》」』])")
 _CE = re.compile(r"\\ce\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}|\\\(.+?\\\)")
 
 
@@ -17,7 +18,7 @@ def prose(text: str) -> str:
     """Plain prose from rendered-away markup: join wrapped CJK lines, drop stray \\ce{} math, squeeze spaces."""
     text = _CE.sub("", text)
     text = _CJK_GAP.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    return _BEFORE_PUNCT.sub("", _SPACES.sub(" ", text)).strip()
 
 
 def same_title(a: str, b: str) -> bool:
