@@ -21,6 +21,10 @@ COMMANDS: dict[str, str] = {
     "library": "pipeline.cli.library:library",
     "web": "pipeline.cli.web:web",
     "templates": "pipeline.cli.templates:templates",
+    "nightly": "pipeline.cli.nightly:nightly",
+    "schedule": "pipeline.cli.schedule:schedule",
+    "sandbox": "pipeline.cli.sandbox:sandbox",
+    "doctor": "pipeline.cli.doctor:doctor",
 }
 
 

@@ -1,0 +1,183 @@
+"""`peitu doctor`: is this machine ready? Config, state, font, templates, providers, WeChat, schedule.
+
+Each check gives ok / warn / fail, what it found, and what to do about it. Nothing here changes state
+except fetching a WeChat access token (shared with every other peitu process) and one draft/count.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .config import Config, load_config
+from .errors import PeituError, WeChatError
+from .secrets import get_secret, redact
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass
+class Check:
+    area: str
+    status: str          # ok | warn | fail
+    found: str
+    fix: str = ""
+
+
+def check_config(path: Path | None) -> tuple[Config | None, Check]:
+    try:
+        cfg = load_config(path)
+    except PeituError as err:
+        return None, Check("config", FAIL, redact(err.message), err.hint or f"fix {err.where or 'config.yaml'}")
+    source = str(path or "config.yaml") if (path or Path("config.yaml").exists()) else "built-in defaults"
+    return cfg, Check("config", OK, f"{source} is valid")
+
+
+def check_state(cfg: Config) -> Iterator[Check]:
+    state = cfg.path(cfg.paths.state)
+    try:
+        state.parent.mkdir(parents=True, exist_ok=True)
+        probe = state.parent / ".doctor-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        yield Check("state", OK, f"{state.parent} is writable")
+    except OSError as err:
+        yield Check("state", FAIL, f"cannot write {state.parent}: {err.strerror}",
+                    "set paths.state in config.yaml to a writable folder")
+
+
+def check_font(cfg: Config) -> Iterator[Check]:
+    from .fonts import find_font
+
+    try:
+        path, _ = find_font(cfg.paths.font and cfg.path(cfg.paths.font))
+        yield Check("font", OK, f"CJK font {Path(path).name}")
+    except PeituError as err:
+        yield Check("font", FAIL, err.message, err.hint or "")
+
+
+def check_templates(cfg: Config) -> Iterator[Check]:
+    from .prompts.lint import lint_templates
+
+    folder = cfg.path(cfg.paths.templates)
+    if not folder.is_dir():
+        yield Check("templates", FAIL, f"{folder} does not exist", "set paths.templates in config.yaml")
+        return
+    try:
+        findings = lint_templates(folder, cfg)
+    except PeituError as err:
+        yield Check("templates", FAIL, err.message, err.hint or "")
+        return
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        yield Check("templates", FAIL, f"{len(errors)} problem(s), first: {errors[0]}", "run: peitu templates lint")
+    else:
+        yield Check("templates", OK, f"{len(list(folder.glob('*.j2')))} templates in {folder}"
+                                     + (f", {len(findings)} warning(s)" if findings else ""))
+
+
+def check_providers(cfg: Config, offline: bool) -> Iterator[Check]:
+    from .generate import router_for
+    from .providers import LOCAL
+
+    order = list(dict.fromkeys([*cfg.providers.order, *([cfg.providers.last_resort] if cfg.providers.last_resort else [])]))
+    hosted = [n for n in order if n != LOCAL]
+    if LOCAL in order:
+        yield Check("provider local", OK, "draws offline (always available)")
+    elif not hosted:
+        yield Check("providers", FAIL, "no provider in providers.order", "add local to providers.order")
+    if not hosted:
+        return
+    try:
+        router = router_for(cfg)
+    except PeituError as err:
+        yield Check("providers", FAIL, err.message, err.hint or "fix providers in config.yaml")
+        return
+    for name in hosted:
+        why = router.unusable(name)
+        if why:
+            yield Check(f"provider {name}", WARN, why, "peitu falls back to the next provider meanwhile")
+        elif offline:
+            yield Check(f"provider {name}", OK, "key set (not contacted: --offline)")
+        else:
+            ok, text = router.check(name)
+            yield Check(f"provider {name}", OK if ok else WARN, redact(text),
+                        "" if ok else "peitu falls back to the next provider meanwhile")
+
+
+def check_wechat(cfg: Config, offline: bool) -> Iterator[Check]:
+    from .publish.wechat.client import base_url_for, build_client
+
+    for name, acct in cfg.wechat.accounts.items():
+        area = f"wechat {name}"
+        missing = [env for env in (acct.appid_env, acct.secret_env) if not get_secret(env)]
+        if missing:
+            yield Check(area, WARN, f"{' and '.join(missing)} not set (needed for --upload, nightly, schedule)",
+                        "put them in .env (see .env.example); 公众号后台 → 设置与开发 → 基本配置")
+            continue
+        try:
+            url = base_url_for(acct)
+            if offline:
+                yield Check(area, OK, f"credentials set; {url} (not contacted: --offline)")
+                continue
+            client = build_client(cfg, name, busy_retries=0)
+            client.fetch_access_token()
+            total = client.draft.count()
+        except WeChatError as err:
+            status = FAIL if err.errcode in (40164, 40013, 40125, 40001, 48001, 40243, 50007) else WARN
+            yield Check(area, status, err.message, err.hint or "")
+            continue
+        except PeituError as err:
+            yield Check(area, FAIL, err.message, err.hint or "")
+            continue
+        yield Check(area, OK, f"token OK (this server's IP is whitelisted), draft box reachable: {total} drafts")
+
+
+def check_schedule(cfg: Config) -> Iterator[Check]:
+    from .publish.wechat.client import account_config
+
+    for name in cfg.wechat.accounts:
+        sched = account_config(cfg, name).schedule
+        try:
+            tz = ZoneInfo(sched.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            yield Check(f"schedule {name}", FAIL, f"unknown timezone '{sched.timezone}'",
+                        "use an IANA name such as Asia/Shanghai")
+            continue
+        now = datetime.now(tz).strftime("%H:%M")
+        yield Check(f"schedule {name}", OK, f"nightly at {sched.time} {sched.timezone} (now {now} there), "
+                                             f"misfire grace {sched.misfire_grace_s} s")
+
+
+def run_checks(config_path: Path | None, *, offline: bool = False,
+               on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check in order; a check that cannot run because config failed is skipped."""
+    from .secrets import load_dotenv
+
+    checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        if on_check:
+            on_check(check)
+
+    cfg, first = check_config(config_path)
+    add(first)
+    if cfg is None:
+        return checks
+    load_dotenv(cfg.root)
+    if os.environ.get("PEITU_WECHAT_BASE_URL"):
+        add(Check("wechat base URL", WARN, f"PEITU_WECHAT_BASE_URL={os.environ['PEITU_WECHAT_BASE_URL']} "
+                                           "overrides every account's base_url", "unset it to reach WeChat itself"))
+    for group in (check_state(cfg), check_font(cfg), check_templates(cfg), check_providers(cfg, offline),
+                  check_wechat(cfg, offline), check_schedule(cfg)):
+        try:
+            for check in group:
+                add(check)
+        except PeituError as err:
+            add(Check("doctor", FAIL, err.message, err.hint or ""))
+    return checks

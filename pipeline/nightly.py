@@ -1,0 +1,282 @@
+"""The nightly job: walk an account's draft box and illustrate the drafts that ask for it.
+
+A draft article is illustrated when it has no cover or holds the placeholder (【配图】). It gets a cover
+only if it lacks one (or with force), images where the placeholders stand (or, with no placeholder,
+after the best headings), and is updated in place with everything else the editor set kept.
+
+Progress lives in the state file, one row per draft article (`nightly_articles`), and one per upload
+(`wechat_uploads`, see publish.wechat.upload), each step committed as it finishes:
+  rendered  images made and saved beside the state file; the plan recorded
+  updating  every image uploaded; the article about to be sent (its hash recorded)
+  done      draft/update succeeded
+A run killed at any point (kill -9) resumes on the next: saved images are not made again, uploads
+recorded done are reused, a cover whose upload was cut off is found by name, and an update that
+landed is recognised by its hash. A 45009 (daily quota) stops the run with everything kept.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from .config import Config
+from .errors import PeituError, WeChatError
+from .models import ImagePlan, Rendition
+from .publish.wechat.article import (Uploaded, content_hash, has_placeholder, news_article, parse_draft_article,
+                                     upload_images)
+from .publish.wechat.client import account_config, account_settings, build_client
+from .publish.wechat.errors import QUOTA
+from .publish.wechat.upload import Uploader
+from .state import connect, schema
+
+log = logging.getLogger(__name__)
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS nightly_articles (
+    scope TEXT NOT NULL,              -- base URL|AppID of the account
+    media_id TEXT NOT NULL,           -- the draft
+    idx INTEGER NOT NULL,             -- the article within it (0-based)
+    account TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,             -- rendered | updating | done | failed
+    source_hash TEXT NOT NULL,        -- the article as found (title, content, cover)
+    result_hash TEXT,                 -- the article as sent to draft/update
+    work TEXT,                        -- JSON: plans and saved renditions, while in progress
+    error TEXT,
+    updated REAL NOT NULL,
+    PRIMARY KEY (scope, media_id, idx)
+);
+"""
+PAGE = 20
+
+
+@dataclass
+class NightlyReport:
+    """What one run did; `line()` is the log line."""
+
+    account: str
+    drafts: int = 0
+    articles: int = 0
+    illustrated: int = 0
+    resumed: int = 0
+    done_before: int = 0              # done by an earlier run and unchanged since
+    not_needed: int = 0               # has a cover and no placeholder
+    failed: int = 0
+    images: int = 0
+    stopped: str = ""                 # why the run stopped early (quota), if it did
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        text = (f"nightly [{self.account}]: {self.drafts} drafts ({self.articles} articles): "
+                f"{self.illustrated} illustrated ({self.resumed} resumed), {self.done_before} already done, "
+                f"{self.not_needed} not needed, {self.failed} failed; {self.images} images; {self.seconds:.1f} s")
+        return text + (f"; stopped: {self.stopped}" if self.stopped else "")
+
+
+@dataclass
+class _Work:
+    """An article in progress: its plans and the renditions saved for it."""
+
+    plans: list[ImagePlan]
+    renditions: list[dict[str, Any]]          # Rendition fields except data, plus "file"
+
+    def load(self) -> list[Rendition]:
+        return [Rendition(data=Path(r["file"]).read_bytes(), **{k: v for k, v in r.items() if k != "file"})
+                for r in self.renditions]
+
+
+class Nightly:
+    """One run over one account's draft box."""
+
+    def __init__(self, cfg: Config, account: str | None = None, *, force: bool = False, dry_run: bool = False,
+                 only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None,
+                 client: Any = None):
+        self.account, self.acct = account_settings(cfg, account)
+        self.cfg = account_config(cfg, self.account)
+        self.force, self.dry_run, self.only = force, dry_run, only
+        self.on_article = on_article or (lambda title, outcome: None)
+        self.client = client or build_client(self.cfg, self.account)
+        self.conn = connect(self.cfg.path(self.cfg.paths.state))
+        schema(self.conn, _DDL)
+        self.uploader = Uploader(self.client, self.conn)
+        self.scope = self.uploader.scope
+        self.work_dir = self.cfg.path(self.cfg.paths.state).parent / "nightly" / self.account
+        self.report = NightlyReport(self.account)
+
+    def run(self) -> NightlyReport:
+        """Illustrate every draft article that asks for it; a failing one is recorded and the rest go on."""
+        start = time.perf_counter()
+        try:
+            for media_id, items in self.drafts():
+                self.report.drafts += 1
+                for idx, item in enumerate(items):
+                    self.report.articles += 1
+                    self.article(media_id, idx, item)
+        except WeChatError as err:
+            if err.errcode != QUOTA:
+                raise
+            self.report.stopped = err.message
+            log.warning("nightly [%s] stopped: %s (progress is kept; the next run goes on)", self.account, err)
+        finally:
+            self.report.seconds = time.perf_counter() - start
+            self.conn.close()
+        return self.report
+
+    def drafts(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Every draft with its articles, read before anything changes (an update moves a draft to the
+        front of the list, so paging while updating would skip drafts)."""
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+        offset = 0
+        while True:
+            page = self.client.draft.batchget(offset, PAGE)
+            items = page.get("item", [])
+            for d in items:
+                if not self.only or d["media_id"] in self.only:
+                    out.append((d["media_id"], d.get("content", {}).get("news_item", [])))
+            offset += len(items)
+            if not items or offset >= int(page.get("total_count", 0)):
+                return out
+
+    # ---- one article ----------------------------------------------------------------------------
+
+    def _row(self, media_id: str, idx: int) -> Any:
+        return self.conn.execute("SELECT * FROM nightly_articles WHERE scope=? AND media_id=? AND idx=?",
+                                 (self.scope, media_id, idx)).fetchone()
+
+    def _save(self, media_id: str, idx: int, title: str, status: str, source_hash: str, *,
+              result_hash: str | None = None, work: _Work | None = None, error: str | None = None) -> None:
+        self.conn.execute("REPLACE INTO nightly_articles VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
+            self.scope, media_id, idx, self.account, title, status, source_hash, result_hash,
+            json.dumps({"plans": [asdict(p) for p in work.plans], "renditions": work.renditions},
+                       ensure_ascii=False) if work else None, error, time.time()))
+
+    def wants(self, item: dict[str, Any]) -> tuple[bool, bool]:
+        """(make a cover, fill placeholders / add images) for an article as it stands."""
+        placeholder = has_placeholder(str(item.get("content") or ""), self.cfg.wechat.placeholder)
+        cover = self.force or not item.get("thumb_media_id")
+        return cover, placeholder
+
+    def article(self, media_id: str, idx: int, item: dict[str, Any]) -> None:
+        title = str(item.get("title") or "")
+        label = f"{title} ({media_id[:8]}…#{idx})"
+        current = content_hash(item)
+        row = self._row(media_id, idx)
+        cover, placeholder = self.wants(item)
+        if row and row["status"] == "done" and row["result_hash"] == current:
+            self.report.done_before += 1
+            self.on_article(label, "already done")
+            return
+        if row and row["status"] == "updating" and (
+                row["result_hash"] == current or (row["source_hash"] != current and not (cover or placeholder))):
+            self._save(media_id, idx, title, "done", row["source_hash"], result_hash=current)
+            self.report.illustrated += 1         # the update landed just before the last run died
+            self.report.resumed += 1
+            self.on_article(label, "illustrated (the last run's update had landed)")
+            return
+        resume = row if row and row["status"] in ("rendered", "updating") and row["source_hash"] == current else None
+        if not resume and not (cover or placeholder):
+            self.report.not_needed += 1
+            self.on_article(label, "not needed")
+            return
+        if self.dry_run:
+            self.report.illustrated += 1
+            self.on_article(label, "would illustrate" + (" +cover" if cover else "") +
+                            (" +placeholders" if placeholder else ""))
+            return
+        try:
+            article = parse_draft_article(item, self.cfg, self.account, self.cfg.wechat.placeholder)
+            work = self._work(resume) if resume else self._render(media_id, idx, item, article, cover, placeholder)
+            up = upload_images(self.uploader, article, work.plans, work.load(), self.cfg)
+            self._update(media_id, idx, item, up, current, work)
+        except PeituError as err:
+            if isinstance(err, WeChatError) and err.errcode == QUOTA:
+                raise
+            self._fail(media_id, idx, title, current, err, label)
+        else:
+            self.report.illustrated += 1
+            self.report.resumed += bool(resume)
+            self.report.images += len(work.renditions)
+            self.on_article(label, "illustrated" + (" (resumed)" if resume else ""))
+
+    def _fail(self, media_id: str, idx: int, title: str, current: str, err: PeituError, label: str) -> None:
+        """Record the error; work already saved stays for the next run to resume."""
+        if self._row(media_id, idx):
+            self.conn.execute("UPDATE nightly_articles SET error=?, updated=? WHERE scope=? AND media_id=? AND idx=?",
+                              (str(err), time.time(), self.scope, media_id, idx))
+        else:
+            self._save(media_id, idx, title, "failed", current, error=str(err))
+        self.report.failed += 1
+        self.report.errors.append(f"{label}: {err}")
+        self.on_article(label, f"failed: {err.message}")
+        log.error("nightly [%s] %s: %s", self.account, label, err)
+
+    def _work(self, row: Any) -> _Work:
+        data = json.loads(row["work"])
+        return _Work([ImagePlan(**p) for p in data["plans"]], data["renditions"])
+
+    def _render(self, media_id: str, idx: int, item: dict[str, Any], article: Any, cover: bool,
+                placeholder: bool) -> _Work:
+        """Make the images, save them beside the state file, and record the plan (one transaction)."""
+        from .illustrate import IllustrateOptions, illustrate
+
+        opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
+        ill = illustrate(article, self.cfg, opts)
+        if ill.errors:
+            key, err = next(iter(ill.errors.items()))
+            raise PeituError(f"image {key} failed: {err}", where=f"draft {media_id}#{idx}")
+        folder = self.work_dir / f"{media_id}-{idx}"
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for r in ill.renditions:
+            path = folder / r.name
+            path.write_bytes(r.data)
+            saved.append({"name": r.name, "width": r.width, "height": r.height, "format": r.format,
+                          "role": r.role, "key": r.key, "file": str(path)})
+        work = _Work(ill.plans, saved)
+        self._save(media_id, idx, str(item.get("title") or ""), "rendered", content_hash(item), work=work)
+        return work
+
+    def _update(self, media_id: str, idx: int, item: dict[str, Any], up: Uploaded, current: str, work: _Work) -> None:
+        """Send the illustrated article, unless the editor changed the draft meanwhile."""
+        fresh = self.client.draft.get(media_id)
+        if idx >= len(fresh) or content_hash(fresh[idx]) != current:
+            raise PeituError("the draft changed while it was being illustrated; it is done on the next run",
+                             where=f"draft {media_id}#{idx}")
+        article = news_article(item, up)
+        result = content_hash(article)
+        self._save(media_id, idx, str(item.get("title") or ""), "updating", current, result_hash=result, work=work)
+        try:
+            self.client.draft.update(media_id, idx, article)
+        except WeChatError as err:
+            if err.errcode == 40007 and up.thumb_media_id:
+                self.uploader.forget(up.thumb_media_id)     # the cover material is gone: upload anew next run
+            raise
+        stored = self.client.draft.get(media_id)     # as WeChat keeps it, so "unchanged" is recognised
+        if idx < len(stored):
+            result = content_hash(stored[idx])
+        self._save(media_id, idx, str(item.get("title") or ""), "done", current, result_hash=result)
+        shutil.rmtree(self.work_dir / f"{media_id}-{idx}", ignore_errors=True)
+
+
+def run_nightly(cfg: Config, account: str | None = None, **options: Any) -> NightlyReport:
+    """One nightly run for one account, holding the account's lock (a second run at once is refused)."""
+    name, _ = account_settings(cfg, account)
+    lock_path = cfg.path(cfg.paths.state).parent / f"nightly-{name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(lock_path, timeout=0):
+            report = Nightly(cfg, name, **options).run()
+    except Timeout:
+        raise PeituError(f"another nightly run for account '{name}' is in progress",
+                         where=str(lock_path), hint="wait for it to finish") from None
+    log.info(report.line())
+    return report
