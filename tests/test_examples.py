@@ -85,3 +85,63 @@ def test_author_image_is_a_real_small_jpeg() -> None:
 def test_tech_example_has_a_fenced_code_block() -> None:
     body = split(ARTICLES / "tech-edge-ai.md")[1]
     assert re.search(r"^```python\n.+?^```$", body, re.S | re.M)
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict:
+    """Every example read the way `make demo` reads it."""
+    from pipeline.config import load_config
+    from pipeline.ingest import read_article
+
+    cfg = load_config(ARTICLES.parents[1] / "config.yaml")
+    return {f.name: read_article(f, cfg) for f in FILES}
+
+
+def test_examples_read_as_articles_of_their_type(parsed: dict) -> None:
+    expected = {"tech-edge-ai.md": "tech", "finance-personal-pension.md": "finance",
+                "food-chaoshan-beef-hotpot.md": "food", "travel-dali-four-days.md": "travel",
+                "health-sleep.md": "health", "education-bridge-books.md": "education",
+                "career-first-time-manager.md": "career"}
+    assert {name: parsed[name].type for name in expected} == expected
+    for name, article in parsed.items():
+        assert article.title and len(article.text) >= 1000, name
+        assert "```" not in article.text and "def weight_gb" not in article.text, name
+
+
+def test_examples_special_cases_survive_ingest(parsed: dict) -> None:
+    assert parsed["health-sleep.md"].title == "总是睡不着？关于失眠你需要知道的六件事"
+    assert parsed["food-chaoshan-beef-hotpot.md"].options == {"style": "watercolor", "inline": 2}
+    (marker,) = parsed["society-community-canteen.md"].markers
+    assert marker.prompt == "a steaming bowl of noodles on a wooden table, morning light" and marker.alt == "插图说明"
+    assert any(s.has_image for s in parsed["travel-dali-four-days.md"].sections)
+    assert all(not a.markers for n, a in parsed.items() if n != "society-community-canteen.md")
+
+
+BENCH = ARTICLES.parents[1] / "bench" / "relevance"
+
+
+def test_relevance_benchmark_data_is_consistent() -> None:
+    labels = yaml.safe_load((BENCH / "labels.yaml").read_text(encoding="utf-8"))
+    files = {p.stem: p for p in (BENCH / "articles").glob("*.md")}
+    assert set(labels) == set(files) and len(files) >= 25
+    types = {v["type"] for v in labels.values()}
+    assert types == {"tech", "finance", "food", "travel", "health", "education", "career", "news", "culture",
+                     "sports", "lifestyle", "auto", "realestate"}
+    for name, label in labels.items():
+        assert len({str(k) for k in label["keywords"]}) == 8, name
+        meta, body = split(files[name])
+        assert meta and meta["source_url"].startswith("http") and meta["licence"], name
+        assert isinstance(meta["excerpt"], bool) and len(body) >= 500, name   # shortest: finance-03, 555
+
+
+def test_relevance_match_rule() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("relevance", BENCH.parent / "relevance.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.related("长沙马拉松", "马拉松") and bench.related("养老金", "個人養老金")
+    assert not bench.related("歼10", "10") and not bench.related("学习", "学")
+    # one predicted word recalls one label, however many it is related to
+    assert bench.matched(["长沙马拉松", "全程马拉松", "配速"], ["马拉松", "配速", "天气"]) == 2
+    assert bench.matched(["长沙马拉松", "全程马拉松"], ["长沙马拉松", "马拉松"]) == 2
