@@ -43,7 +43,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     from ..publish.output import write_index, write_output
 
     cfg = app.config
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     out_root = out_dir or cfg.path(cfg.paths.output)
     opts = IllustrateOptions(type=type_, style=style, provider=provider, inline_count=inline_count,
                              cover=not no_cover, force=force)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +54,22 @@ def manifest(ill: Illustration) -> dict:
     }
 
 
+def _copy_author_images(ill: Illustration, body: str, folder: Path) -> None:
+    """Copy images the author placed by relative path (and a local cover) beside the pages,
+    so article.html and preview.html show them. Paths that leave the article's folder are skipped."""
+    source = ill.article.source
+    if source is None:
+        return
+    base = source.parent.resolve()
+    srcs = re.findall(r'<img[^>]*\ssrc="([^"]+)"', body) + ([ill.article.cover] if ill.article.cover else [])
+    for src in srcs:
+        if "://" in src or src.startswith(("data:", "/")):
+            continue
+        original = (base / src).resolve()
+        if original.is_file() and original.is_relative_to(base):
+            atomic_write(folder / original.relative_to(base), original.read_bytes())
+
+
 def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预览") -> Path:
     """Write the article's folder; every file is replaced atomically, so a rerun never sees a
     half-written one. Returns the folder."""
@@ -62,6 +79,7 @@ def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预
         atomic_write(folder / r.name, r.data)
     srcs = {r.key: r.name for r in ill.renditions if r.role in ("inline", "marker")}
     body = place_images(ill.article, ill.plans, srcs)
+    _copy_author_images(ill, body, folder)
     names = {r.role: r.name for r in ill.renditions}
     cover = names.get("cover") or ill.article.cover or None
     ctx = {"a": ill.article, "body": body, "cover": cover, "share": names.get("cover_1x1") or cover,

@@ -1,0 +1,5 @@
+"""`python -m pipeline` runs the peitu CLI."""
+
+from .cli import main
+
+main()
