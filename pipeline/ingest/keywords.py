@@ -34,6 +34,10 @@ POS_WEIGHT = {
     "n": 1.0, "ng": 0.6, "eng": 1.2, "j": 0.9, "vn": 0.7, "an": 0.5, "v": 0.6,
 }
 RARE_VERB_IDF = 8.0
+# a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
+PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
+NUMERALS = frozenset("一二三四五六七八九十百千万两几半每这那哪某第")
+ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
 COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
 TFIDF_SHARE = 0.6                      # the rest is TextRank
@@ -60,7 +64,15 @@ class Lexicon:
     guessed: dict[str, str] = field(default_factory=dict)
 
     def flag(self, word: str) -> str:
-        """Part of speech: from the dictionary, or guessed once for words jieba's HMM found."""
+        """Part of speech: from the dictionary, or guessed once for words jieba's HMM found; ns for
+        words shaped like place names."""
+        tag = self._tag(word)
+        if (tag not in ENTITY and len(word) >= 3 and word[-1] in PLACE_END and word[0] not in NUMERALS
+                and not word.isascii()):
+            return "ns"
+        return tag
+
+    def _tag(self, word: str) -> str:
         tag = self.tags.get(word)
         if tag:
             return tag
