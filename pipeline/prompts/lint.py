@@ -12,7 +12,7 @@ from jinja2 import meta, nodes
 from ..config import Config
 from ..errors import PeituError
 from ..models import Article, Marker, Section
-from .library import CONTEXT_VARS, OPTIONAL_BLOCKS, REQUIRED_BLOCKS, SUFFIX, TemplateLibrary
+from .library import CONTEXT_VARS, REQUIRED_BLOCKS, SUFFIX, TemplateLibrary
 from .planner import plan_images
 
 MAX_PROMPT = 800     # characters; DashScope cuts prompts here
@@ -69,15 +69,17 @@ def _lint_file(lib: TemplateLibrary, path: Path, styles: list[str]) -> list[Find
         found.append(Finding(shown, 1, "no label block: lists show the type id instead", "warning"))
     if found:
         return found
-    for style in styles:
-        for article in _samples(path.stem):
-            try:
-                plans = plan_images(article, lib.cfg, style=style, templates_dir=path.parent)
-            except PeituError as err:
-                found.append(_from_error(err, shown))
-                continue
-            for plan in plans:
-                found += _lengths(shown, plan.key, plan.prompt, plan.negative_prompt, style)
+    rich, bare = _samples(path.stem)
+    main = [lib.cfg.style] if lib.cfg.style in styles else styles[:1]
+    runs = [(rich, s) for s in styles] + [(bare, s) for s in main]
+    for article, style in runs:
+        try:
+            plans = plan_images(article, lib.cfg, style=style, templates_dir=path.parent)
+        except PeituError as err:
+            found.append(_from_error(err, shown))
+            continue
+        for plan in plans:
+            found += _lengths(shown, plan.key, plan.prompt, plan.negative_prompt, style)
     return found
 
 
@@ -122,8 +124,9 @@ def _check(fn: Callable[[], object]) -> list[Finding]:
     return []
 
 
-def _samples(type_: str) -> list[Article]:
-    """A rich article and a bare one (no keywords anywhere), so both branches of a template run."""
+def _samples(type_: str) -> tuple[Article, Article]:
+    """A rich article (run in every style) and a bare one without keywords (run in the first style),
+    so both branches of `{{ kw or "…" }}` run."""
     rich = Article(
         title="成都火锅地图：10家老店实测", slug="lint-rich", type=type_, text="", body_html="",
         keywords=["火锅", "成都", "人工智能", "投资", "旅行"],
@@ -133,4 +136,4 @@ def _samples(type_: str) -> list[Article]:
         markers=[Marker(1, "一只熊猫在吃火锅", "熊猫", 16, 9), Marker(2, "a cat reading a book")])
     bare = Article(title="无题", slug="lint-bare", type=type_, text="", body_html="", keywords=[],
                    sections=[Section("第一部分", 2, ["某某某" * 20])])
-    return [rich, bare]
+    return rich, bare

@@ -20,7 +20,7 @@ NO_TEXT = "no text, no letters, no captions"
 NO_TEXT_NEGATIVE = ("text", "letters", "words", "chinese characters", "typography", "caption",
                     "watermark", "signature", "logo")
 MAX_EN_KEYWORDS = 8
-MIN_PROSE = 40              # characters: a one-line section gets no image
+MIN_PROSE = 20              # characters: a one-line section gets no image
 KEYWORD_WEIGHT = 40          # a section keyword counts like this many characters of prose
 MARKER_SIDE = (512, 2048)    # marker images: each side within this, a multiple of 64
 
