@@ -265,6 +265,13 @@ def test_bad_style_file_is_a_clear_error(project: Config) -> None:
         plan_images(article(), project)
 
 
+def test_style_can_turn_off_the_title_overlay(project: Config) -> None:
+    assert plan_images(article(), project, inline_count=0)[0].title_overlay is True
+    photo = project.path(project.paths.styles) / "photo.yaml"
+    photo.write_text(photo.read_text(encoding="utf-8") + "title_overlay: false\n", encoding="utf-8")
+    assert plan_images(article(), project, style="photo", inline_count=0)[0].title_overlay is False
+
+
 def test_repository_config_names_an_existing_style() -> None:
     cfg = load_config(REPO / "config.yaml")
     lib = TemplateLibrary(cfg)

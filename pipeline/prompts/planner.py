@@ -48,7 +48,8 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
     if name != article.type:
         log.warning("%s: no template for type '%s'; using default", article.slug, article.type)
     version = lib.version(name, style_name)
-    style_ctx = lib.style(style_name).context()
+    style_spec = lib.style(style_name)
+    style_ctx = style_spec.context()
     glossary = lib.glossary()
     account = str(article.options.get("account") or "default")
     acct = cfg.wechat.accounts.get(account)
@@ -81,7 +82,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
         plans.append(plan("cover", "cover", cfg.images.generate_cover,
                           prompt=_no_text(out["cover_prompt"]), negative_prompt=_negative(out["negative"]),
                           title=article.title, subtitle=_cover_subtitle(article),
-                          keywords=list(article.keywords)))
+                          keywords=list(article.keywords), title_overlay=style_spec.title_overlay))
     count = _inline_count(article, cfg, inline_count)
     for n, idx in enumerate(pick_sections(article, count), start=1):
         sec = article.sections[idx]

@@ -33,6 +33,7 @@ class Style(BaseModel):
     positive: str = Field(min_length=1)            # comma-separated style words
     negative: str = ""                             # what this style must avoid
     palette: Palette
+    title_overlay: bool = True                     # hosted covers: peitu sets the title on the picture
     description: str = ""
 
     def context(self) -> dict:
