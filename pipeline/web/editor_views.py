@@ -162,7 +162,7 @@ class EditorViews:
                         "type_label": lib.label(article.type) if lib.has(article.type) else article.type,
                         "keywords": article.keywords, "sections": len(article.sections),
                         "length": article.length},
-            "style": style or self.cfg.style, "templates": out})
+            "style": next((p["style"] for p in out[0]["plans"]), style or self.cfg.style), "templates": out})
 
     # --- templates ---------------------------------------------------------------------------
 
