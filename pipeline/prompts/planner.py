@@ -12,7 +12,7 @@ from ..config import Config, Size
 from ..errors import ConfigError, InputError, TemplateError
 from ..models import Article, ImagePlan, Marker, Section
 from .glossary import dedupe
-from .library import TemplateLibrary
+from .library import TemplateLibrary, tidy
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _cover_subtitle(article: Article) -> str:
 def _marker_prompt(marker: Marker, english: list[str], style: dict) -> str:
     """The author's prompt verbatim (Chinese-reading models use it), English terms added for the rest."""
     extra = f" ({', '.join(english)})" if english and not marker.prompt.isascii() else ""
-    return f"{marker.prompt}{extra}, {style['medium']}, {style['positive']}"
+    return tidy(f"{marker.prompt}{extra}, {style['medium']}, {style['positive']}")
 
 
 def _marker_size(marker: Marker, cfg: Config) -> Size:
