@@ -230,3 +230,14 @@ def test_a_leading_rule_is_not_front_matter(cfg: Config) -> None:
 def test_front_matter_must_be_a_mapping(cfg: Config) -> None:
     with pytest.raises(InputError, match="key: value"):
         md("---\n- a\n- b\n---\n\n正文。", cfg)
+
+
+def test_wechat_draft_bold_lines_are_headings(cfg: Config) -> None:
+    html = ('<title>红烧肉</title>\n<section><p>开头一段文字。</p><p><strong>一、备料</strong></p><p>五花肉切块。</p>'
+            '<p><span><b>二、</b><strong>炖煮</strong></span></p><p>小火慢炖。</p><p><strong>注意：</strong>别烧干。</p>'
+            '<p><img data-src="https://mmbiz.qpic.cn/a.jpg"></p></section>')
+    a = parse_article(html, cfg, fmt="html")
+    assert a.title == "红烧肉" and "<title>" not in a.body_html and "红烧肉" not in a.text
+    assert [(s.heading, s.anchor) for s in a.sections] == [("", ""), ("一、备料", "s1"), ("二、炖煮", "s2")]
+    assert a.sections[2].paragraphs == ["小火慢炖。", "注意：别烧干。"] and a.sections[2].has_image
+    assert '<p id="s1"><strong>一、备料</strong></p>' in a.body_html

@@ -9,7 +9,6 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from .outline import Outline, Parsed, prose, same_title
 
 IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
-MARKER_SRC = re.compile(r"^__generate:(.*)__$", re.DOTALL)
 _UNSAFE = re.compile(r"<\s*(script|style|iframe|object|embed|frame|noscript)\b|\son\w+\s*=|javascript:",
                      re.IGNORECASE)
 DROP_TAGS = ("script", "style", "iframe", "object", "embed", "frame", "frameset", "noscript", "template",
@@ -45,6 +44,16 @@ def clean_fragment(html: str) -> str:
 
 def _has_block_child(tag: Tag) -> bool:
     return any(isinstance(c, Tag) and c.name in BLOCKS for c in tag.children)
+
+
+def _bold_heading(tag: Tag, text: str) -> bool:
+    """A short line set entirely in bold (<p><strong>一、备料</strong></p>): how WeChat editors write
+    headings when they write none."""
+    text = prose(text)
+    if tag.name not in ("p", "section", "div") or not 2 <= len(text) <= 30 or text[-1] in "。！？；，：,.;:!?…":
+        return False
+    strings = [s for s in tag.find_all(string=True) if s.strip() and not isinstance(s, Comment)]
+    return tag.find("img") is None and all(s.find_parent(["strong", "b"]) for s in strings)
 
 
 class _Walker:
@@ -101,7 +110,11 @@ class _Walker:
         elif _has_block_child(tag):
             self.walk(tag)
         else:
-            self.outline.paragraph(self._inline(tag))
+            text = self._inline(tag)
+            if _bold_heading(tag, text):
+                tag["id"] = self.outline.heading(prose(text), 3, tag.sourceline or 0)
+            else:
+                self.outline.paragraph(text)
 
 
 def parse_html(body: str, *, title: str = "") -> Parsed:
@@ -119,8 +132,8 @@ def parse_html(body: str, *, title: str = "") -> Parsed:
                 title, title_line = prose(text), candidate.sourceline or 0
                 break
     description = str(description.get("content", "")) if description else ""
-    if soup.head:
-        soup.head.decompose()
+    for tag in soup.find_all(["head", "title"]):
+        tag.decompose()
     _clean(soup)
     walker = _Walker(title)
     walker.walk(root)

@@ -16,9 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ..config import Config
 from ..models import Article, Section
+from .frontmatter import as_list
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ gb mb kb tb km kg cm mm ml mg kcal kwh mah hz ghz fps ppi dpi ms min sec px pt m
 class Lexicon:
     """A jieba tokenizer with the user dictionary, POS tags, IDF table and stop words, built once."""
 
-    tokenizer: "jieba.Tokenizer"  # type: ignore[name-defined]  # noqa: F821
-    posseg: "jieba.posseg.POSTokenizer"  # type: ignore[name-defined]  # noqa: F821
+    tokenizer: Any                     # jieba.Tokenizer with the user dictionary
+    posseg: Any                        # jieba.posseg.POSTokenizer over it
     tags: dict[str, str]
     idf: dict[str, float]
     median_idf: float
@@ -220,14 +222,12 @@ class Unit:
 def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
     """The top k (word, score) of a unit, longer terms kept over the fragments they contain."""
     counts = Counter(w for seq in unit.sequences for w in seq)
-    for term in unit.extra:
-        counts[term] += 0                        # present as a candidate even if jieba split it
     total = sum(counts.values()) or 1
     for word in [w for w in counts if w.isascii() and w.islower() and counts[w] < 2]:
         del counts[word]                         # a lowercase English word seen once is noise
     if not counts:
         return []
-    tfidf = {w: (n or 1) / total * lex.idf.get(w, lex.median_idf) for w, n in counts.items()}
+    tfidf = {w: n / total * lex.idf.get(w, lex.median_idf) for w, n in counts.items()}
     tr = _textrank(unit.sequences)
     top_tfidf, top_tr = max(tfidf.values()), max(tr.values(), default=0) or 1.0
     title, headings = unit.title.lower(), [h.lower() for h in unit.headings]
@@ -249,7 +249,7 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
 
 
 def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: int) -> list[str]:
-    """Editor's tags join the ranking: those the text mentions lead, the others follow the top three."""
+    """Editor's tags join the ranking: those the text mentions lead; the others rank at 0.7 × the top score."""
     top = ranked[0][1] if ranked else 1.0
     scored = dict(ranked)
     for tag in tags:
@@ -264,6 +264,7 @@ def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: i
 
 
 def _shown(word: str, original: str, simplified: str) -> str:
+    """A word found in simplified text, as the original (traditional) text writes it."""
     if original == simplified or len(original) != len(simplified):
         return word
     at = simplified.find(word)
@@ -271,6 +272,7 @@ def _shown(word: str, original: str, simplified: str) -> str:
 
 
 def _cues(text: str) -> dict[str, float]:
+    """Named-entity cues jieba would split: titles of works in 《》."""
     return {m.group(1).strip(): POS_WEIGHT["nz"] for m in BOOK_TITLE.finditer(text) if m.group(1).strip()}
 
 
@@ -304,8 +306,6 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
 
 
 def _tags(article: Article) -> list[str]:
-    from .frontmatter import as_list
-
     return [*as_list(article.meta.get("tags")), *as_list(article.meta.get("categories")),
             *as_list(article.meta.get("keywords"))]
 
