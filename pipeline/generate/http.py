@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+import warnings
 from urllib.parse import urlsplit
 
 import requests
@@ -138,13 +139,18 @@ def check_image(data: bytes, max_pixels: int) -> tuple[int, int]:
     if kind is None:
         raise BadImage(f"answer is not an image (starts {data[:16]!r})")
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+        with img:
             width, height = img.size
             if width * height > max_pixels:
                 raise BadImage(f"image is {width}×{height}, over the {max_pixels:,}-pixel cap (images.max_pixels)")
             img.load()
     except BadImage:
         raise
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as e:
+    except Image.DecompressionBombError:
+        raise BadImage(f"image declares more pixels than the {max_pixels:,}-pixel cap (images.max_pixels)") from None
+    except (OSError, ValueError, SyntaxError) as e:
         raise BadImage(f"{kind} image is damaged or truncated ({e})") from None
     return width, height

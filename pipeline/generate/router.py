@@ -330,6 +330,9 @@ class Router:
         data = reply.images[0] if reply.images else (self._download(s, reply.urls[0], deadline) if reply.urls else None)
         if not data:
             raise self._error(s, None, "answered success but with no image")
+        if len(data) > self.cfg.providers.max_download_bytes:
+            raise self._error(s, None, f"image is {len(data):,} bytes, over the "
+                                       f"{self.cfg.providers.max_download_bytes:,}-byte cap (providers.max_download_bytes)")
         try:
             http.check_image(data, self.cfg.images.max_pixels)
         except http.BadImage as e:

@@ -32,7 +32,7 @@ class SiliconFlow(Provider):
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
         body = answer.json()
-        items = body.get("images") or body.get("data")
+        items = body["images"] if "images" in body else body.get("data")
         if items is None:
             raise Malformed("answer has no 'images'")
         return Reply(urls=[i["url"] for i in items if isinstance(i, dict) and i.get("url")], seed=body.get("seed"))

@@ -39,6 +39,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]                  # lower-case names
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> Any:
@@ -103,6 +104,7 @@ class FakeServer:
         self.files: dict[str, tuple[bytes, bool]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.generations = 0
+        self.peak = 0                            # most generation requests handled at once
         self._starts: deque[float] = deque()
         self._active = 0
         self._lock = threading.Lock()
@@ -127,7 +129,7 @@ class FakeServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=f"fake-{self.name}", daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"fake-{self.name}", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -151,6 +153,11 @@ class FakeServer:
     def base_url(self) -> str:
         """What a client configures as base_url (the host plus the API's path prefix)."""
         return self.url
+
+    def creates(self) -> list[Request]:
+        """The generation requests seen so far (throttled ones included)."""
+        gen = [(method, pattern) for method, pattern, _, generates in self.routes if generates]
+        return [r for r in self.seen if any(r.method == m and re.fullmatch(p, r.path) for m, p in gen)]
 
     def inject(self, *faults: str) -> None:
         """Make the next generation requests fail this way, one fault per request."""
@@ -255,6 +262,7 @@ class FakeServer:
             fault = self.faults.popleft() if self.faults else None
             self.generations += 1
             self._active += 1
+            self.peak = max(self.peak, self._active)
         try:
             if fault in STATUS_FAULTS:
                 return self.throttled() if fault == "429" else self.error(int(fault), f"injected HTTP {fault}")

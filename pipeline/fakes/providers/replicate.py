@@ -98,7 +98,12 @@ class FakeReplicate(FakeServer):
         else:
             job["status"] = "succeeded"
             inp = job["input"]
-            data = self.image(inp.get("prompt", ""), inp.get("seed"), inp.get("width"), inp.get("height"), fault)
+            width, height = inp.get("width"), inp.get("height")
+            if inp.get("aspect_ratio"):                  # FLUX-style: about one megapixel at that ratio
+                w, _, h = str(inp["aspect_ratio"]).partition(":")
+                ratio = int(w) / int(h)
+                width, height = int((1e6 * ratio) ** 0.5) // 16 * 16, int((1e6 / ratio) ** 0.5) // 16 * 16
+            data = self.image(inp.get("prompt", ""), inp.get("seed"), width, height, fault)
             job["output"] = None if fault == "empty" else [self.file_url(data, fault)]
         return self._prediction(job, job["status"])
 
