@@ -141,11 +141,11 @@ def _best(segs: list[str], box_w: float, box_h: float, max_lines: int, max_size:
         if size < min_size:
             continue
         mean = sum(widths) / k
-        cost = 4 * sum((w - mean) ** 2 for w in widths) / max(widths) ** 2
-        cost += sum(_break_cost(segs[c - 1], segs[c]) for c in cuts)
+        ragged = 4 * sum((w - mean) ** 2 for w in widths) / max(widths) ** 2
         if k > 1 and widths[-1] < 0.35 * max(widths):
-            cost += 0.5                                          # a stub last line
-        score = math.log(size) - 0.15 * (k - 1) - 0.15 * cost
+            ragged += 0.5                                        # a stub last line
+        breaks = sum(_break_cost(segs[c - 1], segs[c]) for c in cuts)
+        score = math.log(size) - 0.15 * (k - 1) - 0.15 * ragged - 0.3 * breaks
         if best is None or score > best[0]:
             best = (score, size, lines)
     return (best[1], best[2]) if best else None
