@@ -23,24 +23,30 @@ from ..secrets import redact
 @click.option("--no-cover", is_flag=True, help="make no cover")
 @click.option("--force", is_flag=True, help="make a cover even if the article names one")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="output folder (default: config paths.output)")
+@click.option("--upload", is_flag=True, help="also create a draft in the WeChat draft box")
+@click.option("--account", metavar="NAME", help="WeChat account from config (default: the first)")
 @pass_app
 def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: str | None,
                provider: str | None, inline_count: int | None, no_cover: bool, force: bool,
-               out_dir: Path | None) -> int:
+               out_dir: Path | None, upload: bool, account: str | None) -> int:
     """Illustrate ARTICLE files (Markdown, HTML or text) into OUT/<slug>/.
 
     \b
     Each article gets cover.jpg (900×383), cover_1x1.jpg, inline images, article.html,
     manifest.json and preview.html; OUT/index.html lists them all. One failing article
-    does not stop the others; the exit code is 1 if any failed.
+    does not stop the others; the exit code is 1 if any failed. Every article is
+    checked first (see `peitu check`); with --upload an article with errors is skipped.
     \b
     Examples:
       peitu illustrate examples/articles/*.md
       peitu illustrate draft.md --type 美食 --style watercolor --inline 2
+      peitu illustrate draft.md --upload          # WECHAT_APPID / WECHAT_SECRET in .env
     """
+    from ..check import check_article
     from ..illustrate import IllustrateOptions, illustrate_many
     from ..ingest import read_article
     from ..publish.output import write_index, write_output
+    from ..publish.wechat.article import upload_illustration
 
     cfg = app.config
     console = Console(stderr=True, soft_wrap=True)
@@ -50,6 +56,14 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     failed: list[tuple[str, str]] = []
     loaded, ingest_s = [], []
     for path in articles:
+        findings = [f for f in check_article(path, cfg) if f.code != "unreadable"]
+        for f in findings:
+            colour = "red" if f.level == "error" else "yellow"
+            console.print(f"  [{colour}]{'✗' if f.level == 'error' else '!'}[/] {f.file}:{f.line} {f.message}")
+        if upload and any(f.level == "error" for f in findings):
+            failed.append((str(path), "check found errors; not uploaded"))
+            console.print(f"[red]✗[/] {path}: 检查未通过，未上传 (fix the errors above, or run without --upload)")
+            continue
         start = time.perf_counter()
         try:
             article = read_article(path, cfg, type_override=type_)
@@ -82,6 +96,15 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
             failed.append((str(article.source), f"cannot write output: {err}"))
             console.print(f"[red]✗[/] {article.source}: cannot write output: {err}")
             continue
+        if upload and not result.ok:
+            console.print(f"  [red]✗[/] 有配图未完成，未上传 not uploaded: {len(result.errors)} image(s) failed")
+        elif upload:
+            try:
+                media_id = upload_illustration(result, cfg, account)
+                console.print(f"  [green]↑[/] 草稿已保存 draft saved: media_id {media_id}")
+            except PeituError as err:
+                failed.append((str(article.source), str(err)))
+                console.print(f"[red]✗[/] {article.source}: upload failed: {redact(str(err))}")
         made = sum(1 for p in result.plans if p.key in result.images)
         mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
         console.print(f"{mark} {article.title}  [dim]{article.type} · {made}/{len(result.plans)} 张 → {folder}[/]")
