@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import App, pass_app
 from ..secrets import redact
@@ -46,12 +47,12 @@ def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, dra
     for name in names:
         def show(label: str, outcome: str) -> None:
             mark = next((m for k, m in _MARKS.items() if outcome.startswith(k)), "[dim]·[/]")
-            console.print(f"{mark} {redact(label)}: {redact(outcome)}", highlight=False)
+            console.print(f"{mark} {escape(redact(label))}: {escape(redact(outcome))}", highlight=False)
 
         with console.status(f"[bold]配图[/] nightly [{name}] …"):
             report = run_nightly(cfg, name, force=force, dry_run=dry_run, only=set(drafts) or None,
                                  on_article=show)
-        console.print(("[yellow]" if report.stopped or report.failed else "[green]") + redact(report.line()) + "[/]",
-                      highlight=False)
+        colour = "yellow" if report.stopped or report.failed else "green"
+        console.print(f"[{colour}]{escape(redact(report.line()))}[/]", highlight=False)
         failed |= bool(report.failed or report.stopped)
     return 1 if failed else 0

@@ -1,0 +1,255 @@
+"""The nightly job end to end: real wechatpy client and peitu against the fake WeChat over HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import Config, load_config
+from pipeline.fakes.wechat import FakeWeChat, editor_image, seed_sandbox
+from pipeline.nightly import run_nightly
+from pipeline.publish.wechat.article import has_placeholder, mark_placeholders, placeholder_pattern
+from pipeline.publish.wechat.client import BASE_URL_ENV
+
+REPO = Path(__file__).resolve().parent.parent
+MMBIZ_IMG = re.compile(r'<img[^>]*src="(http://mmbiz\.qpic\.cn/[^"]+)"')
+
+
+def write_config(tmp_path: Path, fake: FakeWeChat, **extra) -> Path:
+    """A config file for a run against `fake`: state and output under tmp_path, small images (fast)."""
+    data = {
+        "paths": {"state": str(tmp_path / "state.db"), "cache": str(tmp_path / "cache"),
+                  "output": str(tmp_path / "output"),
+                  **{k: str(REPO / "templates" / v) for k, v in (
+                      ("templates", "prompts"), ("styles", "styles"), ("glossary", "glossary.yaml"),
+                      ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
+        "images": {"generate_cover": {"width": 672, "height": 288},
+                   "generate_inline": {"width": 512, "height": 288}, "inline_count": 2},
+        "providers": {"order": ["local"]},
+        "article_types": yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["article_types"],
+        "wechat": {"accounts": {"default": {"base_url": fake.url}}},
+        **extra,
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    with FakeWeChat() as server:
+        monkeypatch.setenv("WECHAT_APPID", server.appid)
+        monkeypatch.setenv("WECHAT_SECRET", server.secret)
+        monkeypatch.delenv(BASE_URL_ENV, raising=False)
+        yield server
+
+
+@pytest.fixture
+def ncfg(tmp_path, fake) -> Config:
+    return load_config(write_config(tmp_path, fake))
+
+
+PROSE = "这一段讲的是具体的做法和经验，包括准备、步骤、常见问题和解决办法，读者可以照着去做。"
+
+
+def seed(fake: FakeWeChat, n: int = 20) -> dict[str, dict]:
+    """n drafts in four kinds, by i % 4: 0 editor's cover, nothing to do; 1 no cover (cover + images
+    after headings); 2 editor's cover + two placeholders; 3 no cover + one named placeholder."""
+    drafts = {}
+    for i in range(n):
+        kind = i % 4
+        body = f"<p>第{i}篇的开头。{PROSE}</p><h2>第一部分</h2><p>{PROSE}</p><h2>第二部分</h2><p>{PROSE * 2}</p>"
+        if kind == 2:
+            body = f"<p>开头。</p><p>【配图】</p><h2>第一部分</h2><p>{PROSE}</p><p>【配图：一只猫在窗台上晒太阳】</p>"
+        if kind == 3:
+            body = f"<p>第{i}篇。{PROSE}</p><p>【配图：雨后的城市街道，霓虹倒影】</p><h2>小结</h2><p>{PROSE}</p>"
+        thumb = fake.add_editor_image(editor_image(hue=i * 9), f"editor-{i}.jpg") if kind in (0, 2) else ""
+        media_id = fake.add_editor_draft([{"title": f"测试草稿第{i}篇", "author": "编辑部", "content": body,
+                                           "thumb_media_id": thumb}])
+        drafts[media_id] = {"kind": kind, "thumb": thumb}
+    return drafts
+
+
+def check_exactly_once(fake: FakeWeChat, drafts: dict[str, dict]) -> None:
+    """Every eligible draft illustrated once, editors' covers untouched, no duplicate or orphan material."""
+    ours = {m for m, mat in fake.materials.items() if mat.name.startswith("peitu-")}
+    used = []
+    for media_id, d in drafts.items():
+        item = fake.drafts[media_id].news_item[0]
+        images = MMBIZ_IMG.findall(item["content"])
+        assert all(src.split("/")[-2] in fake.images for src in images)
+        assert "【配图" not in item["content"]
+        if d["kind"] == 0:
+            assert fake.drafts[media_id].updates == 0 and item["thumb_media_id"] == d["thumb"]
+            continue
+        if d["kind"] == 2:
+            assert item["thumb_media_id"] == d["thumb"]              # the editor's cover stays
+            assert not item.get("pic_crop_1_1")
+            assert len(images) == 2
+        else:
+            assert item["thumb_media_id"] in ours
+            assert item["pic_crop_235_1"] and item["pic_crop_1_1"]
+            used.append(item["thumb_media_id"])
+            assert len(images) == (2 if d["kind"] == 1 else 1)
+        assert len(set(images)) == len(images)
+    assert sorted(used) == sorted(ours)                                # one material per cover, none spare
+    assert len(set(used)) == len(used)
+    assert not fake.dropped_images
+
+
+def test_placeholder_forms():
+    pattern = placeholder_pattern("【配图】")
+    assert pattern.search("看【配图】").group("prompt") is None
+    assert pattern.search("【配图：长城 日落】").group("prompt") == "长城 日落"
+    assert pattern.search("【配图:cat】").group("prompt") == "cat"
+    assert not has_placeholder("<p>配图</p>", "【配图】")
+    assert has_placeholder("<p><span>文字【配图】</span></p>", "【配图】")
+    html, prompts = mark_placeholders("<p>上一段讲长城。</p><p>【配图】</p><p>前【配图：猫】后</p>", "【配图】")
+    assert prompts == ["上一段讲长城。", "猫"]
+    assert html.count("data-peitu-placeholder") == 2 and "前<img" in html and "后</p>" in html
+
+
+def test_sandbox_drafts_illustrated_and_rerun_skips(ncfg, fake):
+    ids = seed_sandbox(fake)
+    first = run_nightly(ncfg)
+    assert (first.drafts, first.failed, first.stopped) == (len(ids), 0, "")
+    assert first.illustrated == 4 and first.not_needed == 2
+    calls = dict(fake.calls)
+    second = run_nightly(ncfg)
+    assert second.done_before == 4 and second.illustrated == 0
+    assert {k: v for k, v in fake.calls.items() if k not in ("draft/batchget",)} == \
+           {k: v for k, v in calls.items() if k not in ("draft/batchget",)}
+    noodles = fake.drafts[ids[1]].news_item[0]
+    assert noodles["thumb_media_id"] and len(MMBIZ_IMG.findall(noodles["content"])) == 2
+    two = fake.drafts[ids[-1]].news_item
+    assert two[0]["thumb_media_id"] == fake.drafts[ids[-1]].news_item[0]["thumb_media_id"]
+    assert fake.materials[two[1]["thumb_media_id"]].name.startswith("peitu-")
+
+
+def test_editor_changes_after_illustration_are_respected(ncfg, fake):
+    ids = seed_sandbox(fake)
+    run_nightly(ncfg)
+    draft = fake.drafts[ids[0]]
+    item = dict(draft.news_item[0])
+    item["content"] += "<p>编辑又加了一段，并要一张图：【配图：机房里的服务器机柜】</p>"
+    draft.news_item[0] = item
+    report = run_nightly(ncfg)
+    assert report.illustrated == 1
+    after = fake.drafts[ids[0]].news_item[0]
+    assert after["thumb_media_id"] == item["thumb_media_id"]          # peitu's earlier cover is kept
+    assert "【配图" not in after["content"]
+    assert len(MMBIZ_IMG.findall(after["content"])) == len(MMBIZ_IMG.findall(item["content"])) + 1
+
+
+def test_force_replaces_an_editor_cover(ncfg, fake):
+    ids = seed_sandbox(fake)
+    finished = ids[3]
+    editor_cover = fake.drafts[finished].news_item[0]["thumb_media_id"]
+    run_nightly(ncfg, only={finished})
+    assert fake.drafts[finished].news_item[0]["thumb_media_id"] == editor_cover
+    run_nightly(ncfg, only={finished}, force=True)
+    assert fake.drafts[finished].news_item[0]["thumb_media_id"] != editor_cover
+    assert editor_cover in fake.materials                              # replaced, never deleted
+
+
+def test_dry_run_changes_nothing(ncfg, fake):
+    seed_sandbox(fake)
+    report = run_nightly(ncfg, dry_run=True)
+    assert report.illustrated == 4
+    assert fake.calls["draft/update"] == 0 and fake.calls["material/add_material"] == 0
+
+
+def test_a_draft_edited_during_the_run_is_left_for_the_next(ncfg, fake):
+    ids = seed_sandbox(fake)
+    target = ids[2]
+
+    def editor_types(api, server):
+        if api == "media/uploadimg":
+            server.on_call = None
+            d = server.drafts[target]
+            d.news_item[0] = dict(d.news_item[0], content=d.news_item[0]["content"] + "<p>刚加的一句。</p>")
+
+    fake.on_call = editor_types
+    report = run_nightly(ncfg, only={target})
+    assert report.failed == 1 and "changed while" in report.errors[0]
+    assert fake.drafts[target].updates == 0
+    assert run_nightly(ncfg, only={target}).illustrated == 1
+    assert "刚加的一句" in fake.drafts[target].news_item[0]["content"]
+
+
+@pytest.mark.slow
+def test_twenty_drafts_with_token_expiry_busy_and_daily_quota(ncfg, fake):
+    drafts = seed(fake, 20)
+    fake.inject("media/uploadimg", 42001, after=5)          # every token dies mid-run
+    fake.inject("draft/get", -1, after=3)                    # WeChat busy once
+    fake.quotas["draft/update"] = 8                          # the day's quota ends after 8 updates
+    first = run_nightly(ncfg)
+    assert first.illustrated == 8 and "45009" in first.stopped and first.failed == 0
+    assert sum(d.updates for d in fake.drafts.values()) == 8
+    assert fake.calls["stable_token"] == 2
+
+    fake.reset_quotas()                                      # the next day
+    second = run_nightly(ncfg)
+    assert second.illustrated == 7 and second.resumed == 1 and not second.stopped
+    assert second.done_before == 8 and second.not_needed == 5
+    check_exactly_once(fake, drafts)
+    assert all(fake.drafts[m].updates == 1 for m, d in drafts.items() if d["kind"])
+
+    uploads = fake.calls["media/uploadimg"] + fake.calls["material/add_material"]
+    third = run_nightly(ncfg)
+    assert third.done_before == 15 and third.illustrated == 0
+    assert fake.calls["media/uploadimg"] + fake.calls["material/add_material"] == uploads
+
+
+def _peitu(config: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "250"}
+    return subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "--config", str(config),
+                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _kill_on(fake: FakeWeChat, api: str, nth: int, proc_box: list) -> None:
+    """kill -9 the client when the fake has done its nth `api` call, before the answer goes out."""
+    seen = [0]
+
+    def hook(name, server):
+        if name == api:
+            seen[0] += 1
+            if seen[0] == nth:
+                server.on_call = None
+                os.kill(proc_box[0].pid, signal.SIGKILL)
+
+    fake.on_call = hook
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_rerun_illustrates_each_draft_once(tmp_path, fake):
+    config = write_config(tmp_path, fake)
+    drafts = seed(fake, 12)
+    box: list = []
+    _kill_on(fake, "material/add_material", 3, box)          # cut off mid-upload of a cover
+    box.append(_peitu(config, "nightly"))
+    out = box[0].communicate(timeout=300)[0]
+    assert box[0].returncode == -signal.SIGKILL, out
+    assert len([m for m in fake.materials.values() if m.name.startswith("peitu-")]) == 3
+
+    box.clear()
+    _kill_on(fake, "draft/update", 2, box)                   # cut off after WeChat applied an update
+    box.append(_peitu(config, "nightly"))
+    out = box[0].communicate(timeout=300)[0]
+    assert box[0].returncode == -signal.SIGKILL, out
+
+    final = _peitu(config, "nightly")
+    out = final.communicate(timeout=300)[0]
+    assert final.returncode == 0, out
+    assert re.search(r"nightly \[default\]: 12 drafts .* 0 failed", out), out
+    check_exactly_once(fake, drafts)
+    assert all(fake.drafts[m].updates in (1, 2) for m, d in drafts.items() if d["kind"])
+    assert sum(fake.drafts[m].updates == 2 for m in drafts) <= 1  # only the update whose answer was lost
+    assert fake.calls["material/add_material"] == 6           # 6 covers, none sent twice
