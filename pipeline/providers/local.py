@@ -74,6 +74,7 @@ class Look:
     blur: float = 0.0                    # soft edges (watercolor, photo)
     grain: float = 0.0                   # paper texture strength
     grey: bool = False                   # monochrome shapes (ink)
+    shadow: bool = False                 # layered paper: each layer casts a soft shadow
     alpha: int = 235                     # shape opacity
 
 
@@ -84,16 +85,29 @@ LOOKS = {
     "ink": Look(weight="Bold", blur=3, grain=14, grey=True, alpha=200),
     "photo": Look(weight="Black", blur=10, alpha=200),
     "isometric": Look(weight="Black"),
+    "papercut": Look(weight="Black", shadow=True, grain=5),
 }
 
 
 def render_local(plan: ImagePlan, cfg: Config) -> bytes:
     """Draw `plan` as a PNG of exactly plan.width × plan.height."""
+    out = io.BytesIO()
+    compose(plan, cfg).image.save(out, "PNG", compress_level=3)
+    return out.getvalue()
+
+
+@dataclass
+class Drawing:
+    image: Image.Image
+    title_mask: Image.Image | None       # L, 255 where the title (or caption) is inked
+    title_size: int = 0
+
+
+def compose(plan: ImagePlan, cfg: Config) -> Drawing:
+    """The picture render_local encodes, with where its title went."""
     art = _Art(plan, cfg)
     image = art.cover() if plan.role == "cover" else art.illustration()
-    out = io.BytesIO()
-    image.save(out, "PNG", compress_level=3)
-    return out.getvalue()
+    return Drawing(image, art.title_mask, art.title_size)
 
 
 def choose_palette(plan: ImagePlan) -> Palette:
@@ -113,7 +127,7 @@ class _Art:
     def __init__(self, plan: ImagePlan, cfg: Config):
         self.plan, self.cfg = plan, cfg
         self.w, self.h = plan.width, plan.height
-        digest = hashlib.sha256(f"{plan.seed}|{plan.key}|{plan.prompt}|{plan.title}".encode()).digest()
+        digest = hashlib.sha256(f"{plan.seed}|{plan.key}|{plan.prompt}".encode()).digest()
         self.rng = random.Random(int.from_bytes(digest[:8], "big"))
         self.pal = choose_palette(plan)
         self.look = LOOKS.get(plan.style, LOOKS["flat"])
@@ -123,6 +137,8 @@ class _Art:
         self.rng.shuffle(accents)
         self.accents = accents
         self.label = self._type_label()
+        self.title_mask: Image.Image | None = None
+        self.title_size = 0
 
     # --- surfaces --------------------------------------------------------------------------
 
@@ -154,6 +170,13 @@ class _Art:
             layer = Image.merge("RGBA", (grey, grey, grey, a))
         if self.look.blur:
             layer = layer.filter(ImageFilter.GaussianBlur(self.look.blur * self.h / 576))
+        if self.look.shadow:
+            shade = layer.getchannel("A").point(lambda v: v * 2 // 5).filter(ImageFilter.GaussianBlur(self.h * 0.012))
+            moved = Image.new("L", layer.size, 0)
+            moved.paste(shade, (round(self.h * 0.006), round(self.h * 0.014)))
+            under = Image.new("RGBA", layer.size, (40, 20, 10, 0))
+            under.putalpha(moved)
+            layer = Image.alpha_composite(under, layer)
         return layer
 
     def calm_mask(self, box: Box, strength: float = 0.9) -> Image.Image:
@@ -185,9 +208,8 @@ class _Art:
         white, ink = (255, 255, 255), self.pal.ink if not self.pal.dark else (20, 20, 28)
         return white if contrast_ratio(region, white) >= contrast_ratio(region, ink) else ink
 
-    def tags(self, draw: ImageDraw.ImageDraw, x: float, y: float, words: list[str], size: float,
-             max_w: float, colour: RGB, align: str = "left") -> float:
-        """Keywords as small `#tag` pills in one row within max_w; returns the row height."""
+    def tag_row(self, words: list[str], size: float, max_w: float) -> tuple[list[tuple[str, float]], float]:
+        """The `#tag` chips that fit in one row of max_w, and the row's width."""
         font = self.font(size, "Medium")
         pad, gap = size * 0.55, size * 0.5
         chips, total = [], 0.0
@@ -198,20 +220,26 @@ class _Art:
                 continue
             chips.append((text, w))
             total += w + gap
-        total -= gap
+        return chips, max(0.0, total - gap)
+
+    def tags(self, draw: ImageDraw.ImageDraw, x: float, y: float, words: list[str], size: float,
+             max_w: float, colour: RGB, align: str = "left") -> None:
+        """Keywords as small `#tag` pills in one row within max_w."""
+        chips, total = self.tag_row(words, size, max_w)
+        font = self.font(size, "Medium")
         cx = x + (max_w - total) / 2 if align == "center" else x
         h = size * 1.7
         for text, w in chips:
             draw.rounded_rectangle((cx, y, cx + w, y + h), radius=h / 2, outline=colour, width=max(1, int(size / 12)))
             draw.text((cx + w / 2, y + h / 2), text, font=font, fill=colour, anchor="mm")
-            cx += w + gap
-        return h if chips else 0.0
+            cx += w + size * 0.5
 
     def set_text(self, image: Image.Image, layout: TitleLayout, xy: tuple[float, float], width: float,
                  align: str, colour: RGB) -> float:
         """Draw a title; if it measures under 4.5:1 on the final pixels, lay a panel under it."""
         mask = Image.new("L", image.size, 0)
         layout.draw(ImageDraw.Draw(mask), xy, 255, align=align, width=width)
+        self.title_mask, self.title_size = mask, layout.size
         trial = image.copy()
         trial.paste(colour, (0, 0), mask)
         if text_contrast(trial, mask, layout.size) >= 4.5:
@@ -307,48 +335,78 @@ class _Art:
         draw.text((kx + kw / 2, y + height / 2), text, font=font, fill=text_fill, anchor="mm")
 
     def illustration(self) -> Image.Image:
-        """Inline or marker image: a scene of the motif with a caption card (number, heading, tags)."""
+        """Inline or marker image: a scene of the motif and a caption (number, heading, tags),
+        either on a card in a corner or in a panel down one side."""
         w, h = self.w, self.h
         plan = self.plan
         caption = plan.title or _short(plan.prompt)
-        number = f"{plan.section_index + 1:02d}" if plan.section_index is not None else ""
-        margin = min(w, h) * 0.07
-        card_w = min(w * 0.62, w - 2 * margin)
-        layout = fit_title(caption, card_w - 2 * margin * 0.6, h * 0.2, weight="Bold", max_lines=2,
-                           max_size=int(h * 0.085), min_size=max(12, int(h * 0.04)), font_path=self.font_path)
-        num_size = h * 0.05 if number else 0.0
+        number = _number(plan.key) if plan.role == "inline" else ""
         words = [k for k in plan.keywords if k and k not in caption][:3]
-        tag_size = h * 0.03
-        inner = margin * 0.6
-        card_h = inner * 2 + (num_size * 1.3 if number else 0) + layout.height + (tag_size * 2.6 if words else 0)
-        corner = self.rng.choice(("bl", "tl", "br")) if w >= h else "bl"
-        cx = margin if corner in ("bl", "tl") else w - margin - card_w
-        cy = h - margin - card_h if corner in ("bl", "br") else margin
-        card = (cx, cy, cx + card_w, cy + card_h)
+        unit = min(w, h)
+        split = w >= h * 1.3 and self.rng.random() < 0.45
+        margin = unit * 0.07
+        inner = unit * 0.045
+        text_w = (w * 0.38 - 2 * margin) if split else min(w * 0.62, w - 2 * margin) - 2 * inner
+        layout = fit_title(caption, text_w, h * (0.42 if split else 0.26), weight="Bold", max_lines=3,
+                           max_size=int(unit * (0.1 if split else 0.085)), min_size=max(12, int(unit * 0.04)),
+                           font_path=self.font_path)
+        num_size = unit * 0.05 if number else 0.0
+        tag_size = unit * 0.03
+        tags_w = self.tag_row(words, tag_size, text_w)[1]
+        content_w = max(layout.width, tags_w, num_size * 3)
+        content_h = (num_size * 1.3 if number else 0) + layout.height + (tag_size * 2.6 if words else 0)
+
+        if split:
+            side = self.rng.random() < 0.5
+            panel_box = (0, 0, w * 0.38, h) if side else (w * 0.62, 0, w, h)
+            box = (panel_box[0] + margin, (h - content_h) / 2, panel_box[0] + margin + text_w, (h + content_h) / 2)
+            scene = (panel_box[2], 0, w, h) if side else (0, 0, panel_box[0], h)
+        else:
+            card_w, card_h = content_w + 2 * inner, content_h + 2 * inner
+            corner = self.rng.choice(("bl", "tl", "br")) if w >= h else "bl"
+            cx = margin if corner in ("bl", "tl") else w - margin - card_w
+            cy = h - margin - card_h if corner in ("bl", "br") else margin
+            panel_box = (cx, cy, cx + card_w, cy + card_h)
+            box = (cx + inner, cy + inner, cx + card_w - inner, cy + card_h - inner)
+            scene = (0, 0, w, h)
 
         image = self.background()
-        image = self.compose(image, self.shapes(lambda pen: self.motif(pen, (0, 0, w, h), card)))
-        image = self.compose(image, self.shapes(lambda pen: pen.emblem(card, far=True)))
+        image = self.compose(image, self.shapes(lambda pen: self.motif(pen, scene, panel_box)))
+        image = self.compose(image, self.shapes(lambda pen: pen.emblem(panel_box, far=True)))
+        panel = (255, 255, 255) if self.look.outline else \
+            (self.pal.bg if split else _mix(self.pal.bg, (255, 255, 255), 0.08 if self.pal.dark else 0.3))
         draw = ImageDraw.Draw(image)
-        panel = self.pal.bg if not self.look.outline else (255, 255, 255)
-        shadow = Image.new("L", image.size, 0)
-        ImageDraw.Draw(shadow).rounded_rectangle(_shift(card, h * 0.004, h * 0.012), radius=inner, fill=70)
-        image.paste((0, 0, 0), (0, 0), shadow.filter(ImageFilter.GaussianBlur(h * 0.015)))
-        draw.rounded_rectangle(card, radius=inner, fill=panel,
-                               outline=self.pal.ink if self.look.outline else None, width=2)
+        if split:
+            draw.rectangle(panel_box, fill=panel)
+            edge = panel_box[2] if panel_box[0] == 0 else panel_box[0]
+            draw.line((edge, 0, edge, h), fill=self.accents[0], width=max(3, int(unit * 0.012)))
+        else:
+            shadow = Image.new("L", image.size, 0)
+            ImageDraw.Draw(shadow).rounded_rectangle(_shift(panel_box, h * 0.004, h * 0.012), radius=inner, fill=70)
+            image.paste((0, 0, 0), (0, 0), shadow.filter(ImageFilter.GaussianBlur(h * 0.015)))
+            draw.rounded_rectangle(panel_box, radius=inner, fill=panel,
+                                   outline=self.pal.ink if self.look.outline else None, width=2)
         colour = self.pal.ink if contrast_ratio(panel, self.pal.ink) >= 4.5 else (255, 255, 255)
-        x, y = cx + inner, cy + inner
+        x, y = box[0], box[1]
         if number:
-            draw.text((x, y), number, font=self.font(num_size, "Black"), fill=self.accents[0], anchor="lt")
-            bar_x = x + self.font(num_size, "Black").getlength(number) + num_size * 0.4
+            accent = max(self.accents, key=lambda a: contrast_ratio(a, panel))
+            font = self.font(num_size, "Black")
+            draw.text((x, y), number, font=font, fill=accent, anchor="lt")
+            bar_x = x + font.getlength(number) + num_size * 0.4
             draw.line((bar_x, y + num_size * 0.5, bar_x + num_size * 1.2, y + num_size * 0.5),
-                      fill=self.accents[0], width=max(2, int(num_size / 10)))
+                      fill=accent, width=max(2, int(num_size / 10)))
             y += num_size * 1.3
-        self.set_text(image, layout, (x, y), card_w - 2 * inner, "left", colour)
+        self.set_text(image, layout, (x, y), layout.width, "left", colour)
         y += layout.height + tag_size
         if words:
-            self.tags(ImageDraw.Draw(image), x, y, words, tag_size, card_w - 2 * inner, colour)
+            self.tags(ImageDraw.Draw(image), x, y, words, tag_size, text_w, colour)
         return image
+
+
+def _number(key: str) -> str:
+    """"inline-2" → "02": the image's place among the article's illustrations."""
+    tail = key.rsplit("-", 1)[-1]
+    return f"{int(tail):02d}" if tail.isdigit() else ""
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
@@ -593,10 +651,79 @@ def _rings(pen: _Pen, area: Box, calm: Box) -> None:
                    pen.rng.randrange(4))
 
 
+def _steps(pen: _Pen, area: Box, calm: Box) -> None:
+    """Career: a staircase rising to a flag, with a dotted path."""
+    x0, y0, x1, y1 = area
+    n = pen.rng.randint(6, 9)
+    sw, sh = (x1 - x0) / n, (y1 - y0) * 0.6 / n
+    for k in range(n):
+        pen.rect((x0 + k * sw, y1 - (k + 1) * sh - (y1 - y0) * 0.08, x0 + (k + 1) * sw + 1, y1 + 5), k % 3)
+    fx, fy = x1 - sw * 0.5, y1 - n * sh - (y1 - y0) * 0.08
+    pen.stroke([(fx, fy), (fx, fy - pen.h * 0.16)], 3, pen.h * 0.008)
+    pen.polygon([(fx, fy - pen.h * 0.16), (fx + pen.h * 0.09, fy - pen.h * 0.13), (fx, fy - pen.h * 0.1)], 2)
+    for k in range(24):
+        t = k / 23
+        pen.circle(x0 + (x1 - x0) * t, y1 - (y1 - y0) * (0.15 + 0.55 * t) - pen.h * 0.12, pen.h * 0.006, 3, alpha=160)
+
+
+def _skyline(pen: _Pen, area: Box, calm: Box) -> None:
+    """Real estate: a row of buildings with lit windows."""
+    x0, y0, x1, y1 = area
+    x = x0
+    while x < x1:
+        bw = pen.h * pen.rng.uniform(0.1, 0.2)
+        top = y1 - (y1 - y0) * pen.rng.uniform(0.3, 0.75)
+        i = pen.rng.randrange(4)
+        pen.rect((x, top, x + bw, y1 + 5), i, radius=pen.h * 0.006)
+        if not pen.art.look.outline:
+            step = pen.h * 0.045
+            for wy in range(int((y1 - top) / step) - 1):
+                for wx in range(max(1, int(bw / step) - 1)):
+                    if pen.rng.random() < 0.55:
+                        px, py = x + step * (wx + 0.6), top + step * (wy + 0.6)
+                        pen.d.rectangle([v * SS for v in (px, py, px + step * 0.45, py + step * 0.55)],
+                                        fill=(255, 255, 255, 150))
+        x += bw + pen.h * pen.rng.uniform(0.0, 0.04)
+
+
+def _stripes(pen: _Pen, area: Box, calm: Box) -> None:
+    """Sports and cars: diagonal speed stripes and a track line."""
+    x0, y0, x1, y1 = area
+    slant = (y1 - y0) * 0.6
+    x = x0 - slant
+    while x < x1:
+        sw = pen.h * pen.rng.uniform(0.03, 0.1)
+        pen.polygon([(x, y1), (x + sw, y1), (x + sw + slant, y0), (x + slant, y0)], pen.rng.randrange(4),
+                    alpha=pen.rng.choice((120, 200, 255)))
+        x += sw + pen.h * pen.rng.uniform(0.06, 0.2)
+    y = y0 + (y1 - y0) * 0.82
+    pen.stroke([(x0, y), (x1, y)], 3, pen.h * 0.012)
+
+
+def _pulse(pen: _Pen, area: Box, calm: Box) -> None:
+    """Health: a heartbeat line across soft circles."""
+    x0, y0, x1, y1 = area
+    for n in range(5):
+        r = pen.h * pen.rng.uniform(0.1, 0.25)
+        pen.circle(pen.rng.uniform(x0, x1), pen.rng.uniform(y0, y1), r, n, alpha=120)
+    mid = y0 + (y1 - y0) * pen.rng.uniform(0.55, 0.75)
+    pts, x = [(x0, mid)], x0
+    while x < x1:
+        x += pen.h * pen.rng.uniform(0.25, 0.5)
+        a = pen.h * pen.rng.uniform(0.1, 0.22)
+        pts += [(x, mid), (x + pen.h * 0.03, mid - a), (x + pen.h * 0.06, mid + a * 0.6), (x + pen.h * 0.09, mid)]
+        x += pen.h * 0.09
+    pen.stroke(pts, 0, pen.h * 0.014)
+
+
 MOTIFS: dict[str, Callable[[_Pen, Box, Box], None]] = {
     "circuit": _circuit, "chart": _chart, "blobs": _blobs, "mountains": _mountains,
     "waves": _waves, "blocks": _blocks, "bauhaus": _bauhaus, "rings": _rings,
+    "steps": _steps, "skyline": _skyline, "stripes": _stripes, "pulse": _pulse,
 }
+TYPE_IDS = {"tech": "circuit", "finance": "chart", "food": "blobs", "travel": "mountains", "health": "pulse",
+            "education": "blocks", "career": "steps", "news": "rings", "culture": "bauhaus", "sports": "stripes",
+            "lifestyle": "waves", "auto": "stripes", "realestate": "skyline"}
 TYPE_MOTIF = [  # words in a template name → motif
     (("tech", "ai", "digital", "code", "科技", "互联网", "数码", "编程"), "circuit"),
     (("financ", "money", "business", "econom", "invest", "stock", "财经", "商业", "投资", "理财"), "chart"),
@@ -608,7 +735,10 @@ TYPE_MOTIF = [  # words in a template name → motif
 
 
 def _motif_name(template: str, rng: random.Random) -> str:
+    """The article type's motif: by type id, else by words in the name, else any (seeded)."""
     name = template.lower()
+    if name in TYPE_IDS:
+        return TYPE_IDS[name]
     for words, motif in TYPE_MOTIF:
         if any(w in name for w in words):
             return motif
