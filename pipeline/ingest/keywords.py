@@ -44,6 +44,7 @@ COMMON_IDF = 10.0                      # TextRank counts fully only for words at
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
 TFIDF_SHARE = 0.6                      # the rest is TextRank
 WINDOW = 5                             # TextRank co-occurrence window, as jieba uses
+GRAPH_WORDS = 80                       # TextRank re-ranks this many of the best TF-IDF candidates
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 BOOK_TITLE = re.compile(r"《([^《》\n]{1,24})》")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
@@ -64,6 +65,7 @@ class Lexicon:
     median_idf: float
     stopwords: frozenset[str]
     guessed: dict[str, str] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
 
     def flag(self, word: str) -> str:
         """Part of speech: from the dictionary, or guessed once for words jieba's HMM found; ns for
@@ -87,7 +89,13 @@ class Lexicon:
         return tag
 
     def weight(self, word: str) -> float:
-        """How much a word is worth as a keyword; 0 when it is not one."""
+        """How much a word is worth as a keyword; 0 when it is not one (remembered per word)."""
+        value = self.weights.get(word)
+        if value is None:
+            value = self.weights[word] = self._weight(word)
+        return value
+
+    def _weight(self, word: str) -> float:
         w = word.strip()
         low = w.lower()
         if not w or low in self.stopwords:
@@ -186,9 +194,12 @@ def _traditional() -> tuple[frozenset[str], object]:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → simplified (OpenCC t2s) when the text has traditional characters; else unchanged."""
+    """Traditional → simplified (OpenCC t2s), line by line, only where a line has traditional characters."""
     chars, converter = _traditional()
-    return text if chars.isdisjoint(text) else converter.convert(text)  # type: ignore[attr-defined]
+    if chars.isdisjoint(text):
+        return text
+    return "\n".join(line if chars.isdisjoint(line) else converter.convert(line)  # type: ignore[attr-defined]
+                     for line in text.split("\n"))
 
 
 def _textrank(sequences: list[list[str]]) -> dict[str, float]:
@@ -228,7 +239,8 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
     if not counts:
         return []
     tfidf = {w: n / total * lex.idf.get(w, lex.median_idf) for w, n in counts.items()}
-    tr = _textrank(unit.sequences)
+    best = set(sorted(tfidf, key=tfidf.__getitem__, reverse=True)[:GRAPH_WORDS])
+    tr = _textrank([[w for w in seq if w in best] for seq in unit.sequences])
     top_tfidf, top_tr = max(tfidf.values()), max(tr.values(), default=0) or 1.0
     title, headings = unit.title.lower(), [h.lower() for h in unit.headings]
     scores = {}
