@@ -220,13 +220,14 @@ class Router:
                 continue
             try:
                 image = self._attempt(self.slots[name], plan, deadline, trail)
+            except (QuotaError, _Skip) as err:
+                trail.lines.append(f"{name}: skipped — {err.message[:160]}")
+                trail.quota_only &= isinstance(err, QuotaError)
+                continue
             except ProviderError as err:
                 trail.lines.append(f"{name}: failed — {err.message[:160]}")
-                if isinstance(err, (QuotaError, _Skip)):
-                    trail.quota_only &= isinstance(err, QuotaError)
-                else:
-                    trail.quota_only = False
-                    trail.errors.append(err)
+                trail.quota_only = False
+                trail.errors.append(err)
                 continue
             image.attempts = [*trail.lines, f"{name}: ok"]
             image.elapsed_s = time.monotonic() - start
@@ -249,6 +250,9 @@ class Router:
         if not s.inflight.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise _Skip(f"all {s.st.max_in_flight} in-flight slots stayed busy until the deadline", provider=s.name)
         try:
+            if not self.breaker.allow(s.name):          # it may have failed while this image waited
+                raise _Skip(f"resting after failures ({(self.breaker.resting(s.name) or 'probing')[:80]})",
+                            provider=s.name)
             image = self._run(s, plan, deadline, trail)
         except (QuotaError, _Skip):
             raise
