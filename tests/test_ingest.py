@@ -241,3 +241,22 @@ def test_wechat_draft_bold_lines_are_headings(cfg: Config) -> None:
     assert [(s.heading, s.anchor) for s in a.sections] == [("", ""), ("一、备料", "s1"), ("二、炖煮", "s2")]
     assert a.sections[2].paragraphs == ["小火慢炖。", "注意：别烧干。"] and a.sections[2].has_image
     assert '<p id="s1"><strong>一、备料</strong></p>' in a.body_html
+
+
+def test_crlf_and_bom(cfg: Config) -> None:
+    a = md("\ufeff---\r\ntitle: 标题\r\nauthor: 我\r\n---\r\n\r\n正文一段。\r\n\r\n## 小节\r\n\r\n内容。\r\n", cfg)
+    assert (a.title, a.author) == ("标题", "我")
+    assert [(s.heading, s.line) for s in a.sections] == [("", 0), ("小节", 8)]
+
+
+def test_hostile_input_gets_a_clear_error(cfg: Config) -> None:
+    bomb = "---\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n---\n\n正文。"
+    with pytest.raises(InputError, match="aliases") as e:
+        md(bomb, cfg, source=Path("bomb.md"))
+    assert e.value.where == "bomb.md:3"
+    with pytest.raises(InputError, match="nested too deeply"):
+        md("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n\n正文。", cfg)
+    with pytest.raises(InputError, match="nested too deeply"):
+        parse_article("<div>" * 3000 + "<p>文字</p>" + "</div>" * 3000, cfg, fmt="html")
+    deep = parse_article("<section>" * 300 + "<p>三百层里的文字</p>" + "</section>" * 300, cfg, fmt="html")
+    assert deep.sections[0].paragraphs == ["三百层里的文字"]

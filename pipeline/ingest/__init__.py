@@ -43,6 +43,7 @@ def parse_parts(text: str, *, fmt: Format, where: str) -> tuple[FrontMatter, Par
     """Front matter and parsed body, before keywords and type (what `peitu check` inspects)."""
     if fmt not in ("markdown", "html", "text"):
         raise ValueError(f"unknown format {fmt!r}")
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise InputError("文章是空的 empty article", where=where)
     fm = split_front_matter(text, where) if fmt != "html" else FrontMatter({}, text)
@@ -50,7 +51,10 @@ def parse_parts(text: str, *, fmt: Format, where: str) -> tuple[FrontMatter, Par
     if fmt == "markdown":
         parsed = parse_markdown(fm.body, title=title, line_offset=fm.body_line, where=where)
     elif fmt == "html":
-        parsed = parse_html(fm.body, title=title)
+        try:
+            parsed = parse_html(fm.body, title=title)
+        except RecursionError:
+            raise InputError("HTML is nested too deeply to read", where=where) from None
     else:
         parsed = parse_text(fm.body, title=title)
     return fm, parsed

@@ -21,6 +21,16 @@ _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without aliases: `*name` can multiply a small file into a huge structure."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 @dataclass
 class FrontMatter:
     meta: dict[str, Any]
@@ -70,7 +80,9 @@ def split_front_matter(text: str, where: str) -> FrontMatter:
         return FrontMatter({}, text)
     block = text[opening.end():closing.start()]
     try:
-        meta = yaml.safe_load(block)
+        meta = yaml.load(block, Loader=_Loader)          # a SafeLoader without aliases
+    except RecursionError:
+        raise InputError("front matter is nested too deeply", where=f"{where}:2") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 2 if mark else 1
