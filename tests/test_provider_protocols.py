@@ -1,0 +1,227 @@
+"""What each provider puts on the wire (read back from its fake), how it maps sizes and seeds,
+how async APIs are polled, how provider error codes are read, and `check` calls."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import requests
+
+from pipeline.fakes.providers import fake, fake_config, keys_for
+from pipeline.generate import generate_all, router_for
+from pipeline.models import GeneratedImage, ImagePlan
+from pipeline.providers import provider
+from pipeline.providers.base import Answer, Endpoint, fit, nearest
+from pipeline.providers.replicate import aspect_ratio
+from pipeline.providers.zhipu import status_of
+
+COVER = dict(key="cover", role="cover", prompt="山水之间的一座桥, flat illustration", negative_prompt="text, watermark",
+             style="flat", width=1344, height=576, seed=20261125, template="travel", template_version="t1")
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """run(name, **knobs) → (fake, outcome of one cover plan, request body of its create)."""
+    started = []
+
+    def go(name: str, plan: dict | None = None, settings: dict | None = None, faults: tuple = (), **knobs):
+        server = fake(name, **knobs).start()
+        server.inject(*faults)
+        started.append(server)
+        for env, value in keys_for({name: server}).items():
+            monkeypatch.setenv(env, value)
+        cfg = fake_config(tmp_path, {name: server}, cache=False, settings={name: settings or {}})
+        [out] = generate_all([ImagePlan(**(COVER | (plan or {})))], cfg)
+        creates = server.creates()
+        return server, out, creates[0] if creates else None
+
+    yield go
+    for s in started:
+        s.stop()
+
+
+def test_huggingface_sends_inputs_and_parameters_with_png_accept(run):
+    server, out, req = run("huggingface")
+    assert req.path == "/models/black-forest-labs/FLUX.1-schnell"
+    assert req.headers["authorization"] == "Bearer fake-key" and req.headers["accept"] == "image/png"
+    assert req.json == {"inputs": COVER["prompt"], "parameters": {"negative_prompt": "text, watermark",
+                                                                  "width": 1344, "height": 576, "seed": 20261125}}
+    assert out.seed == 20261125
+
+
+def test_huggingface_waits_for_a_loading_model(run):
+    server, out, req = run("huggingface", faults=("503",), retry_after=0.3)
+    first, second = server.creates()
+    assert isinstance(out, GeneratedImage) and second.at - first.at >= 0.3   # its estimated_time
+
+
+def test_replicate_prefers_wait_and_maps_the_aspect_ratio(run):
+    server, out, req = run("replicate")
+    assert req.path == "/v1/models/black-forest-labs/flux-schnell/predictions"
+    assert req.headers["prefer"] == "wait=60"
+    assert req.json["input"] == {"prompt": COVER["prompt"], "seed": 20261125, "num_outputs": 1,
+                                      "output_format": "png", "aspect_ratio": "21:9"}
+    assert out.provider == "replicate" and out.seed == 20261125
+
+
+def test_replicate_polls_a_prediction_that_is_still_starting(run):
+    server, out, req = run("replicate", polls=3)
+    polls = [r for r in server.seen if r.method == "GET" and r.path.startswith("/v1/predictions/")]
+    assert isinstance(out, GeneratedImage) and len(polls) == 3
+
+
+def test_replicate_versioned_model_posts_the_version(run):
+    server, out, req = run("replicate", settings={"model": "owner/sdxl:abc123", "options": {"size": "pixels"}})
+    assert req.path == "/v1/predictions" and req.json["version"] == "abc123"
+    assert req.json["input"]["width"] == 1344 and req.json["input"]["negative_prompt"] == "text, watermark"
+
+
+def test_deepinfra_native_inference(run):
+    server, out, req = run("deepinfra")
+    assert req.path == "/v1/inference/black-forest-labs/FLUX-1-schnell"
+    assert req.json == {"prompt": COVER["prompt"], "width": 1344, "height": 576, "seed": 20261125, "num_images": 1}
+
+
+def test_fal_queue_polls_status_on_owner_app_then_gets_the_result(run):
+    server, out, req = run("fal", polls=2)
+    assert req.headers["authorization"] == "Key fake-key" and req.path == "/fal-ai/flux/schnell"
+    assert req.json["image_size"] == {"width": 1344, "height": 576}
+    gets = [r.path for r in server.seen if r.method == "GET"]
+    status = [p for p in gets if p.endswith("/status")]
+    assert len(status) == 2 and all(p.startswith("/fal-ai/flux/requests/") for p in status)
+    assert any(p.startswith("/fal-ai/flux/requests/") and not p.endswith("/status") for p in gets)
+    assert out.seed == 20261125
+
+
+@pytest.mark.parametrize("model, size", [("gpt-image-1", "1536x1024"), ("dall-e-3", "1792x1024"),
+                                         ("dall-e-2", "1024x1024")])
+def test_openai_maps_sizes_per_model_and_sends_no_seed(run, model, size):
+    server, out, req = run("openai", settings={"model": model})
+    assert req.json["size"] == size and "seed" not in req.json
+    assert req.json.get("response_format") == (None if model.startswith("gpt") else "b64_json")
+    assert isinstance(out, GeneratedImage) and out.seed is None
+
+
+def test_siliconflow_kolors_takes_a_recommended_size(run):
+    server, out, req = run("siliconflow")
+    assert req.json["model"] == "Kwai-Kolors/Kolors" and req.json["image_size"] == "1024x1024"
+    assert req.json["seed"] == 20261125 and req.json["batch_size"] == 1
+    assert out.seed == 20261125
+
+
+def test_dashscope_is_async_and_polls_the_task(run):
+    server, out, req = run("dashscope", polls=3)
+    assert req.headers["x-dashscope-async"] == "enable"
+    assert req.json["parameters"]["size"] == "1344*576" and req.json["input"]["negative_prompt"] == "text, watermark"
+    polls = [r for r in server.seen if r.method == "GET" and r.path.startswith("/api/v1/tasks/")]
+    assert isinstance(out, GeneratedImage) and len(polls) == 3
+
+
+def test_dashscope_fake_refuses_synchronous_calls(run):
+    server = fake("dashscope").start()
+    try:
+        r = requests.post(server.base_url + "/services/aigc/text2image/image-synthesis",
+                          headers={"Authorization": "Bearer fake-key"}, json={"model": "m", "input": {"prompt": "x"}})
+    finally:
+        server.stop()
+    assert r.status_code == 403 and "does not support synchronous calls" in r.json()["message"]
+
+
+def test_zhipu_takes_the_nearest_recommended_size(run):
+    server, out, req = run("zhipu")
+    assert req.json == {"model": "cogview-3-flash", "prompt": COVER["prompt"], "size": "1440x720"}
+    assert out.seed is None
+
+
+def test_wizmodel_posts_version_and_input(run):
+    server, out, req = run("wizmodel")
+    assert req.json["version"] == provider("wizmodel").model and req.json["input"]["prompt"] == COVER["prompt"]
+    assert isinstance(out, GeneratedImage)
+
+
+def test_sdwebui_basic_auth_and_seed_from_info(run):
+    server, out, req = run("sdwebui", key="editor:gpu-box-pass")
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(b"editor:gpu-box-pass").decode()
+    assert req.json["seed"] == 20261125 and (req.json["width"], req.json["height"]) == (1024, 432)
+    assert out.seed == 20261125
+
+
+def test_comfyui_fills_the_workflow_and_fetches_the_view(run, tmp_path):
+    workflow = tmp_path / "wf.json"
+    graph = {"1": {"class_type": "CLIPTextEncode", "inputs": {"text": "$prompt"}},
+             "2": {"class_type": "KSampler", "inputs": {"seed": "$seed"}},
+             "3": {"class_type": "EmptyLatentImage", "inputs": {"width": "$width", "height": "$height"}},
+             "4": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}}
+    workflow.write_text(json.dumps(graph), encoding="utf-8")
+    server, out, req = run("comfyui", polls=2, settings={"options": {"workflow": str(workflow)}})
+    sent = req.json["prompt"]
+    assert sent["1"]["inputs"]["text"] == COVER["prompt"] and sent["2"]["inputs"]["seed"] == 20261125
+    assert any(r.path == "/view" for r in server.seen)
+    assert isinstance(out, GeneratedImage)
+
+
+def test_https_only_unless_allowed(run):
+    server, out, req = run("openai", settings={"allow_http": False})
+    assert req is None and server.seen == []                 # nothing left the machine
+    assert "only https is allowed" in str(out) and "allow_http" in str(out)
+
+
+def test_size_helpers():
+    assert fit(1344, 576, multiple=64, low=512, high=1024) == (1024, 512)
+    assert fit(100, 100, multiple=8, low=256, high=2048) == (256, 256)
+    assert nearest(1344, 576, [(1024, 1024), (1792, 1024), (1024, 1792)]) == (1792, 1024)
+    assert aspect_ratio(900, 383) == "21:9" and aspect_ratio(383, 383) == "1:1"
+
+
+@pytest.mark.parametrize("code, http, expect", [("1302", 429, 429), ("1301", 400, 400), ("1113", 429, 403),
+                                                ("1002", 401, 401), ("1211", 400, 404), ("9999", 500, 500)])
+def test_zhipu_codes_mean_statuses(code, http, expect):
+    assert status_of(code, http) == expect
+    body = json.dumps({"error": {"code": code, "message": "m"}}).encode()
+    assert provider("zhipu").fault(Answer(http, {}, body)).status == expect
+
+
+def test_dashscope_throttling_code_is_a_429():
+    body = json.dumps({"code": "Throttling.RateQuota", "message": "slow down", "request_id": "r"}).encode()
+    fault = provider("dashscope").fault(Answer(400, {}, body))
+    assert fault.status == 429 and "Throttling.RateQuota" in fault.message
+
+
+@pytest.mark.parametrize("name", ["openai", "replicate", "fal", "dashscope", "zhipu", "siliconflow", "deepinfra",
+                                  "sdwebui", "comfyui", "wizmodel"])
+def test_check_is_one_cheap_authenticated_call(name, tmp_path, monkeypatch):
+    server = fake(name, key="sk-check-1234" if name not in ("sdwebui", "comfyui") else None).start()
+    try:
+        for env, value in keys_for({name: server}).items():
+            monkeypatch.setenv(env, value)
+        cfg = fake_config(tmp_path, {name: server})
+        ok, message = router_for(cfg).check(name)
+        assert ok, message
+        assert len(server.seen) == 1 and not server.files and not server.jobs     # no image made
+        if server.key:
+            monkeypatch.setenv(provider(name).key_env, "sk-wrong")
+            cfg2 = fake_config(tmp_path, {name: server})
+            ok, message = router_for(cfg2).check(name)
+            assert not ok and "HTTP 401" in message and provider(name).key_env in message
+    finally:
+        server.stop()
+
+
+def test_huggingface_check_uses_the_hub(tmp_path, monkeypatch):
+    server = fake("huggingface").start()
+    try:
+        monkeypatch.setenv("HF_TOKEN", "fake-key")
+        cfg = fake_config(tmp_path, {"huggingface": server},
+                          settings={"huggingface": {"options": {"hub_url": server.url}}})
+        assert router_for(cfg).check("huggingface")[0]
+        assert server.seen[0].path == "/api/whoami-v2"
+    finally:
+        server.stop()
+
+
+def test_endpoint_defaults_come_from_the_provider():
+    p = provider("dashscope")
+    call = p.create(ImagePlan(**COVER), Endpoint("dashscope", p.base_url, p.model, "k"))
+    assert call.url == "https://dashscope.aliyuncs.com/api/v1/services/aigc/text2image/image-synthesis"
