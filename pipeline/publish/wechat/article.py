@@ -8,21 +8,25 @@ Each one becomes an author marker, so the image is generated for and placed at t
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString
+from PIL import Image
 
 from ...config import Config
 from ...errors import InputError, WeChatError
 from ...models import Article, ImagePlan, Marker, Rendition
-from .upload import Uploader, cover_from
+from ...state import connect, schema
+from .draft import check_article
+from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, Uploader, centred, cover_from, crop, sniff
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +34,9 @@ log = logging.getLogger(__name__)
 ARTICLE_FIELDS = ("article_type", "title", "author", "digest", "content", "content_source_url", "thumb_media_id",
                   "need_open_comment", "only_fans_can_comment", "pic_crop_235_1", "pic_crop_1_1",
                   "image_info", "cover_info", "product_info")
-_CLOSERS = {"】": "【", "]": "[", "）": "（", ")": "("}
+_CLOSERS = "】]）)"
 CONTEXT_CHARS = 60
+MMBIZ_PREFIXES = ("http://mmbiz.qpic.cn/", "https://mmbiz.qpic.cn/")   # images WeChat already has
 
 _LOCAL_DDL = """
 CREATE TABLE IF NOT EXISTS wechat_added_drafts (
@@ -167,44 +172,95 @@ def news_article(base: dict[str, Any], up: Uploaded) -> dict[str, Any]:
     return article
 
 
-def _author_cover(article: Article, uploader: Uploader) -> str:
-    """The cover the article names, uploaded as permanent material → media_id."""
-    path = Path(article.cover)
+def _local_file(src: str, article: Article) -> Path | None:
+    """The local file an image reference names, relative to the article's folder; None for URLs."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
+        return None
+    path = Path(src)
     if not path.is_absolute() and article.source:
         path = article.source.parent / path
-    if not path.is_file():
+    return path
+
+
+def _fitted(data: bytes, cfg: Config, what: str, *, max_bytes: int, max_width: int | None) -> bytes:
+    """The author's bytes when WeChat takes them as they are; else a JPEG within the limits."""
+    from ...images import open_image
+    from ...images.encode import fit_jpeg
+
+    if sniff(data) in ("jpeg", "png") and len(data) < max_bytes:
+        if max_width is None:
+            return data
+        with Image.open(io.BytesIO(data)) as im:
+            if im.width <= max_width:
+                return data
+    picture = open_image(data, cfg, what=what)
+    if max_width and picture.width > max_width:
+        picture = picture.resize((max_width, max(1, round(picture.height * max_width / picture.width))),
+                                 Image.Resampling.LANCZOS)
+    return fit_jpeg(picture, cfg.images.jpeg_quality, max_bytes - 1, what=what)[0]
+
+
+def upload_body_images(content: str, article: Article, uploader: Uploader, cfg: Config) -> str:
+    """Upload images the author placed as local files and point their <img src> at WeChat's copy.
+    A missing file is an error; a remote image is kept, with a warning (WeChat drops it)."""
+    soup = BeautifulSoup(content, "html.parser")
+    where = str(article.source or article.slug)
+    for img in soup.find_all("img"):
+        src = str(img.get("src") or "")
+        if not src or src.startswith(MMBIZ_PREFIXES):
+            continue
+        path = _local_file(src, article)
+        if path is None:
+            log.warning("%s: WeChat drops images from other sites: %s (save it locally and link the file)",
+                        where, src)
+            continue
+        if not path.is_file():
+            raise InputError(f"image {src} not found", where=where, hint="fix the path, relative to the article")
+        data = _fitted(path.read_bytes(), cfg, src, max_bytes=INLINE_MAX_BYTES, max_width=cfg.images.inline_max_width)
+        img["src"] = uploader.inline(data, path.name)
+    return str(soup)
+
+
+def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
+    """The cover the article names (a local image), as permanent material with centred crops."""
+    path = _local_file(article.cover, article)
+    where = str(article.source or article.slug)
+    if path is None or not path.is_file():
         raise InputError(f"the cover '{article.cover}' is not a local image file; WeChat needs the cover uploaded",
-                         where=str(article.source or article.slug),
-                         hint="name a local JPEG/PNG as cover, or run with --force to generate one")
-    return uploader.cover(path.read_bytes(), path.name)[0]
+                         where=where, hint="name a local JPEG/PNG as cover, or run with --force to generate one")
+    data = _fitted(path.read_bytes(), cfg, article.cover, max_bytes=MATERIAL_MAX_BYTES + 1, max_width=None)
+    with Image.open(io.BytesIO(data)) as im:
+        w, h = im.size
+    return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)), crop(w, h, centred(w, h, 1.0)))
 
 
 def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> str:
     """Create a draft in `account`'s draft box from an illustrated local article → the draft's media_id.
 
-    The cover goes up as permanent material (thumb_media_id, with both crops), body images through
-    media/uploadimg; each image only once, however often this runs. The same article with the same
-    images maps to the same draft: a rerun (after a crash, too) returns it instead of adding another."""
-    from ...state import connect, schema
+    The cover goes up as permanent material (thumb_media_id, with both crops), body images (generated
+    and the author's local files) through media/uploadimg; each image only once, however often this
+    runs. The same article with the same images maps to the same draft: a rerun (after a crash, too)
+    returns it instead of adding another."""
     from .client import account_config, account_settings, build_client
 
     name, acct = account_settings(cfg, account)
     acfg = account_config(cfg, name)
+    a = ill.article
+    base = {"title": a.title, "author": a.author or acct.author, "digest": a.digest,
+            "content_source_url": str(a.meta.get("source_url") or a.meta.get("content_source_url") or ""),
+            "need_open_comment": int(bool(a.meta.get("need_open_comment"))),
+            "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
+    check_article({**base, "content": a.body_html, "thumb_media_id": "(to upload)"}, where=str(a.source or a.slug))
     client = build_client(acfg, name)
     conn = connect(acfg.path(acfg.paths.state))
     try:
         schema(conn, _LOCAL_DDL)
         uploader = Uploader(client, conn)
-        up = upload_images(uploader, ill.article, ill.plans, ill.renditions, acfg)
-        if not up.thumb_media_id and ill.article.cover:
-            up.thumb_media_id = _author_cover(ill.article, uploader)
-        a = ill.article
-        base = {"title": a.title, "author": a.author or acct.author, "digest": a.digest,
-                "content_source_url": str(a.meta.get("source_url") or a.meta.get("content_source_url") or ""),
-                "need_open_comment": int(bool(a.meta.get("need_open_comment"))),
-                "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
-        article = news_article(base, up)
-        return _add_once(client, conn, uploader.scope, article)
+        up = upload_images(uploader, a, ill.plans, ill.renditions, acfg)
+        up.content = upload_body_images(up.content, a, uploader, acfg)
+        if not up.thumb_media_id and a.cover:
+            up = replace(author_cover(a, uploader, acfg), content=up.content)
+        return _add_once(client, conn, uploader.scope, news_article(base, up))
     finally:
         conn.close()
 
