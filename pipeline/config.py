@@ -89,7 +89,7 @@ class Providers(Strict):
                 if key != "key_env" and any(w in key.lower() for w in SECRET_WORDS):
                     raise ValueError(f"providers.settings.{name}.{key}: secrets belong in the environment "
                                      f"or .env, not config.yaml; set key_env to the variable's name")
-        return value
+        return value or {}                     # `settings:` with only commented examples under it
 
 
 class TypeRule(Strict):

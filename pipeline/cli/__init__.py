@@ -17,6 +17,8 @@ from ..secrets import RedactingFilter, load_dotenv, redact
 # name → "module:attribute"; each stage's commands live beside nothing else
 COMMANDS: dict[str, str] = {
     "illustrate": "pipeline.cli.illustrate:illustrate",
+    "providers": "pipeline.cli.providers:providers",
+    "usage": "pipeline.cli.providers:usage",
     "check": "pipeline.cli.check:check",
     "library": "pipeline.cli.library:library",
     "web": "pipeline.cli.web:web",
