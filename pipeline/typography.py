@@ -44,6 +44,29 @@ def segments(text: str) -> list[str]:
             out[-1] += tok                                       # 30 天 → 30天
         else:
             out.append(tok)
+    return _quoted_whole(out)
+
+
+PAIRS = {"“": "”", "《": "》", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "‘": "’"}
+QUOTE_MAX = 8                                                   # a short quotation stays on one line
+
+
+def _quoted_whole(segs: list[str]) -> list[str]:
+    """Merge the segments of a short quotation or book title (“东方第一大港”, 《三体》) into one."""
+    out: list[str] = []
+    i = 0
+    while i < len(segs):
+        seg = segs[i]
+        close = PAIRS.get(seg[:1])
+        if close and close not in seg:
+            for j in range(i + 1, min(len(segs), i + 6)):
+                if close in segs[j]:
+                    merged = "".join(segs[i:j + 1])
+                    if len(merged) <= QUOTE_MAX + 2:
+                        seg, i = merged, j
+                    break
+        out.append(seg)
+        i += 1
     return out
 
 

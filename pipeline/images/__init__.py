@@ -29,7 +29,7 @@ def renditions_for(plan: ImagePlan, image: GeneratedImage, cfg: Config) -> list[
     picture = open_image(image.data, cfg, what=what, at_least=(limit, 1))
     if picture.width > limit:
         picture = picture.resize((limit, max(1, round(picture.height * limit / picture.width))),
-                                 Image.Resampling.LANCZOS, reducing_gap=3.0)
+                                 Image.Resampling.BICUBIC, reducing_gap=2.0)
     data, fitted = fit_jpeg(picture, quality, cfg.images.inline_max_bytes, what=what)
     role = "marker" if plan.role == "marker" else "inline"
     return [Rendition(f"{plan.key}.jpg", data, fitted.width, fitted.height, "JPEG", role, plan.key)]

@@ -54,8 +54,11 @@ def cover_set(plan: ImagePlan, image: GeneratedImage, cfg: Config) -> CoverSet:
     c_at = _place((cbox[0] - ux) * scale, (cbox[1] - uy) * scale, (cw, ch), wsize)
     work = src.crop(ucrop) if ucrop != (0, 0, *size) else src
     if work.size != wsize:
-        work = work.resize(wsize, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        work = work.resize(wsize, Image.Resampling.BICUBIC, reducing_gap=2.0)
     side = max(1, min(round((sbox[2] - sbox[0]) * scale), *wsize))
+    if sw <= side <= sw * 1.02:          # within 2 % of the share size: crop it, skip a resample
+        inset = (side - sw) / 2
+        sbox, side = (sbox[0] + inset / scale, sbox[1] + inset / scale, sbox[2], sbox[3]), sw
     s_at = _place((sbox[0] - ux) * scale, (sbox[1] - uy) * scale, (side, side * sh // sw), wsize)
 
     mark = None
@@ -65,7 +68,7 @@ def cover_set(plan: ImagePlan, image: GeneratedImage, cfg: Config) -> CoverSet:
     cover = work.crop(c_at)
     share = work.crop(s_at)
     if share.size != (sw, sh):
-        share = share.resize((sw, sh), Image.Resampling.LANCZOS)
+        share = share.resize((sw, sh), Image.Resampling.BICUBIC, reducing_gap=2.0)
     return CoverSet(cover, share, mark.cropped(c_at, (cw, ch)) if mark else None,
                     mark.cropped(s_at, (sw, sh)) if mark else None)
 
