@@ -25,14 +25,16 @@ def needs_cleaning(html: str) -> bool:
 
 def _clean(soup: BeautifulSoup | Tag) -> None:
     """Remove active content in place: scripts, styles, frames, event handlers, javascript: links."""
-    for tag in soup.find_all(DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        for attr in [a for a in tag.attrs if a.lower().startswith("on")]:
-            del tag[attr]
-        for attr in ("href", "src"):
-            if str(tag.get(attr, "")).strip().lower().startswith("javascript:"):
+    tags = [t for t in soup.descendants if isinstance(t, Tag)]
+    for tag in tags:
+        if tag.name in DROP_TAGS:
+            tag.decompose()
+        elif tag.attrs:
+            for attr in [a for a in tag.attrs if a.lower().startswith("on")]:
                 del tag[attr]
+            for attr in ("href", "src"):
+                if str(tag.get(attr, "")).strip().lower().startswith("javascript:"):
+                    del tag[attr]
 
 
 def clean_fragment(html: str) -> str:
@@ -44,6 +46,10 @@ def clean_fragment(html: str) -> str:
 
 def _has_block_child(tag: Tag) -> bool:
     return any(isinstance(c, Tag) and c.name in BLOCKS for c in tag.children)
+
+
+def _has_block(tag: Tag) -> bool:
+    return tag.name in BLOCKS or any(isinstance(d, Tag) and d.name in BLOCKS for d in tag.descendants)
 
 
 def _bold_heading(tag: Tag, text: str) -> bool:
@@ -75,7 +81,7 @@ class _Walker:
                 continue
             if not isinstance(child, Tag):
                 continue
-            if child.name not in BLOCKS and not child.find(BLOCKS):
+            if not _has_block(child):
                 loose.append(self._inline(child))
                 continue
             self._flush(loose)
@@ -88,13 +94,23 @@ class _Walker:
             loose.clear()
 
     def _inline(self, tag: Tag) -> str:
-        for img in ([tag] if tag.name == "img" else tag.find_all("img")):
-            self.images.append((str(img.get("src") or img.get("data-src") or ""), img.sourceline or 0))
-            self.outline.image()
-        if tag.name in NOT_PROSE:
-            return ""
-        return "".join(s for s in tag.find_all(string=True)
-                       if not isinstance(s, Comment) and not s.find_parent(NOT_PROSE))
+        """The prose inside `tag` (not code, tables, comments …), noting its images on the way."""
+        parts: list[str] = []
+        stack: list[Tag | NavigableString] = [tag]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Comment):
+                continue
+            if isinstance(node, NavigableString):
+                parts.append(str(node))
+            elif node.name == "img":
+                self.images.append((str(node.get("src") or node.get("data-src") or ""), node.sourceline or 0))
+                self.outline.image()
+            elif node.name in NOT_PROSE:
+                stack.extend(d for d in node.descendants if isinstance(d, Tag) and d.name == "img")
+            else:
+                stack.extend(reversed(node.contents))
+        return "".join(parts)
 
     def block(self, tag: Tag) -> None:
         if tag.name in HEADINGS:
@@ -117,22 +133,37 @@ class _Walker:
                 self.outline.paragraph(text)
 
 
+def _firsts(soup: BeautifulSoup) -> dict[str, Tag]:
+    """In one pass: the first og:title and description <meta>, <title>, <h1> and <h2>."""
+    found: dict[str, Tag] = {}
+    for tag in soup.descendants:
+        if not isinstance(tag, Tag):
+            continue
+        key = tag.name
+        if key == "meta":
+            key = {"og:title": "og", "description": "description"}.get(
+                str(tag.get("property") or tag.get("name") or ""), "")
+        if key in ("og", "description", "title", "h1", "h2"):
+            found.setdefault(key, tag)
+    return found
+
+
 def parse_html(body: str, *, title: str = "") -> Parsed:
-    """Parse an HTML document or fragment. `title` is a known title (front matter / draft); else the
-    <title>, then the first H1, then the first H2."""
+    """Parse an HTML document or fragment. `title` is a known title (front matter / draft); else
+    og:title or <title>, then the first H1, then the first H2."""
     soup = BeautifulSoup(body, "html.parser")
     root = soup.body or soup
-    description = soup.find("meta", attrs={"name": "description"})
+    firsts = _firsts(soup)
     title_line = 0
     if not title:
-        for candidate in (soup.find("meta", property="og:title"), soup.title, root.find("h1"), root.find("h2")):
-            text = candidate.get("content", "") if candidate and candidate.name == "meta" else (
-                candidate.get_text() if candidate else "")
-            if candidate and text.strip():
-                title, title_line = prose(text), candidate.sourceline or 0
+        for key in ("og", "title", "h1", "h2"):
+            tag = firsts.get(key)
+            text = (str(tag.get("content") or "") if key == "og" else tag.get_text()) if tag else ""
+            if tag and text.strip():
+                title, title_line = prose(text), tag.sourceline or 0
                 break
-    description = str(description.get("content", "")) if description else ""
-    for tag in soup.find_all(["head", "title"]):
+    description = str(firsts["description"].get("content") or "") if "description" in firsts else ""
+    for tag in [t for t in soup.descendants if isinstance(t, Tag) and t.name in ("head", "title")]:
         tag.decompose()
     _clean(soup)
     walker = _Walker(title)
