@@ -70,7 +70,7 @@ class NightlyReport:
     done_before: int = 0              # done by an earlier run and unchanged since
     not_needed: int = 0               # has a cover and no placeholder
     failed: int = 0
-    images: int = 0
+    images: int = 0                   # covers and body images placed
     stopped: str = ""                 # why the run stopped early (quota), if it did
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -204,7 +204,7 @@ class Nightly:
         else:
             self.report.illustrated += 1
             self.report.resumed += bool(resume)
-            self.report.images += len(work.renditions)
+            self.report.images += sum(r["role"] != "cover_1x1" for r in work.renditions)
             self.on_article(label, "illustrated" + (" (resumed)" if resume else ""))
 
     def _fail(self, media_id: str, idx: int, title: str, current: str, err: PeituError, label: str) -> None:
@@ -278,5 +278,4 @@ def run_nightly(cfg: Config, account: str | None = None, **options: Any) -> Nigh
     except Timeout:
         raise PeituError(f"another nightly run for account '{name}' is in progress",
                          where=str(lock_path), hint="wait for it to finish") from None
-    log.info(report.line())
     return report
