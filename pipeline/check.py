@@ -1,7 +1,8 @@
 """Pre-flight checks of an article against WeChat's limits and common authoring mistakes (`peitu check`).
 
 Errors block publishing (WeChat would refuse the draft, or an upload would fail); warnings are things
-peitu fixes or works around (it drops a repeated H1, converts a WebP image) that an author may want to know."""
+peitu fixes or works around (it drops a repeated H1, cuts a long digest, converts a WebP image) that an
+author may want to know."""
 
 from __future__ import annotations
 
@@ -93,8 +94,9 @@ class _Checker:
                      f"(author has {len(author)} characters; WeChat allows {AUTHOR_MAX})", fm.line(key))
         key, digest = fm.first(DIGEST_KEYS)
         if len(digest) > DIGEST_MAX:
-            self.add("error", "digest-too-long", f"摘要 {len(digest)} 字，微信上限 {DIGEST_MAX} 字 "
-                     f"({key} has {len(digest)} characters; WeChat allows {DIGEST_MAX})", fm.line(key))
+            self.add("warning", "digest-too-long", f"摘要 {len(digest)} 字，微信上限 {DIGEST_MAX} 字，peitu 会截断 "
+                     f"({key} has {len(digest)} characters; WeChat allows {DIGEST_MAX}; peitu cuts it)",
+                     fm.line(key))
         covers = [(k, str(fm.meta[k]).strip()) for k in COVER_KEYS if fm.meta.get(k) not in (None, "")]
         if len({v for _, v in covers}) > 1:
             used = covers[0]
@@ -104,7 +106,11 @@ class _Checker:
         if covers and fm.meta.get("thumb_media_id"):
             self.add("warning", "cover-conflict", f"both {covers[0][0]} and thumb_media_id are set; "
                      "thumb_media_id (an uploaded cover) wins", fm.line("thumb_media_id"))
-        if covers:
+        if covers and _local(covers[0][1], self.path.parent) is None:
+            self.add("warning", "cover-url", f"封面是网址，上传到微信需要本地图片 ({covers[0][0]} is a URL; "
+                     "uploading to WeChat needs a local image file, or --force to generate a cover)",
+                     fm.line(covers[0][0]))
+        elif covers:
             self.image(covers[0][1], fm.line(covers[0][0]), cover=True)
         for key in MEDIA_ID_KEYS:
             value = str(fm.meta.get(key) or "")

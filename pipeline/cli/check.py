@@ -20,11 +20,11 @@ def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
     """Check ARTICLE files for what WeChat would refuse or peitu would change.
 
     \b
-    Errors (exit code 1): title over 32 characters, author over 16, digest over 128,
-    a local image that does not exist, a URL where a media_id belongs, a body over
-    WeChat's limits (20,000 characters / 1 MB), broken front matter.
-    Warnings: a body H1 that repeats the title, cover keys that disagree, images in
-    a format or size WeChat refuses (peitu converts them).
+    Errors (exit code 1): title over 32 characters, author over 16, a local image
+    that does not exist, a URL where a media_id belongs, a body over WeChat's limits
+    (20,000 characters / 1 MB), broken front matter or peitu: settings.
+    Warnings: a body H1 that repeats the title, a digest over 128 (cut), cover keys
+    that disagree, images in a format or size WeChat refuses (peitu converts them).
     \b
     Examples:
       peitu check drafts/*.md
