@@ -144,7 +144,7 @@ def parse_options(fm: FrontMatter, where: str) -> dict[str, Any]:
         raise InputError("`peitu:` must be a block of settings (type, style, cover, inline, no_image_after)",
                          where=at)
     try:
-        return Options(**block).model_dump(exclude_unset=True)
+        return Options(**block).model_dump(exclude_unset=True, exclude_none=True)
     except ValidationError as e:
         problems = []
         for err in e.errors():
