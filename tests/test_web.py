@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import shutil
-from pathlib import Path
+import signal
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -191,3 +193,19 @@ def test_regenerate_one_image_records_it(client, seeded):
     assert again["id"] != made.json()["id"] and second["prompt"] == entry["prompt"]
     assert second["seed"] != entry["seed"]
     assert client.post("/api/regenerate", {"path": str(REPO / FOOD), "key": "inline-99"}).status_code == 400
+
+
+def test_peitu_web_command_serves_on_loopback_and_stops_on_ctrl_c(tmp_path):
+    (tmp_path / "config.yaml").write_text("paths: {state: state.db}\n", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(tmp_path / "config.yaml"),
+                             "web", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = next(w for w in line.split() if w.startswith("http"))
+        assert url.startswith("http://127.0.0.1:") and "(Ctrl+C 退出)" in line
+        page = requests.get(url, timeout=30)
+        assert page.status_code == 200 and "peitu-token" in page.text
+        assert requests.get(url + "api/library", timeout=30).json() == {"total": 0, "items": []}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from ..config import Config
@@ -274,7 +274,11 @@ class EditorViews:
                 raise HTTPError(404, err.message) from None
         if not entry.plan:
             raise HTTPError(400, "这张图没有记录生成参数，无法重新生成 (no recorded plan)")
-        plan = ImagePlan(**entry.plan)
+        known = {f.name for f in fields(ImagePlan)}        # records made before a field was added or dropped
+        try:
+            plan = ImagePlan(**{k: v for k, v in entry.plan.items() if k in known})
+        except TypeError:
+            raise HTTPError(400, "这张图记录的生成参数不完整，无法重新生成 (incomplete plan)") from None
         article = Article(title=entry.article_title, sections=[], text="", body_html="",
                           slug=entry.article_slug, type=entry.article_type, keywords=entry.tags)
         return self._make(plan, article, entry.tags)
