@@ -98,13 +98,12 @@ class Nightly:
     """One run over one account's draft box."""
 
     def __init__(self, cfg: Config, account: str | None = None, *, force: bool = False, dry_run: bool = False,
-                 only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None,
-                 client: Any = None):
+                 only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None):
         self.account, self.acct = account_settings(cfg, account)
         self.cfg = account_config(cfg, self.account)
         self.force, self.dry_run, self.only = force, dry_run, only
         self.on_article = on_article or (lambda title, outcome: None)
-        self.client = client or build_client(self.cfg, self.account)
+        self.client = build_client(self.cfg, self.account)
         self.conn = connect(self.cfg.path(self.cfg.paths.state))
         schema(self.conn, _DDL)
         self.uploader = Uploader(self.client, self.conn)
@@ -247,7 +246,13 @@ class Nightly:
 
     def _update(self, media_id: str, idx: int, item: dict[str, Any], up: Uploaded, current: str, work: _Work) -> None:
         """Send the illustrated article, unless the editor changed the draft meanwhile."""
-        fresh = self.client.draft.get(media_id)
+        try:
+            fresh = self.client.draft.get(media_id)
+        except WeChatError as err:
+            if err.errcode == 40007:
+                raise PeituError("the draft was deleted while it was being illustrated",
+                                 where=f"draft {media_id}#{idx}") from None
+            raise
         if idx >= len(fresh) or content_hash(fresh[idx]) != current:
             raise PeituError("the draft changed while it was being illustrated; it is done on the next run",
                              where=f"draft {media_id}#{idx}")

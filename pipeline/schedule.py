@@ -16,6 +16,7 @@ import logging
 import re
 import signal
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -133,7 +134,7 @@ class NightlyScheduler:
 
 
 def serve(cfg: Config, accounts: list[str], config_path: str | None,
-          on_start: callable | None = None) -> None:
+          on_start: Callable[[NightlyScheduler], None] | None = None) -> None:
     """Run the scheduler until SIGTERM or SIGINT; a running job finishes first."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}

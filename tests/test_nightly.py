@@ -253,3 +253,59 @@ def test_kill_9_mid_run_then_rerun_illustrates_each_draft_once(tmp_path, fake):
     assert all(fake.drafts[m].updates in (1, 2) for m, d in drafts.items() if d["kind"])
     assert sum(fake.drafts[m].updates == 2 for m in drafts) <= 1  # only the update whose answer was lost
     assert fake.calls["material/add_material"] == 6           # 6 covers, none sent twice
+
+
+def test_each_account_has_its_own_keys_drafts_style_and_schedule(tmp_path, fake, monkeypatch):
+    from pipeline.publish.wechat.client import account_config
+
+    other = FakeWeChat(appid="wx0food0000000000a", secret="f" * 32).start()
+    try:
+        monkeypatch.setenv("FOOD_APPID", other.appid)
+        monkeypatch.setenv("FOOD_SECRET", other.secret)
+        config = write_config(tmp_path, fake, wechat={"accounts": {
+            "default": {"base_url": fake.url},
+            "food": {"base_url": other.url, "appid_env": "FOOD_APPID", "secret_env": "FOOD_SECRET",
+                     "style": "watercolor", "templates": str(REPO / "templates" / "prompts"),
+                     "schedule": {"time": "05:30", "timezone": "Asia/Shanghai"}}}})
+        cfg = load_config(config)
+        food = account_config(cfg, "food")
+        assert (food.style, food.schedule.time, account_config(cfg, "default").schedule.time) == \
+               ("watercolor", "05:30", "02:00")
+        seed_sandbox(fake)
+        seed_sandbox(other)
+        assert run_nightly(cfg, "default").illustrated == 4
+        assert sum(other.calls.values()) == 0
+        assert run_nightly(cfg, "food").illustrated == 4
+        assert other.calls["stable_token"] == 1 and len(other.materials) == len(fake.materials)
+    finally:
+        other.stop()
+
+
+def test_a_draft_deleted_mid_run_is_reported_and_the_rest_go_on(ncfg, fake):
+    ids = seed_sandbox(fake)
+
+    def editor_deletes(api, server):
+        if api == "material/add_material":
+            server.on_call = None
+            server.drafts.pop(ids[0])
+
+    fake.on_call = editor_deletes
+    report = run_nightly(ncfg)
+    assert report.failed == 1 and report.illustrated == 3
+    assert any("deleted while" in e for e in report.errors)
+
+
+@pytest.mark.slow
+def test_debug_logs_show_requests_but_never_the_token_or_secret(tmp_path, fake):
+    config = write_config(tmp_path, fake, wechat={"accounts": {"default": {"base_url": fake.url,
+                                                                            "token_api": "token"}}})
+    seed_sandbox(fake)
+    fake.inject("draft/update", 42001, after=1)                # a refresh mid-run, logged too
+    run = subprocess.run([sys.executable, "-m", "pipeline", "--debug", "--config", str(config), "nightly"],
+                         env={**os.environ, "COLUMNS": "250"}, capture_output=True, text=True, timeout=300)
+    out = run.stdout + run.stderr
+    assert run.returncode == 0, out
+    assert fake.calls["token"] == 2
+    assert "→ WeChat POST draft/update" in out and "→ WeChat token" in out
+    assert fake.secret not in out
+    assert not any(token in out for token in fake.tokens)

@@ -101,6 +101,7 @@ class PeituClient(WeChatClient):
     def fetch_access_token(self) -> dict:
         """Get a token from `base_url` (stable_token: the same token for every caller until it nears
         expiry, so processes do not invalidate each other), with a timeout, and store it in the session."""
+        log.debug("→ WeChat %s (fetching an access token from %s)", self.token_api, self.base_url)
         try:
             if self.token_api == "stable_token":
                 res = self._http.post(self.API_BASE_URL + "stable_token", timeout=self.timeout, json={
@@ -135,6 +136,8 @@ class PeituClient(WeChatClient):
         busy = 0
         while True:
             attempt = dict(kwargs, params=dict(kwargs.get("params") or {}))
+            shown = {k: v for k, v in attempt["params"].items() if k != "access_token"}
+            log.debug("→ WeChat %s %s%s", method.upper(), api, f" {shown}" if shown else "")
             try:
                 return super()._request(method, url_or_endpoint, **attempt)
             except WeChatClientException as exc:
