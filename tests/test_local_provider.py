@@ -16,6 +16,8 @@ from pipeline.providers.local import PALETTES, LOOKS, choose_palette, compose, r
 from pipeline.typography import luminance, text_contrast
 
 STYLES = sorted(LOOKS)
+# the default look runs in every test pass; the other looks are a slow (make test) pass
+ALL_LOOKS = [s if s == "flat" else pytest.param(s, marks=pytest.mark.slow) for s in STYLES]
 
 
 def plan_for(role: str = "cover", *, title: str = "ChatGPT 与 AI 芯片", style: str = "flat",
@@ -70,7 +72,7 @@ def test_one_brand_per_style_dark_or_light_background(cfg: Config):
             assert (luminance(corner) < 0.2) is dark, (style, corner)
 
 
-@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("style", ALL_LOOKS)
 def test_cover_title_is_legible_and_inside_the_square_crop(cfg: Config, style: str):
     for title in ("春", "ChatGPT 与 AI 芯片", "2024年中国新能源汽车出口增长30%的三个原因",
                   "为什么说今年是普通人学习人工智能的最好时机，这里有五个理由"):

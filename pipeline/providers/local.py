@@ -179,18 +179,15 @@ class _Art:
             layer = Image.alpha_composite(under, layer)
         return layer
 
-    def calm_mask(self, box: Box, strength: float = 0.9) -> Image.Image:
-        """L mask that fades shapes inside `box` (soft edges), so text over it stays legible."""
-        mask = Image.new("L", (self.w, self.h), 255)
-        x0, y0, x1, y1 = box
-        ImageDraw.Draw(mask).rounded_rectangle(box, radius=(y1 - y0) * 0.2, fill=int(255 * (1 - strength)))
+    def mist(self, box: Box) -> Image.Image:
+        """L mask, 255 inside `box` with soft edges: where painterly looks clear the picture for text."""
+        mask = Image.new("L", (self.w, self.h), 0)
+        ImageDraw.Draw(mask).rounded_rectangle(box, radius=(box[3] - box[1]) * 0.2, fill=255)
         return mask.filter(ImageFilter.GaussianBlur(self.h * 0.05))
 
-    def compose(self, base: Image.Image, layer: Image.Image, calm: Image.Image | None = None) -> Image.Image:
-        alpha = layer.getchannel("A").point(lambda v: v * self.look.alpha // 255)
-        if calm is not None:
-            alpha = ImageChops.multiply(alpha, calm)
-        base.paste(layer.convert("RGB"), (0, 0), alpha)
+    def lay(self, base: Image.Image, layer: Image.Image) -> Image.Image:
+        """Paint a shapes layer onto `base` at the look's opacity."""
+        base.paste(layer.convert("RGB"), (0, 0), layer.getchannel("A").point(lambda v: v * self.look.alpha // 255))
         return base
 
     # --- text ------------------------------------------------------------------------------
@@ -279,8 +276,7 @@ class _Art:
         card = (col_x - pad, top - pad, col_x + col_w + pad, top + stack_h + pad)
 
         image = self.background()
-        image = self.compose(image, self.shapes(lambda pen: self.motif(pen, (0, 0, w, h), card)))
-        image = self.compose(image, self.shapes(lambda pen: pen.emblem(card)))
+        image = self.lay(image, self.shapes(lambda pen: (self.motif(pen, (0, 0, w, h), card), pen.emblem(card))))
         colour = self.panel(image, card)
         if align == "left":                                  # centre the block, lines flush left
             col_x, col_w = col_x + (col_w - layout.width) / 2, layout.width
@@ -301,8 +297,7 @@ class _Art:
         radius = h * 0.035
         draw = ImageDraw.Draw(image)
         if look.blur and not pal.dark:                       # watercolor, ink: mist over the painting
-            veil = self.calm_mask(box, 1.0)
-            image.paste(Image.new("RGB", image.size, pal.bg), (0, 0), ImageChops.invert(veil))
+            image.paste(pal.bg, (0, 0), self.mist(box))
         elif look.blur:                                      # photo: frosted glass
             region = tuple(int(v) for v in box)
             glass = image.crop(region).filter(ImageFilter.GaussianBlur(h * 0.03))
@@ -371,8 +366,8 @@ class _Art:
             scene = (0, 0, w, h)
 
         image = self.background()
-        image = self.compose(image, self.shapes(lambda pen: self.motif(pen, scene, panel_box)))
-        image = self.compose(image, self.shapes(lambda pen: pen.emblem(panel_box, far=True)))
+        image = self.lay(image, self.shapes(lambda pen: (self.motif(pen, scene, panel_box),
+                                                             pen.emblem(panel_box, far=True))))
         panel = (255, 255, 255) if self.look.outline else \
             (self.pal.bg if split else _mix(self.pal.bg, (255, 255, 255), 0.08 if self.pal.dark else 0.3))
         draw = ImageDraw.Draw(image)
@@ -390,6 +385,7 @@ class _Art:
         x, y = box[0], box[1]
         if number:
             accent = max(self.accents, key=lambda a: contrast_ratio(a, panel))
+            accent = accent if contrast_ratio(accent, panel) >= 3 else colour
             font = self.font(num_size, "Black")
             draw.text((x, y), number, font=font, fill=accent, anchor="lt")
             bar_x = x + font.getlength(number) + num_size * 0.4
