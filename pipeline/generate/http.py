@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import struct
 import threading
 import time
 import warnings
@@ -134,7 +135,9 @@ def image_format(data: bytes) -> str | None:
 
 
 def check_image(data: bytes, max_pixels: int) -> tuple[int, int]:
-    """Raise BadImage unless `data` is a whole PNG/JPEG/WEBP of at most max_pixels; return its size."""
+    """Raise BadImage unless `data` is a whole PNG/JPEG/WEBP of at most max_pixels; return its size.
+    Whole means: every PNG chunk present with a good CRC, a JPEG's end marker, a WEBP's full RIFF length
+    (checked without decoding the pixels, which the images stage does anyway)."""
     kind = image_format(data)
     if kind is None:
         raise BadImage(f"answer is not an image (starts {data[:16]!r})")
@@ -146,11 +149,16 @@ def check_image(data: bytes, max_pixels: int) -> tuple[int, int]:
             width, height = img.size
             if width * height > max_pixels:
                 raise BadImage(f"image is {width}×{height}, over the {max_pixels:,}-pixel cap (images.max_pixels)")
-            img.load()
+            if kind == "PNG":
+                img.verify()
     except BadImage:
         raise
     except Image.DecompressionBombError:
         raise BadImage(f"image declares more pixels than the {max_pixels:,}-pixel cap (images.max_pixels)") from None
-    except (OSError, ValueError, SyntaxError) as e:
+    except (OSError, ValueError, SyntaxError, struct.error) as e:
         raise BadImage(f"{kind} image is damaged or truncated ({e})") from None
+    whole = {"PNG": True, "JPEG": data.rstrip(b"\0").endswith(b"\xff\xd9"),
+             "WEBP": int.from_bytes(data[4:8], "little") + 8 <= len(data)}[kind]
+    if not whole:
+        raise BadImage(f"{kind} image is truncated ({len(data):,} bytes)")
     return width, height

@@ -12,6 +12,8 @@ import time
 from ..config import ProviderSettings
 from .store import Store
 
+SLACK_S = 0.05        # a request reaches the provider a little after we count it: keep windows apart by this
+
 
 def windows(settings: ProviderSettings) -> list[tuple[int, float]]:
     """(requests, seconds) pairs; a rate below one per window becomes one per longer window."""
@@ -50,7 +52,7 @@ class RateLimiter:
                 row = db.execute("SELECT at FROM provider_calls WHERE provider = ? AND at > ? "
                                  "ORDER BY at DESC LIMIT 1 OFFSET ?", (provider, now - period, n - 1)).fetchone()
                 if row:
-                    wait = max(wait, row["at"] + period - now)
+                    wait = max(wait, row["at"] + period + SLACK_S - now)
             if wait <= 0:
                 db.execute("INSERT INTO provider_calls (provider, at) VALUES (?, ?)", (provider, now))
         return max(wait, 0.0)

@@ -62,8 +62,8 @@ class Response:
 
 @lru_cache(maxsize=512)
 def png(prompt: str, seed: int, width: int, height: int) -> bytes:
-    """A real PNG that differs with prompt and seed (at most 768 px on the long side, to stay fast)."""
-    scale = min(1.0, 768 / max(width, height))
+    """A real PNG that differs with prompt and seed (at most 512 px on the long side, to stay fast)."""
+    scale = min(1.0, 512 / max(width, height))
     w, h = max(16, int(width * scale)), max(16, int(height * scale))
     rnd = random.Random(hashlib.sha256(f"{prompt}\0{seed}".encode()).digest())
     img = Image.new("RGB", (w, h), tuple(rnd.randrange(40, 216) for _ in range(3)))
@@ -105,6 +105,7 @@ class FakeServer:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.generations = 0
         self.peak = 0                            # most generation requests handled at once
+        self.throttles = {"rate": 0, "concurrency": 0}   # 429s sent, by the limit that was hit
         self._starts: deque[float] = deque()
         self._active = 0
         self._lock = threading.Lock()
@@ -118,6 +119,7 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True          # headers and body go out without a 40 ms stall
 
             def _any(self) -> None:
                 fake._handle(self)
@@ -255,8 +257,10 @@ class FakeServer:
             while self._starts and now - self._starts[0] >= 1.0:
                 self._starts.popleft()
             if self.rate_per_s is not None and len(self._starts) >= self.rate_per_s:
+                self.throttles["rate"] += 1
                 return self.throttled()
             if self.max_concurrent is not None and self._busy() >= self.max_concurrent:
+                self.throttles["concurrency"] += 1
                 return self.throttled()
             self._starts.append(now)
             fault = self.faults.popleft() if self.faults else None
