@@ -99,7 +99,7 @@ class Nightly:
 
     def __init__(self, cfg: Config, account: str | None = None, *, force: bool = False, dry_run: bool = False,
                  only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None):
-        self.account, self.acct = account_settings(cfg, account)
+        self.account, _ = account_settings(cfg, account)
         self.cfg = account_config(cfg, self.account)
         self.force, self.dry_run, self.only = force, dry_run, only
         self.on_article = on_article or (lambda title, outcome: None)

@@ -95,7 +95,7 @@ def _context(node: Any, placeholder: str) -> str:
     if block is not None:
         candidates += [block.find_previous_sibling(), block.find_next_sibling()]
     for c in candidates:
-        text = placeholder_pattern(placeholder).sub("", c.get_text(" ", strip=True)) if c is not None else ""
+        text = placeholder_pattern(placeholder).sub("", c.get_text()) if c is not None else ""
         text = " ".join(text.split())
         if text:
             return text[:CONTEXT_CHARS]
