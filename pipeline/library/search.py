@@ -51,7 +51,7 @@ def search(lib: Library, query: str = "", *, type: str | None = None, role: str 
     if since is not None:
         where.append("i.created_at >= ?")
         args.append(since)
-    expr = match_query(query)
+    expr = match_query(query, lib.tokenizer) if query.strip() else ""
     if query.strip() and not expr:
         return SearchResult([], 0)
     if expr:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -25,7 +26,7 @@ from ..errors import InputError
 from ..fsutil import atomic_write
 from ..models import Article, GeneratedImage, ImagePlan, Rendition
 from ..state import connect, schema
-from .text import load_userdict, normalise_tags, tokenise
+from .text import normalise_tags, tokenise, tokenizer
 
 DDL = """
 CREATE TABLE IF NOT EXISTS library_images (
@@ -200,16 +201,21 @@ def extension_of(data: bytes) -> str:
 class Library:
     """The library tables on one connection. Open with `Library.open(cfg)`; close when done."""
 
-    def __init__(self, conn: sqlite3.Connection, store_dir: Path):
+    def __init__(self, conn: sqlite3.Connection, store_dir: Path, cfg: Config | None = None):
         self.conn = conn
         self.store_dir = store_dir
+        self.cfg = cfg
         schema(conn, DDL)
 
     @classmethod
     def open(cls, cfg: Config) -> Library:
-        load_userdict(cfg.path(cfg.paths.userdict))
         state = cfg.path(cfg.paths.state)
-        return cls(connect(state), state.parent / "library")
+        return cls(connect(state), state.parent / "library", cfg)
+
+    @property
+    def tokenizer(self) -> Any:
+        """jieba with the operator's user dictionary, loaded on first search or write (~1 s)."""
+        return tokenizer(self.cfg)
 
     def close(self) -> None:
         self.conn.close()
@@ -312,8 +318,10 @@ class Library:
                                 (image_id,)).fetchone()
         tags = " ".join(self.tags_of(image_id))
         self.conn.execute("DELETE FROM library_fts WHERE rowid = ?", (image_id,))
+        tok = self.tokenizer
         self.conn.execute("INSERT INTO library_fts (rowid, tags, prompt, title) VALUES (?,?,?,?)",
-                          (image_id, tokenise(tags), tokenise(row["prompt"]), tokenise(row["article_title"])))
+                          (image_id, tokenise(tags, tok), tokenise(row["prompt"], tok),
+                           tokenise(row["article_title"], tok)))
 
     # --- reading -----------------------------------------------------------------------------------
 

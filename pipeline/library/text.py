@@ -2,52 +2,45 @@
 
 SQLite's own tokenizers see a run of Chinese characters as one word, so both the stored text and the query
 are split with jieba's search mode (which also emits the shorter words inside long ones: 咖啡馆 → 咖啡 咖啡馆)
-and joined with spaces before FTS5 sees them.
+and joined with spaces before FTS5 sees them. The tokenizer is ingest's (with the operator's user
+dictionary), so tags and the words of a search are cut the way keywords were.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Any
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)      # its import sets DEBUG and prints dictionary loading to stderr
 _WORD = re.compile(r"\w", re.UNICODE)
 _ASCII_WORD = re.compile(r"^[0-9a-z_]+$")
-_lock = threading.Lock()
-_userdicts: set[Path] = set()
 MAX_TAG = 40
 
 
-def load_userdict(path: Path) -> None:
-    """Teach jieba the operator's words (templates/userdict.txt) once per process."""
-    path = path.resolve()
-    with _lock:
-        if path in _userdicts or not path.is_file():
-            return
-        jieba.load_userdict(str(path))
-        _userdicts.add(path)
+def tokenizer(cfg: Any = None) -> Any:
+    """ingest's jieba tokenizer for cfg's user dictionary (built once per process, on first use)."""
+    from ..ingest.keywords import lexicon
+
+    return lexicon(cfg).tokenizer
 
 
-def words(text: str) -> list[str]:
+def words(text: str, tok: Any = None) -> list[str]:
     """jieba search-mode words of `text`, lower-cased, without punctuation or spaces."""
-    return [w.lower() for w in jieba.cut_for_search(text or "") if _WORD.search(w)]
+    if not text:
+        return []
+    return [w.lower() for w in (tok or tokenizer()).cut_for_search(text) if _WORD.search(w)]
 
 
-def tokenise(text: str) -> str:
+def tokenise(text: str, tok: Any = None) -> str:
     """Text as FTS5 should index it: its words separated by spaces."""
-    return " ".join(words(text))
+    return " ".join(words(text, tok))
 
 
-def match_query(query: str) -> str:
+def match_query(query: str, tok: Any = None) -> str:
     """An FTS5 MATCH expression that needs every word of `query`; latin words also match as prefixes
     (latte → lattes). Returns '' when the query has no words."""
     terms = []
-    for w in dict.fromkeys(words(query)):
+    for w in dict.fromkeys(words(query, tok)):
         quoted = '"' + w.replace('"', '""') + '"'
         terms.append(quoted + "*" if _ASCII_WORD.match(w) and len(w) >= 3 else quoted)
     return " AND ".join(terms)
