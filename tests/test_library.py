@@ -249,3 +249,36 @@ def test_import_skips_folders_recorded_when_made(cfg, lib, tmp_path):
     assert (report.added, report.known) == (0, 2) and lib.count() == 2
     with pytest.raises(InputError, match="no such folder"):
         import_outputs(lib, tmp_path / "missing")
+
+
+@pytest.mark.slow
+def test_real_illustration_recorded_then_imported_and_reused_through_renditions(cfg, tmp_path):
+    from pipeline.illustrate import illustrate
+    from pipeline.images import renditions_for
+    from pipeline.ingest import read_article
+    from pipeline.library import find_reusable
+    from tests.conftest import REPO
+
+    art = read_article(REPO / "examples" / "articles" / "food-chaoshan-beef-hotpot.md", cfg)
+    ill = illustrate(art, cfg)
+    folder = write_output(ill, cfg.paths.output)
+    ids = record_illustration(cfg, art, ill.plans, ill.images, ill.renditions, folder)
+    assert set(ids) == {p.key for p in ill.plans}
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    with Library.open(cfg) as lib:
+        cover = lib.get(ids["cover"])
+        listed = {f["name"]: f["sha256"] for i in manifest["images"] if i["key"] == "cover" for f in i["files"]}
+        assert {f.name: f.sha256 for f in cover.files} == listed
+        assert cover.file.read_bytes() == ill.images["cover"].data and not cover.reusable   # local: has the title
+        assert search(lib, "牛肉").total >= 1
+        assert import_outputs(lib, cfg.paths.output).known == len(ids)
+        # a hosted-looking inline image of the same article may stand in for a similar plan elsewhere
+        inline = ill.plans[1]
+        hosted = lib.add_image(picture((30, 90, 60), inline.width, inline.height), plan=inline, article=art,
+                               provider="fake", model="m", seed=1, tags=inline.keywords, now=time.time() - 90 * DAY)
+    cfg.library.reuse = True
+    other = make_article("other-hotpot", "另一篇火锅", art.keywords, "food")
+    hit = find_reusable(inline, other, cfg)
+    assert hit is not None and hit.model.startswith(f"#{hosted} ")
+    files = renditions_for(inline, hit, cfg)
+    assert [f.name for f in files] == [f"{inline.key}.jpg"] and files[0].width <= cfg.images.inline_max_width
