@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
+import jieba.posseg
 from PIL import Image, ImageDraw, ImageFilter, ImageMath
 
 from .fonts import cjk_font, drawable
@@ -17,6 +17,8 @@ OPENING = set("（《「『【〔〈“‘([{#@")                        # never
 PARTICLES = set("的了着过地得吗呢吧啊们")                          # stay with the word before
 STRONG_BREAK = set("，。：；！？|｜—")                             # a break after these reads naturally
 DROP_AT_EOL = set("，、 ")                                        # posters drop these at a line end
+LEADING = {"怎么", "如何", "为什么", "为何", "应该", "能否", "是否"}   # open what follows
+CLINGING = {"d", "p", "m", "a", "ad", "c"}    # adverbs, prepositions, numerals, adjectives, conjunctions
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"^[!-~]+$")                                # printable ASCII, no spaces
 REF_SIZE = 100                                                   # widths measured here, scaled
@@ -29,41 +31,42 @@ def is_cjk(text: str) -> bool:
 def segments(text: str) -> list[str]:
     """Split a title into units a line may break between: jieba words, kept whole with their
     punctuation, numbers with their measure word, Latin words as one piece, spaces alone."""
-    out: list[str] = []
-    for tok in jieba.lcut(text):
-        prev = out[-1] if out else ""
-        if not prev:
-            out.append(tok)
-        elif tok == " " or prev == " ":
-            out.append(tok)
-        elif _LATIN.match(tok) and _LATIN.match(prev):
-            out[-1] += tok                                       # GPT - 4o → GPT-4o
-        elif tok[0] in CLOSING or (tok in PARTICLES) or prev[-1] in OPENING:
-            out[-1] += tok
-        elif prev.isdigit() and is_cjk(tok) and len(tok) <= 2:
-            out[-1] += tok                                       # 30 天 → 30天
+    return [seg for seg, _ in _tagged(text)]
+
+
+def _tagged(text: str) -> list[tuple[str, str]]:
+    """segments() with the part-of-speech flag of each segment's last word."""
+    out: list[list[str]] = []
+    for pair in jieba.posseg.lcut(text):
+        tok, flag = pair.word, pair.flag
+        prev = out[-1][0] if out else ""
+        if not prev or tok == " " or prev == " ":
+            out.append([tok, flag])
+        elif (_LATIN.match(tok) and _LATIN.match(prev)) or tok[0] in CLOSING or tok in PARTICLES \
+                or prev[-1] in OPENING or (prev.isdigit() and is_cjk(tok) and len(tok) <= 2):
+            out[-1] = [prev + tok, flag]                         # GPT-4o, 解读：, 的, 30天
         else:
-            out.append(tok)
-    return _quoted_whole(out)
+            out.append([tok, flag])
+    return _quoted_whole([(seg, flag) for seg, flag in out])
 
 
 PAIRS = {"“": "”", "《": "》", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "‘": "’"}
 QUOTE_MAX = 8                                                   # a short quotation stays on one line
 
 
-def _quoted_whole(segs: list[str]) -> list[str]:
+def _quoted_whole(segs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Merge the segments of a short quotation or book title (“东方第一大港”, 《三体》) into one."""
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     i = 0
     while i < len(segs):
         seg = segs[i]
-        close = PAIRS.get(seg[:1])
-        if close and close not in seg:
+        close = PAIRS.get(seg[0][:1])
+        if close and close not in seg[0]:
             for j in range(i + 1, min(len(segs), i + 6)):
-                if close in segs[j]:
-                    merged = "".join(segs[i:j + 1])
+                if close in segs[j][0]:
+                    merged = "".join(s for s, _ in segs[i:j + 1])
                     if len(merged) <= QUOTE_MAX + 2:
-                        seg, i = merged, j
+                        seg, i = (merged, segs[j][1]), j
                     break
         out.append(seg)
         i += 1
@@ -123,18 +126,21 @@ def _letters(line: str) -> int:
     return sum(not ch.isspace() and ch not in CLOSING and ch not in OPENING for ch in line)
 
 
-def _break_cost(before: str, after: str) -> float:
-    """How bad a line break between two segments reads (negative: better than average)."""
+def _break_cost(before: str, flag: str, after: str) -> float:
+    """How bad a line break between two segments reads (negative: better than average);
+    `flag` is the part of speech that ends `before`."""
     if before == " " or after == " ":
         return 0.0
     if before[-1] in STRONG_BREAK:
-        return -1.2
+        return -0.8
     if _LATIN.match(before[-1]) and _LATIN.match(after[0]):
         return 3.0                                               # inside a Latin word
     if before[-1] in "的地之":
         return 0.6                                               # X的 | Y splits a noun phrase
-    if len(before) == 1 and is_cjk(before):
+    if (len(before) == 1 and is_cjk(before)) or before in LEADING:
         return 0.8                                               # 在/对/该… lead into what follows
+    if flag in CLINGING:
+        return 0.6                                               # 最容易 | 踩, 四个 | 坑
     return 0.15
 
 
@@ -148,11 +154,12 @@ def _cuts(n: int, max_lines: int):
                 yield (i, j)
 
 
-def _best(segs: list[str], box_w: float, box_h: float, max_lines: int, max_size: float,
+def _best(tagged: list[tuple[str, str]], box_w: float, box_h: float, max_lines: int, max_size: float,
           min_size: float, spacing: float, ref_width) -> tuple[float, list[str]] | None:
     """Best (size, lines): large type, few and balanced lines, breaks between phrases,
     no orphan on the last line."""
     best: tuple[float, float, list[str]] | None = None
+    segs = [seg for seg, _ in tagged]
     for cuts in _cuts(len(segs), max_lines):
         bounds = (0, *cuts, len(segs))
         lines = [_line(segs[a:b]) for a, b in zip(bounds, bounds[1:])]
@@ -167,8 +174,8 @@ def _best(segs: list[str], box_w: float, box_h: float, max_lines: int, max_size:
         ragged = 4 * sum((w - mean) ** 2 for w in widths) / max(widths) ** 2
         if k > 1 and widths[-1] < 0.35 * max(widths):
             ragged += 0.5                                        # a stub last line
-        breaks = sum(_break_cost(segs[c - 1], segs[c]) for c in cuts)
-        score = math.log(size) - 0.15 * (k - 1) - 0.15 * ragged - 0.3 * breaks
+        breaks = sum(_break_cost(segs[c - 1], tagged[c - 1][1], segs[c]) for c in cuts)
+        score = math.log(size) - 0.15 * (k - 1) - 0.15 * ragged - 0.4 * breaks
         if best is None or score > best[0]:
             best = (score, size, lines)
     return (best[1], best[2]) if best else None
@@ -193,8 +200,8 @@ def fit_title(text: str, box_w: float, box_h: float, *, weight: str = "Bold", ma
             cache[s] = ref.getlength(s)
         return cache[s]
 
-    for segs in (segments(text), _chars(text)):
-        found = _best(segs, box_w, box_h, max_lines, max_size, min_size, spacing, ref_width)
+    for tagged in (_tagged(text), [(ch, "x") for ch in _chars(text)]):
+        found = _best(tagged, box_w, box_h, max_lines, max_size, min_size, spacing, ref_width)
         if found:
             return TitleLayout(tuple(found[1]), int(found[0]), weight, spacing, font_path)
     return _truncated(text, box_w, min_size, weight, max_lines, spacing, font_path)
