@@ -60,7 +60,7 @@ def test_huggingface_waits_for_a_loading_model(run):
 def test_replicate_prefers_wait_and_maps_the_aspect_ratio(run):
     server, out, req = run("replicate")
     assert req.path == "/v1/models/black-forest-labs/flux-schnell/predictions"
-    assert req.headers["prefer"] == "wait=60"
+    assert req.headers["prefer"] == "wait=30"
     assert req.json["input"] == {"prompt": COVER["prompt"], "seed": 20261125, "num_outputs": 1,
                                       "output_format": "png", "aspect_ratio": "21:9"}
     assert out.provider == "replicate" and out.seed == 20261125

@@ -248,3 +248,17 @@ def test_no_key_in_logs_or_errors(setup, servers, caplog):
     text += "\n".join(msg for _, msg in checked)
     assert "Authorization: ***" in caplog.text                # the debug log did show requests
     assert SECRET not in text and SECRET[::-1] not in text
+
+
+def test_a_rested_provider_is_probed_again_after_its_rest(setup, servers):
+    import time
+
+    a, b = servers("deepinfra"), servers("zhipu")
+    cfg = setup({"deepinfra": a, "zhipu": b}, max_retries=0, breaker_failures=1, breaker_rest_s=0.3, cache=False)
+    a.inject("503")
+    [first] = generate_all(plans(1), cfg)
+    [rested] = generate_all(plans(1, prompt="second"), cfg)
+    assert first.provider == rested.provider == "zhipu" and "resting" in rested.attempts[0]
+    time.sleep(0.35)
+    [probe] = generate_all(plans(1, prompt="third"), cfg)
+    assert probe.provider == "deepinfra" and len(a.creates()) == 2

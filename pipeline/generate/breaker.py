@@ -45,6 +45,11 @@ class Breaker:
             s = self._state(name)
             return s.reason if s.open_until and time.monotonic() < s.open_until else None
 
+    def release(self, name: str) -> None:
+        """The probe `allow` granted was not made (no slot, no quota): let another image probe."""
+        with self._lock:
+            self._state(name).probing = False
+
     def success(self, name: str) -> None:
         with self._lock:
             self._states[name] = _State()

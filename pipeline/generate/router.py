@@ -149,12 +149,12 @@ class Router:
             return f"today's quota of {s.st.daily_quota} calls is used up (providers.settings.{name}.daily_quota)"
         return None
 
-    def order(self) -> list[str]:
+    def order(self, pick: bool = True) -> list[str]:
         """Providers to try for the next image: the configured order (weighted: one picked first by
         smooth weighted round-robin among those usable now), then the last resort."""
         p = self.cfg.providers
         names = list(dict.fromkeys(p.order))
-        if p.strategy == "weighted":
+        if p.strategy == "weighted" and pick:
             usable = [n for n in names if n != LOCAL and self.slots[n].st.weight > 0 and self.unusable(n) is None]
             if usable:
                 first = self._pick(usable)
@@ -176,7 +176,7 @@ class Router:
 
     def workers(self, forced: str | None, count: int) -> int:
         """Threads for a batch: enough to keep every usable provider's in-flight limit full."""
-        names = [forced] if forced else self.order()
+        names = [forced] if forced else self.order(pick=False)
         slots = sum(self.slots[n].st.max_in_flight for n in names if n != LOCAL and self.unusable(n) is None)
         local = (os.cpu_count() or 2) if LOCAL in names else 0
         return max(1, min(count, slots + local, 64))
@@ -255,6 +255,7 @@ class Router:
                             provider=s.name)
             image = self._run(s, plan, deadline, trail)
         except (QuotaError, _Skip):
+            self.breaker.release(s.name)
             raise
         except ProviderError as err:
             self.usage.record(s.name, failures=1)

@@ -31,7 +31,8 @@ class Replicate(Provider):
         else:                                             # FLUX-style models take an aspect ratio
             inp["aspect_ratio"] = aspect_ratio(plan.width, plan.height)
         inp |= ep.options.get("input", {})
-        headers = self.headers(ep) | {"Prefer": f"wait={int(ep.options.get('wait', 60))}"}
+        # hold the request open up to `wait` s (1–60), well inside our timeout; then poll
+        headers = self.headers(ep) | {"Prefer": f"wait={int(ep.options.get('wait', 30))}"}
         owner_name, _, version = ep.model.partition(":")
         if version:
             return Call("POST", self.url(ep, "predictions"), headers, {"version": version, "input": inp})
