@@ -60,6 +60,12 @@ def test_latin_words_and_jieba_words_are_not_split():
     assert "美联储" in "".join(layout.lines[1:2])
 
 
+@pytest.mark.parametrize("title, first", [("年终奖怎么发最划算", "年终奖"), ("个人养老金一年存 12000 元，到底划不划算", "个人养老金"),
+                                          ("泉州：宋元时代的“东方第一大港”留下了什么", "泉州：宋元时代的")])
+def test_question_words_numerals_and_quotations_are_not_cut_off(title: str, first: str):
+    assert fit_title(title, 461, 288, max_size=92, weight="Black").lines[0] == first
+
+
 def test_short_titles_are_set_larger_than_long_ones():
     short = fit_title("春", 460, 290, max_size=96)
     medium = fit_title("一碗好面的讲究", 460, 290, max_size=96)
