@@ -69,7 +69,8 @@ def library() -> None:
 @library.command()
 @click.argument("query", nargs=-1)
 @with_filters
-@click.option("-n", "--limit", default=30, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("-n", "--limit", default=30, show_default=True, type=click.IntRange(1, 10_000),
+              help="images to list")
 @pass_app
 def search(app: App, query: tuple[str, ...], type_: str | None, role: str | None, since: str | None,
            limit: int) -> None:

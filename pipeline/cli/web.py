@@ -23,8 +23,8 @@ def web(app: App, host: str | None, port: int, article_dirs: tuple[Path, ...], o
     template gives an article, edit templates with a live preview, regenerate one image.
 
     \b
-    Listens on 127.0.0.1 only; anyone who can reach another --host can edit templates
-    and spend provider quota, so give one only on a trusted network.
+    Listens on 127.0.0.1 (this computer) unless --host says otherwise; anyone who
+    can reach another address can edit templates and spend provider quota.
     \b
     Example:  peitu web --articles examples/articles --open
     """

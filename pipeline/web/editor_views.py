@@ -107,10 +107,10 @@ class EditorViews:
         path = Path(value)
         path = (path if path.is_absolute() else self.cfg.root / path).resolve()
         roots = [self.cfg.root.resolve(), *self.article_dirs]
-        known = {p["path"] for p in self.known_articles()}
         if path.suffix.lower() not in ARTICLE_SUFFIXES:
             raise InputError(f"{value}: 只能打开文章文件 ({', '.join(ARTICLE_SUFFIXES)})")
-        if not any(path.is_relative_to(r) for r in roots) and self._shown(path) not in known:
+        if not any(path.is_relative_to(r) for r in roots) and \
+                self._shown(path) not in {p["path"] for p in self.known_articles()}:
             raise InputError(f"{value}: 只能打开项目文件夹或 --articles 文件夹里的文章")
         return path
 
@@ -205,10 +205,12 @@ class EditorViews:
                 try:
                     made = plan_images(replace(article, type=name), self.cfg, templates_dir=self._preview_dir)
                     plans = [plan_dict(p, article) for p in made]
-                except PeituError as err:
+                except PeituError as err:          # in this template, or a file it relies on
                     file, _, line = (err.where or "").rpartition(":")
-                    line = line if line.isdigit() and self._is(file, draft) else "0"
-                    findings.append(finding_dict(Finding(real, int(line), err.message)))
+                    if line.isdigit() and self._is(file, draft):
+                        findings.append(finding_dict(Finding(real, int(line), err.message)))
+                    else:
+                        findings.append(finding_dict(Finding(err.where or real, 0, err.message)))
         return findings, plans
 
     def _is(self, shown: str, path: Path) -> bool:
