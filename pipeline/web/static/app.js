@@ -282,7 +282,8 @@ async function preview() {
   $("save").title = errors.length ? "先修正错误再保存" : "";
   const plans = out.plans || [];
   $("preview-plans").replaceChildren(
-    el("p", { class: "muted" }, `预览文章：${out.article.title}（${plans.length} 张）`),
+    el("p", { class: "muted" }, errors.length ? `修正上面的错误后，这里显示「${out.article.title}」的提示词。`
+      : `预览文章：${out.article.title}（${plans.length} 张）`),
     ...plans.map((p) => planBlock(p, null)));
 }
 
