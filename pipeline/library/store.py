@@ -24,6 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from ..config import Config
 from ..errors import InputError
 from ..fsutil import atomic_write
+from ..images.decode import sniff
 from ..models import Article, GeneratedImage, ImagePlan, Rendition
 from ..state import connect, schema
 from .text import normalise_tags, tokenise, tokenizer
@@ -187,15 +188,8 @@ def image_size(data: bytes) -> tuple[int, int]:
 
 
 def extension_of(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "png"
-    if data.startswith(b"\xff\xd8"):
-        return "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    return "bin"
+    fmt = (sniff(data) or "bin").lower()
+    return "jpg" if fmt == "jpeg" else fmt
 
 
 class Library:
