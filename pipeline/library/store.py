@@ -242,6 +242,7 @@ class Library:
         key = plan.key if plan else ""
         if reusable is None:
             reusable = provider not in TEXT_BEARING_PROVIDERS and provider != ""
+        tok = self.tokenizer                                 # loaded before the write lock is taken
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             row = self.conn.execute("SELECT id FROM library_images WHERE sha256 = ?", (sha,)).fetchone()
@@ -268,51 +269,41 @@ class Library:
                     "INSERT OR IGNORE INTO library_uses VALUES (?,?,?,?,?)",
                     (image_id, slug, key, int(reused), now))
             self._add_tags(image_id, tags)
-            self._reindex(image_id)
+            self._reindex(image_id, tok)
         return image_id
-
-    def record_use(self, image_id: int, article_slug: str, plan_key: str, *, reused: bool = True,
-                   now: float | None = None) -> None:
-        with self.conn:
-            self.conn.execute("INSERT OR IGNORE INTO library_uses VALUES (?,?,?,?,?)",
-                              (image_id, article_slug, plan_key, int(reused),
-                               time.time() if now is None else now))
 
     def tag(self, image_id: int, add: Iterable[str] = (), remove: Iterable[str] = ()) -> list[str]:
         """Add and remove tags of one image; return its tags afterwards."""
         self.get(image_id)                                   # raises when there is no such image
+        tok = self.tokenizer
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             for tag in normalise_tags(remove):
                 self.conn.execute("DELETE FROM library_tags WHERE image_id = ? AND tag = ?", (image_id, tag))
             self._add_tags(image_id, add)
-            self._reindex(image_id)
+            self._reindex(image_id, tok)
         return self.tags_of(image_id)
 
     def record_upload(self, sha256: str, media_id: str, url: str = "", *, account: str = "default",
                       now: float | None = None) -> int | None:
         """Note that the file (or original) with this hash went to WeChat; return its image id or None."""
-        row = self.conn.execute(
-            "SELECT image_id AS id FROM library_files WHERE sha256 = ? UNION "
-            "SELECT id FROM library_images WHERE sha256 = ? LIMIT 1", (sha256, sha256)).fetchone()
-        if not row:
+        image_id = self.find_file(sha256)
+        if image_id is None:
             return None
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO library_uploads VALUES (?,?,?,?,?,?)",
-                              (row["id"], account, sha256, media_id, url,
-                               time.time() if now is None else now))
-        return row["id"]
+                              (image_id, account, sha256, media_id, url, time.time() if now is None else now))
+        return image_id
 
     def _add_tags(self, image_id: int, tags: Iterable[str]) -> None:
         self.conn.executemany("INSERT OR IGNORE INTO library_tags VALUES (?, ?)",
                               [(image_id, t) for t in normalise_tags(tags)])
 
-    def _reindex(self, image_id: int) -> None:
+    def _reindex(self, image_id: int, tok: Any) -> None:
         row = self.conn.execute("SELECT prompt, article_title FROM library_images WHERE id = ?",
                                 (image_id,)).fetchone()
         tags = " ".join(self.tags_of(image_id))
         self.conn.execute("DELETE FROM library_fts WHERE rowid = ?", (image_id,))
-        tok = self.tokenizer
         self.conn.execute("INSERT INTO library_fts (rowid, tags, prompt, title) VALUES (?,?,?,?)",
                           (image_id, tokenise(tags, tok), tokenise(row["prompt"], tok),
                            tokenise(row["article_title"], tok)))
