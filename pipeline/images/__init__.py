@@ -22,7 +22,7 @@ def renditions_for(plan: ImagePlan, image: GeneratedImage, cfg: Config) -> list[
         covers = cover_set(plan, image, cfg)
         out = []
         for name, role, picture in (("cover.jpg", "cover", covers.cover), ("cover_1x1.jpg", "cover_1x1", covers.share)):
-            data, fitted = fit_jpeg(picture, quality, cfg.images.cover_max_bytes, what=what)
+            data, fitted = fit_jpeg(picture, quality, cfg.images.cover_max_bytes, what=what, sharp=True)
             out.append(Rendition(name, data, fitted.width, fitted.height, "JPEG", role, plan.key))
         return out
     limit = cfg.images.inline_max_width
