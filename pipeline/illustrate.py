@@ -93,9 +93,11 @@ def illustrate_many(articles: Sequence[Article], cfg: Config, opts: IllustrateOp
             planned.append((article, plan(article, cfg, opts), time.perf_counter() - start))
         except PeituError as err:
             planned.append(err)
-    all_plans = [p for item in planned if not isinstance(item, PeituError) for p in item[1]]
+    todo = [(article, p) for item in planned if not isinstance(item, PeituError) for p in item[1]]
+    reused = _reusable(todo, cfg)
     start = time.perf_counter()
-    outcomes = iter(generate_all(all_plans, cfg, provider=opts.provider, on_done=on_image))
+    made = iter(generate_all([p for a, p in todo if p.key not in reused.get(id(a), {})], cfg,
+                             provider=opts.provider, on_done=on_image))
     generate_s = time.perf_counter() - start
     results: list[Illustration | PeituError] = []
     for item in planned:
@@ -103,10 +105,26 @@ def illustrate_many(articles: Sequence[Article], cfg: Config, opts: IllustrateOp
             results.append(item)
             continue
         article, plans, plan_s = item
-        ill = finish(article, plans, [next(outcomes) for _ in plans], cfg)
+        hits = reused.get(id(article), {})
+        ill = finish(article, plans, [hits.get(p.key) or next(made) for p in plans], cfg)
         ill.timings.update(plan_s=plan_s, generate_s=generate_s)
         results.append(ill)
     return results
+
+
+def _reusable(todo: list[tuple[Article, ImagePlan]], cfg: Config) -> dict[int, dict[str, GeneratedImage]]:
+    """Library images that fit a plan well enough to use instead of generating (config library.reuse),
+    by id() of the article and plan key."""
+    if not cfg.library.reuse:
+        return {}
+    from .library import find_reusable
+
+    hits: dict[int, dict[str, GeneratedImage]] = {}
+    for article, p in todo:
+        hit = find_reusable(p, article, cfg)
+        if hit is not None:
+            hits.setdefault(id(article), {})[p.key] = hit
+    return hits
 
 
 def illustrate(article: Article, cfg: Config, opts: IllustrateOptions | None = None) -> Illustration:

@@ -194,7 +194,7 @@ class Nightly:
         try:
             article = parse_draft_article(item, self.cfg, self.account, self.cfg.wechat.placeholder)
             work = self._work(resume) if resume else self._render(media_id, idx, item, article, cover, placeholder)
-            up = upload_images(self.uploader, article, work.plans, work.load(), self.cfg)
+            up = upload_images(self.uploader, article, work.plans, work.load(), self.cfg, account=self.account)
             self._update(media_id, idx, item, up, current, work)
         except PeituError as err:
             if isinstance(err, WeChatError) and err.errcode == QUOTA:
@@ -226,6 +226,7 @@ class Nightly:
                 placeholder: bool) -> _Work:
         """Make the images, save them beside the state file, and record the plan (one transaction)."""
         from .illustrate import IllustrateOptions, illustrate
+        from .library import record_illustration
 
         opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
         ill = illustrate(article, self.cfg, opts)
@@ -240,6 +241,7 @@ class Nightly:
             path.write_bytes(r.data)
             saved.append({"name": r.name, "width": r.width, "height": r.height, "format": r.format,
                           "role": r.role, "key": r.key, "file": str(path)})
+        record_illustration(self.cfg, article, ill.plans, ill.images, ill.renditions, folder)
         work = _Work(ill.plans, saved)
         self._save(media_id, idx, str(item.get("title") or ""), "rendered", content_hash(item), work=work)
         return work

@@ -44,6 +44,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     """
     from ..check import check_article
     from ..illustrate import IllustrateOptions, illustrate_many
+    from ..library import record_illustration
     from ..ingest import read_article
     from ..publish.output import write_index, write_output
     from ..publish.wechat.article import upload_illustration
@@ -71,6 +72,8 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
             failed.append((str(path), str(err)))
             console.print(f"[red]✗[/] {path}: {redact(str(err))}")
             continue
+        while article.slug in {a.slug for a in loaded}:      # two files with one name: keep both
+            article.slug += "-2"
         loaded.append(article)
         ingest_s.append(time.perf_counter() - start)
 
@@ -92,6 +95,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
         result.timings["ingest_s"] = seconds
         try:
             folder = write_output(result, out_root)
+            record_illustration(cfg, article, result.plans, result.images, result.renditions, folder)
         except OSError as err:
             failed.append((str(article.source), f"cannot write output: {err}"))
             console.print(f"[red]✗[/] {article.source}: cannot write output: {err}")

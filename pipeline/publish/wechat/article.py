@@ -150,16 +150,25 @@ class Uploaded:
 
 
 def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], renditions: list[Rendition],
-                  cfg: Config) -> Uploaded:
-    """Upload the cover (one image for both crops) and each body image once; place the URLs in the body."""
+                  cfg: Config, *, account: str = "default") -> Uploaded:
+    """Upload the cover (one image for both crops) and each body image once; place the URLs in the body.
+    Each upload is noted in the asset library against the rendition it came from."""
     from ...illustrate import place_images
+    from ...library import record_upload
 
-    srcs = {r.key: uploader.inline(r.data, r.name) for r in renditions if r.role in ("inline", "marker")}
+    srcs = {}
+    for r in renditions:
+        if r.role in ("inline", "marker"):
+            srcs[r.key] = uploader.inline(r.data, r.name)
+            record_upload(cfg, r.data, "", srcs[r.key], account=account)
     done = Uploaded(content=place_images(article, plans, srcs))
     cover = cover_from(renditions, cfg.images.jpeg_quality)
     if cover is not None:
-        done.thumb_media_id = uploader.cover(cover.data)[0]
+        done.thumb_media_id, url = uploader.cover(cover.data)
         done.crop_235_1, done.crop_1_1 = cover.crop_235_1, cover.crop_1_1
+        for r in renditions:
+            if r.role == "cover":
+                record_upload(cfg, r.data, done.thumb_media_id, url, account=account)
     return done
 
 
@@ -256,7 +265,7 @@ def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> st
     try:
         schema(conn, _LOCAL_DDL)
         uploader = Uploader(client, conn)
-        up = upload_images(uploader, a, ill.plans, ill.renditions, acfg)
+        up = upload_images(uploader, a, ill.plans, ill.renditions, acfg, account=name)
         up.content = upload_body_images(up.content, a, uploader, acfg)
         if not up.thumb_media_id and a.cover:
             up = replace(author_cover(a, uploader, acfg), content=up.content)
