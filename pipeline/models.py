@@ -83,6 +83,8 @@ class ImagePlan:
     subtitle: str = ""
     keywords: list[str] = field(default_factory=list)
     palette_hint: str = ""             # style's palette name, for local drawing
+    palette: list[str] = field(default_factory=list)   # style's colours (#hex): backgrounds, then accents
+    text_color: str = ""               # style's ink for titles drawn on the image
     title_overlay: bool = True         # hosted covers: peitu sets `title` on the picture
 
 

@@ -74,7 +74,8 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
         seed = int(hashlib.sha256(f"{article.slug}\0{key}\0{version}".encode()).hexdigest()[:8], 16)
         return ImagePlan(key=key, role=role, style=style_name, width=size.width, height=size.height,
                          seed=seed & 0x7FFFFFFF, template=name, template_version=version,
-                         palette_hint=style_ctx["palette"]["name"], **fields)
+                         palette_hint=style_ctx["palette"]["name"], palette=style_ctx["palette"]["colors"],
+                         text_color=style_ctx["palette"]["text"], **fields)
 
     plans: list[ImagePlan] = []
     if cover:

@@ -71,7 +71,10 @@ LOOKS = {
 
 
 def choose_palette(plan: ImagePlan) -> Palette:
-    """The account's palette: palette_hint by name or by word, else the style's."""
+    """The account's palette: the style file's own colours (two backgrounds and at least one accent),
+    else palette_hint by name or by word, else the style's named palette."""
+    if len(plan.palette) >= 3 and plan.text_color:
+        return _palette(plan.palette[0], plan.palette[1], plan.text_color, *plan.palette[2:])
     hint = plan.palette_hint.strip().lower()
     if hint in PALETTES:
         return PALETTES[hint]
