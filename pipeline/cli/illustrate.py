@@ -50,6 +50,9 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     from ..publish.wechat.article import upload_illustration
 
     cfg = app.config
+    if account:                                  # the account's own style and templates
+        from ..publish.wechat.client import account_config
+        cfg = account_config(cfg, account)
     console = Console(stderr=True, soft_wrap=True)
     out_root = out_dir or cfg.path(cfg.paths.output)
     opts = IllustrateOptions(type=type_, style=style, provider=provider, inline_count=inline_count,
