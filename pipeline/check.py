@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Config
 from .errors import InputError
+from .images.decode import sniff
 from .ingest import IMAGE_POST, parse_parts
 from .ingest.article_type import require_type
 from .ingest.frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options
@@ -26,8 +27,6 @@ MEDIA_ID_KEYS = ("thumb_media_id", "media_id", "image_media_id")
 COMMENT_KEYS = ("need_open_comment", "only_fans_can_comment")
 BODY_FORMATS = {"JPEG", "PNG"}                       # media/uploadimg
 COVER_FORMATS = {"JPEG", "PNG", "GIF", "BMP"}       # material/add_material?type=image
-_MAGIC = [(b"\xff\xd8\xff", "JPEG"), (b"\x89PNG", "PNG"), (b"GIF8", "GIF"), (b"BM", "BMP"),
-          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF")]
 
 
 @dataclass
@@ -43,16 +42,9 @@ class Finding:
 
 
 def _image_format(head: bytes) -> str:
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WEBP"
-    if head[4:8] == b"ftyp":
-        return "HEIC/AVIF"
     if head.lstrip()[:5].lower() in (b"<svg ", b"<?xml"):
         return "SVG"
-    return "unknown"
+    return sniff(head) or "unknown"
 
 
 def _local(src: str, folder: Path) -> Path | None:

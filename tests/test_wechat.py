@@ -360,6 +360,7 @@ def test_body_images_not_from_uploadimg_are_dropped_like_wechat_does(wx_cfg, fak
 
 def test_redirected_logs_carry_no_secret(wx_cfg, fake, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="urllib3")      # an in-process CLI test may have quietened it
     from pipeline.secrets import RedactingFilter
 
     client = client_for(wx_cfg)

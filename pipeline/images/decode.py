@@ -32,6 +32,10 @@ def sniff(data: bytes) -> str | None:
         return "BMP"
     if data[4:12] in (b"ftypavif", b"ftypavis"):
         return "AVIF"
+    if data[4:8] == b"ftyp":
+        return "HEIC"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
     return None
 
 

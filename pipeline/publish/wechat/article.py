@@ -26,7 +26,8 @@ from ...errors import InputError, WeChatError
 from ...models import Article, ImagePlan, Marker, Rendition
 from ...state import connect, schema
 from .draft import check_article
-from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, Uploader, centred, cover_from, crop, sniff
+from ...images.decode import sniff
+from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, Uploader, centred, cover_from, crop
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def _fitted(data: bytes, cfg: Config, what: str, *, max_bytes: int, max_width: i
     from ...images import open_image
     from ...images.encode import fit_jpeg
 
-    if sniff(data) in ("jpeg", "png") and len(data) < max_bytes:
+    if sniff(data) in ("JPEG", "PNG") and len(data) < max_bytes:
         if max_width is None:
             return data
         with Image.open(io.BytesIO(data)) as im:

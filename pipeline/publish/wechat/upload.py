@@ -19,6 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from ...errors import InputError, WeChatError
+from ...images.decode import sniff
 from ...models import Rendition
 from ...state import schema
 
@@ -26,10 +27,10 @@ log = logging.getLogger(__name__)
 
 INLINE_MAX_BYTES = 1_000_000          # media/uploadimg: jpg/png under 1 MB (exclusive)
 MATERIAL_MAX_BYTES = 10_000_000       # add_material type=image: at most 10 MB (inclusive)
-INLINE_FORMATS = ("jpeg", "png")
-MATERIAL_FORMATS = ("jpeg", "png", "gif", "bmp")
-_MIME = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "bmp": "image/bmp"}
-_EXT = {"jpeg": ".jpg", "png": ".png", "gif": ".gif", "bmp": ".bmp"}
+INLINE_FORMATS = ("JPEG", "PNG")
+MATERIAL_FORMATS = ("JPEG", "PNG", "GIF", "BMP")
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "BMP": "image/bmp"}
+_EXT = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp"}
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS wechat_uploads (
@@ -47,24 +48,11 @@ CREATE INDEX IF NOT EXISTS wechat_uploads_media ON wechat_uploads (scope, media_
 """
 
 
-def sniff(data: bytes) -> str | None:
-    """The image format from its first bytes: jpeg, png, gif, bmp or None."""
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return "png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if data[:2] == b"BM":
-        return "bmp"
-    return None
-
-
 def image_filename(data: bytes, name: str = "") -> str:
     """`name` with the extension that matches the bytes (WeChat answers 40113 to a missing or wrong one)."""
-    fmt = sniff(data)
+    ext = _EXT.get(sniff(data) or "")
     stem = Path(name).stem or "image"
-    return stem + _EXT[fmt] if fmt else name or "image"
+    return stem + ext if ext else name or "image"
 
 
 def _checked(data: bytes, name: str, formats: tuple[str, ...], limit: int, what: str, *,
@@ -72,8 +60,8 @@ def _checked(data: bytes, name: str, formats: tuple[str, ...], limit: int, what:
     """The (filename, bytes, mime) part to send, after WeChat's format and size rules for `what`."""
     fmt = sniff(data)
     if fmt not in formats:
-        got = fmt.upper() if fmt else "something that is not an image"
-        raise InputError(f"{what} must be {'/'.join(f.upper() for f in formats)}, got {got}", where=name)
+        raise InputError(f"{what} must be {'/'.join(formats)}, got {fmt or 'something that is not an image'}",
+                         where=name)
     if len(data) >= limit if under else len(data) > limit:
         raise InputError(f"{what} is {len(data):,} bytes; WeChat takes {'under' if under else 'at most'} "
                          f"{limit:,}", where=name, hint="lower images.jpeg_quality or the image size")
