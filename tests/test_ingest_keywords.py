@@ -10,7 +10,8 @@ import pytest
 from pipeline.config import Config
 from pipeline.ingest import parse_article
 from pipeline.ingest.article_type import detect_type, resolve_type, type_scores
-from pipeline.ingest.keywords import extract_keywords, lexicon, plain_tfidf
+from pipeline.ingest.keywords import contains, extract_keywords, lexicon, plain_tfidf
+from pipeline.ingest.terms import is_measure
 
 HOTPOT = """---
 title: 我们在成都吃了一顿火锅
@@ -73,6 +74,74 @@ def test_english_terms_kept_stray_english_dropped(cfg: Config) -> None:
 def test_book_titles_count_as_one_term(cfg: Config) -> None:
     text = "最近重读了《百年孤独》。《百年孤独》讲的是布恩迪亚家族七代人的故事，马尔克斯写得极好。"
     assert "百年孤独" in extract_keywords(text, 5, cfg)
+
+
+JETS = ("今年的航展上，歼20 编队一亮相，看台上就响起了掌声。紧随其后的是运20，这架大型运输机在低空缓缓掠过。"
+        "歼20 的表演只有短短几分钟，但观众们讨论了一整天。有人说运20 的起降比歼20 还要震撼。"
+        "国产大飞机 C919 也来了，C919 停在静态展区，排队登机参观的有 200 人之多。展会共 5 天，票价 100 元，涨了 15%。")
+PHONES = ("苹果发布了 iPhone 16，iPhone 16 全系支持 5G，5G 信号更稳。iPhone 16 的内存是 8 GB，能跑 7B 的模型，7B 模型够用。"
+          "华为 Mate 60 Pro 依旧热卖，Mate 60 Pro 的卫星通话是最大卖点。2024 年，2024 年的手机都在讲 AI。")
+
+
+def test_names_with_digits_are_kept_and_bare_numbers_dropped(cfg: Config) -> None:
+    jets = extract_keywords(JETS, 12, cfg)
+    assert {"歼20", "运20", "C919"} <= set(jets)
+    phones = extract_keywords(PHONES, 12, cfg)
+    assert {"iPhone 16", "Mate 60 Pro", "5G"} <= set(phones)
+    for words in (jets, phones):
+        assert not any(re.fullmatch(r"[\d.%]+", w) for w in words), words          # 200, 100, 15%, 2024
+        assert not {"7B", "8", "GB", "8 GB", "200人", "100元", "20", "16"} & set(words), words
+
+
+def test_measurements_are_not_names() -> None:
+    for token in ("2024", "15%", "3.5", "7B", "10g", "16GB", "120Hz", "4K", "1080P", "5km", "1st"):
+        assert is_measure(token), token
+    for token in ("C919", "5G", "3D", "4o", "A100", "M3", "iPhone"):
+        assert not is_measure(token), token
+
+
+def test_a_number_after_a_quantity_word_is_no_name(cfg: Config) -> None:
+    text = "他用了3斤牛油。约200人到场，约200人排队。价格是30，后来又是30。第25届年会，第25届年会。"
+    words = extract_keywords(text, 12, cfg)
+    assert not any(re.search(r"\d", w) for w in words), words
+
+
+def test_names_jieba_splits_are_joined(cfg: Config) -> None:
+    text = ("李笑来在书里写道，定投是普通人最好的投资方式。李笑来认为，时间是普通人唯一的优势。"
+            "莫扎特的妻子有一个姐姐，叫阿罗伊齐亚。阿罗伊齐亚是当时有名的女高音，莫扎特曾经爱过阿罗伊齐亚。"
+            "张伟说，定投要坚持。张伟认为，普通人更该定投。")
+    words = extract_keywords(text, 10, cfg)
+    assert {"李笑来", "阿罗伊齐亚", "莫扎特", "张伟"} <= set(words)
+    assert not {"李笑", "阿罗", "伊齐亚", "张伟说"} & set(words)
+
+
+def test_titles_of_works_and_quoted_terms_are_one_term(cfg: Config) -> None:
+    text = ("余华的《活着》写的是福贵的一生。《活着》出版三十年，依然畅销。后来莫扎特的《G小调第25交响曲》被用在电影里。"
+            "最近流行一个词叫“一人公司”。“一人公司”的关键是产品要小。他说“不知道”，又说“不知道”。")
+    words = extract_keywords(text, 8, cfg)
+    assert {"活着", "G小调第25交响曲", "一人公司"} <= set(words)
+    assert "不知道" not in words
+
+
+def test_recurring_collocations_are_one_term(cfg: Config) -> None:
+    text = ("今年的旗舰手机都在宣传端侧大模型。端侧大模型不联网也能用，端侧大模型的隐私更好。"
+            "云端的大模型更强，但要联网。手机厂商都在做大模型。")
+    words = extract_keywords(text, 6, cfg)
+    assert "端侧大模型" in words and "端侧" not in words
+    assert sum(contains(w, "大模型") for w in words) == 1             # no fragment next to its term
+
+
+def test_topical_words_count_whatever_their_part_of_speech(cfg: Config) -> None:
+    text = ("手机应用越来越多地收集个人信息，隐私保护成了用户最关心的事。有的应用在后台读取通讯录。"
+            "专家建议关闭不必要的权限。保护隐私不只是用户的事，隐私政策也要写清楚。加入会员之前，先看隐私条款。")
+    words = extract_keywords(text, 8, cfg)
+    assert "隐私" in words[:3]                            # tagged 区别词 (b) by jieba, yet the topic
+    assert not {"加入", "越来越", "建议", "不只是"} & set(words)
+
+
+def test_english_words_are_matched_as_words() -> None:
+    assert contains("AI手机", "AI") and contains("iPhone 16", "iPhone") and contains("长沙马拉松", "马拉松")
+    assert not contains("OpenAI", "AI") and not contains("Pro", "iPhone")
 
 
 def test_user_dictionary_and_stop_words_are_editable(cfg: Config, tmp_path: Path,

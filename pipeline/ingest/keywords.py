@@ -1,6 +1,8 @@
-"""Keywords an editor would pick: jieba segmentation once per text, then TF-IDF and TextRank combined,
-weighted by part of speech (people, places, organisations and concrete nouns first), title, headings and
-tags. Traditional characters are matched in simplified form and shown as written.
+"""Keywords an editor would pick: jieba segmentation once per text, terms jieba splits put back together
+(titles of works, quoted terms, names with digits, person names, recurring collocations: see terms.py),
+then TF-IDF and TextRank combined, weighted by part of speech (people, places, organisations and concrete
+nouns first; other content words softly, by how rare they are), title, headings and tags. Traditional
+characters are matched in simplified form and shown as written.
 
     extract_keywords(article_or_text, k=12, cfg=None) -> list[str]     the ranking peitu uses
     plain_tfidf(text, k=12) -> list[str]                                jieba.analyse.extract_tags, a baseline
@@ -21,6 +23,7 @@ from typing import Any
 from ..config import Config
 from ..models import Article, Section
 from .frontmatter import as_list
+from .terms import FUNCTION_TAGS, cue_pattern, find_cues, is_measure, join_compounds, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +31,18 @@ ARTICLE_K = 12
 SECTION_K = 6
 PACKAGED = Path(__file__).resolve().parents[2] / "templates"
 
-# part of speech → weight; pronouns r, adverbs d, numerals m, particles u, adjectives a … are dropped.
-# jieba's dictionary tags many topical words as verbs (失眠, 缴费, 攻略), so a verb counts when it is rare
-# enough (IDF ≥ RARE_VERB_IDF) to be what the text is about rather than how it says it.
+# part of speech → weight for names and nouns, which count whatever their frequency in general text
 POS_WEIGHT = {
     "nr": 1.3, "nrfg": 1.3, "nrt": 1.3, "ns": 1.4, "nt": 1.3, "nz": 1.3, "nw": 1.3,
-    "n": 1.0, "ng": 0.6, "eng": 1.2, "j": 0.9, "vn": 0.7, "an": 0.5, "v": 0.6,
+    "n": 1.0, "ng": 0.6, "eng": 1.2, "j": 0.9, "vn": 0.7, "an": 0.5,
 }
-RARE_VERB_IDF = 8.0
+# other content words (verbs, adjectives, 区别词 like 隐私, idioms, place and time words) count softly: this
+# weight × how rare the word is in general text, rising from 0 at IDF SOFT_IDF to full at SOFT_IDF + SOFT_RAMP,
+# so 失眠, 装修, 隐私 can be what a text is about while 加入, 算是, 简单 never are. Function words
+# (pronouns, numerals, particles, adverbs …; terms.FUNCTION_TAGS) and unknown tags count 0.
+SOFT_WEIGHT = {"v": 0.6, "vi": 0.6, "vd": 0.4, "vg": 0.4, "a": 0.5, "ad": 0.3, "ag": 0.3, "b": 0.6, "l": 0.6,
+               "i": 0.4, "s": 0.6, "t": 0.5, "tg": 0.3, "z": 0.3, "g": 0.4}
+SOFT_IDF, SOFT_RAMP = 6.5, 2.0
 # a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
 PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
 NUMERALS = frozenset("一二三四五六七八九十百千万两几半每这那哪某第")
@@ -45,8 +52,8 @@ TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
 TFIDF_SHARE = 0.6                      # the rest is TextRank
 WINDOW = 5                             # TextRank co-occurrence window, as jieba uses
 GRAPH_WORDS = 80                       # TextRank re-ranks this many of the best TF-IDF candidates
+REPLACE_SHARE = 0.5                    # a longer term takes its fragment's place when it scores this share
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
-BOOK_TITLE = re.compile(r"《([^《》\n]{1,24})》")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
 into is it its just like make me more most my new no not now of on one only or our out over she so some than that
 the their them then there these they this to too two up us use very was way we well were what when where which
@@ -101,19 +108,17 @@ class Lexicon:
         if not w or low in self.stopwords:
             return 0.0
         if w.isascii():
-            letters = sum(c.isalpha() for c in w)
-            english = len(w) >= 2 and ENGLISH.match(w) and letters > len(w) - letters and low not in ENGLISH_STOP
-            return POS_WEIGHT["eng"] if english else 0.0
+            english = len(w) >= 2 and ENGLISH.match(w) and low not in ENGLISH_STOP and not is_measure(w)
+            return POS_WEIGHT["eng"] if english else 0.0          # C919, 5G, iPhone; not 7B, 10g, 2024
         if len(w) < 2 or any(c.isdigit() for c in w):
             return 0.0
         flag = self.flag(w)
-        if flag == "v" and self.idf.get(w, self.median_idf) < RARE_VERB_IDF:
+        if flag in POS_WEIGHT:
+            return POS_WEIGHT[flag]
+        if flag in FUNCTION_TAGS or flag not in SOFT_WEIGHT:
             return 0.0
-        return POS_WEIGHT.get(flag, 0.0)
-
-    def candidates(self, text: str) -> list[str]:
-        """Keyword candidates of `text` (simplified Chinese), in order."""
-        return [w for w in self.tokenizer.cut(text) if self.weight(w) > 0]
+        rarity = (self.idf.get(w, self.median_idf) - SOFT_IDF) / SOFT_RAMP
+        return SOFT_WEIGHT[flag] * min(1.0, max(0.0, rarity))
 
 
 _lexicons: dict[tuple[str, str], Lexicon] = {}
@@ -227,13 +232,19 @@ class Unit:
     sequences: list[list[str]]
     title: str = ""
     headings: list[str] = field(default_factory=list)
-    extra: dict[str, float] = field(default_factory=dict)     # cue terms (《书名》) → weight
+    extra: dict[str, float] = field(default_factory=dict)     # cue terms and compounds → weight
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)   # collocation → its words
 
 
 def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
-    """The top k (word, score) of a unit, longer terms kept over the fragments they contain."""
+    """The top k (word, score) of a unit; of a term and its fragment (长沙马拉松, 马拉松) only one is kept: the
+    longer when it scores at least REPLACE_SHARE of the fragment (in the fragment's place), else the first."""
     counts = Counter(w for seq in unit.sequences for w in seq)
     total = sum(counts.values()) or 1
+    for compound, parts in reversed(unit.parts.items()):     # a use of 端侧大模型 is a use of 大模型
+        for part in parts:
+            if counts[compound] and (part in unit.extra or lex.weight(part) > 0):
+                counts[part] += counts[compound]
     for word in [w for w in counts if w.isascii() and w.islower() and counts[w] < 2]:
         del counts[word]                         # a lowercase English word seen once is noise
     if not counts:
@@ -252,12 +263,23 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
     picked: list[tuple[str, float]] = []
     for w, s in sorted(scores.items(), key=lambda ws: (-ws[1], ws[0])):
-        if any(w.lower() in p.lower() for p, _ in picked):
-            continue
-        picked.append((w, s))
+        overlap = [i for i, (p, _) in enumerate(picked) if contains(w, p) or contains(p, w)]
+        if not overlap:
+            picked.append((w, s))
+        elif all(contains(w, picked[i][0]) for i in overlap) and s >= REPLACE_SHARE * picked[overlap[0]][1]:
+            picked[overlap[0]] = (w, picked[overlap[0]][1])
+            picked = [pw for i, pw in enumerate(picked) if i not in overlap[1:]]
         if len(picked) == k:
             break
     return picked
+
+
+def contains(longer: str, part: str) -> bool:
+    """`part` is in `longer` (ignoring case), as a whole word where it is English: AI in AI手机, not in OpenAI."""
+    longer, part = longer.lower(), part.lower()
+    if not part.isascii():
+        return part in longer
+    return re.search(rf"(?<![a-z0-9]){re.escape(part)}(?![a-z0-9])", longer) is not None
 
 
 def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: int) -> list[str]:
@@ -270,7 +292,7 @@ def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: i
     order = sorted(scored, key=lambda w: -scored[w])
     out: list[str] = []
     for w in order:
-        if not any(w.lower() in o.lower() for o in out):
+        if not any(contains(o, w) for o in out):
             out.append(w)
     return out[:k]
 
@@ -283,36 +305,30 @@ def _shown(word: str, original: str, simplified: str) -> str:
     return original[at:at + len(word)] if at >= 0 else word
 
 
-def _cues(text: str) -> dict[str, float]:
-    """Named-entity cues jieba would split: titles of works in 《》."""
-    return {m.group(1).strip(): POS_WEIGHT["nz"] for m in BOOK_TITLE.finditer(text) if m.group(1).strip()}
-
-
-def _section_unit(section: Section, lex: Lexicon) -> tuple[Unit, str, str]:
-    raw = "\n".join([section.heading, *section.paragraphs])
-    simple = to_simplified(raw)
-    seqs = [lex.candidates(part) for part in simple.split("\n")]
-    cues = _cues(simple)
-    for term in cues:
-        seqs.append([term] * simple.count(f"《{term}》"))
-    return Unit(seqs, title=to_simplified(section.heading), extra=cues), raw, simple
-
-
 def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
              section_k: int = SECTION_K) -> None:
     """Set article.keywords (top k) and every section's keywords (top section_k), in place."""
     lex = lexicon(cfg)
-    units = [_section_unit(s, lex) for s in article.sections]
-    for section, (unit, raw, simple) in zip(article.sections, units):
-        section.keywords = [_shown(w, raw, simple) for w, _ in rank(unit, lex, section_k)]
+    raws = ["\n".join([s.heading, *s.paragraphs]) for s in article.sections]
+    simples = [to_simplified(raw) for raw in raws]
     title = to_simplified(article.title)
-    whole = Unit([lex.candidates(title)], title=title,
+    cues = find_cues("\n".join([title, *simples]), lex)
+    pattern = cue_pattern(cues)
+    lines = [tokenize(title, lex, pattern)]
+    ends = []                                    # where each section's lines end in `lines`
+    for simple in simples:
+        lines.extend(tokenize(line, lex, pattern) for line in simple.split("\n"))
+        ends.append(len(lines))
+    compounds = join_compounds(lines, lex, cues)
+    extra = {**compounds.weights, **cues}
+    seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
+    for section, raw, simple, start, end in zip(article.sections, raws, simples, [1, *ends], ends):
+        unit = Unit(seqs[start:end], title=to_simplified(section.heading), extra=extra, parts=compounds.parts)
+        section.keywords = [_shown(w, raw, simple) for w, _ in rank(unit, lex, section_k)]
+    whole = Unit(seqs, title=title, extra=extra, parts=compounds.parts,
                  headings=[to_simplified(s.heading) for s in article.sections if s.heading])
-    for unit, _, _ in units:
-        whole.sequences.extend(unit.sequences)
-        whole.extra.update(unit.extra)
-    raw_all = "\n".join([article.title, *(raw for _, raw, _ in units)])
-    simple_all = "\n".join([title, *(simple for _, _, simple in units)])
+    raw_all = "\n".join([article.title, *raws])
+    simple_all = "\n".join([title, *simples])
     ranked = [(_shown(w, raw_all, simple_all), s) for w, s in rank(whole, lex, k)]
     article.keywords = _with_tags(ranked, _tags(article), raw_all, k)
 
