@@ -29,7 +29,7 @@ def web(app: App, host: str | None, port: int, article_dirs: tuple[Path, ...], o
     Example:  peitu web --articles examples/articles --open
     """
     from ..web import DEFAULT_HOST, WebServer
-    from ..web.server import is_loopback
+    from ..netutil import is_loopback
 
     server = WebServer(app.config, host or DEFAULT_HOST, port, article_dirs=article_dirs)
     if not is_loopback(server.host):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import threading
@@ -13,6 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ..config import Config
 from ..library import Library
+from ..netutil import is_loopback
 from .app import App
 from .editor_views import EditorViews
 from .library_views import LibraryViews
@@ -32,15 +32,6 @@ class _Server6(_Server):
 class _Quiet(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         log.debug("%s - %s", self.address_string(), format % args)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def build_app(cfg: Config, host: str, port: int, *, article_dirs: Sequence[Path] = (),

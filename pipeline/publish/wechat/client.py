@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -26,6 +25,7 @@ from wechatpy.session import SessionStorage
 
 from ...config import Account, Config
 from ...errors import ConfigError, WeChatError
+from ...netutil import is_loopback
 from ...secrets import get_secret
 from ...state import connect, schema
 from .draft import WeChatDraft
@@ -215,19 +215,10 @@ def base_url_for(acct: Account) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"WeChat base_url '{url}' is not an http(s) URL",
                           hint=f"set wechat.accounts.*.base_url or {BASE_URL_ENV}, e.g. https://api.weixin.qq.com")
-    if parts.scheme == "http" and not _is_local(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(f"WeChat base_url '{url}' is plain http to another machine: the AppSecret would "
                           f"travel unencrypted", hint="use https (plain http is allowed for 127.0.0.1 only)")
     return url
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def token_storage(cfg: Config, scope: str) -> SessionStorage:
