@@ -41,6 +41,12 @@ class Usage:
                         100 * (calls + 1) // quota, provider)
         return True
 
+    def refund(self, provider: str) -> None:
+        """Give back a call reserved but never made."""
+        with self.store.tx() as db:
+            db.execute("UPDATE provider_usage SET calls = MAX(0, calls - 1) WHERE day = ? AND provider = ?",
+                       (self.today(), provider))
+
     def record(self, provider: str, *, images: int = 0, failures: int = 0) -> None:
         day = self.today()
         with self.store.tx() as db:

@@ -46,11 +46,12 @@ class RateLimiter:
         longest = max(p for _, p in limits)
         with self.store.tx() as db:
             now = time.time()
-            db.execute("DELETE FROM provider_calls WHERE provider = ? AND at < ?", (provider, now - longest))
+            db.execute("DELETE FROM provider_calls WHERE provider = ? AND at < ?",
+                       (provider, now - longest - SLACK_S))
             wait = 0.0
             for n, period in limits:
-                row = db.execute("SELECT at FROM provider_calls WHERE provider = ? AND at > ? "
-                                 "ORDER BY at DESC LIMIT 1 OFFSET ?", (provider, now - period, n - 1)).fetchone()
+                row = db.execute("SELECT at FROM provider_calls WHERE provider = ? AND at > ? ORDER BY at DESC "
+                                 "LIMIT 1 OFFSET ?", (provider, now - period - SLACK_S, n - 1)).fetchone()
                 if row:
                     wait = max(wait, row["at"] + period + SLACK_S - now)
             if wait <= 0:

@@ -10,7 +10,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ..config import Config, ProviderSettings
@@ -27,6 +29,7 @@ from .ratelimit import RateLimiter, windows
 from .store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 JSON_CAP = 50_000_000                    # API answers may carry base64 images
 LOCAL_MODEL = "peitu-typographic"
 
@@ -247,13 +250,27 @@ class Router:
                               elapsed_s=time.monotonic() - start)
 
     def _attempt(self, s: Slot, plan: ImagePlan, deadline: float, trail: Trail) -> GeneratedImage:
+        """One provider for one image: its in-flight slot is held while the provider works on it,
+        not while we download and check the result."""
         if not s.inflight.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise _Skip(f"all {s.st.max_in_flight} in-flight slots stayed busy until the deadline", provider=s.name)
         try:
-            if not self.breaker.allow(s.name):          # it may have failed while this image waited
+            if not self.breaker.allow(s.name):              # it may have failed while this image waited
+                self.breaker.release(s.name)
                 raise _Skip(f"resting after failures ({(self.breaker.resting(s.name) or 'probing')[:80]})",
                             provider=s.name)
-            image = self._run(s, plan, deadline, trail)
+            reply = self._guarded(s, lambda: self._run(s, plan, deadline, trail))
+        finally:
+            s.inflight.release()                            # after the breaker knows how it went
+        image = self._guarded(s, lambda: self._finish(s, plan, reply, deadline))
+        self.usage.record(s.name, images=1)
+        self.breaker.success(s.name)
+        return image
+
+    def _guarded(self, s: Slot, step: Callable[[], T]) -> T:
+        """Run a step; a provider failure is counted (usage, breaker) before it propagates."""
+        try:
+            return step()
         except (QuotaError, _Skip):
             self.breaker.release(s.name)
             raise
@@ -261,32 +278,29 @@ class Router:
             self.usage.record(s.name, failures=1)
             self.breaker.failure(s.name, err.message, trip=err.status in (401, 402, 403, 404))
             raise
-        finally:
-            s.inflight.release()
-        self.usage.record(s.name, images=1)
-        self.breaker.success(s.name)
-        return image
 
-    def _run(self, s: Slot, plan: ImagePlan, deadline: float, trail: Trail) -> GeneratedImage:
-        """Create, poll until done, download: retrying what may be retried, within the deadline."""
+    def _run(self, s: Slot, plan: ImagePlan, deadline: float, trail: Trail) -> Reply:
+        """Create and poll until done, retrying what may be retried, within the deadline."""
         call = s.proto.create(plan, s.ep)
-        need_slot, reserved, tries = True, False, 0
+        if not self.usage.reserve(s.name, s.st.daily_quota):
+            raise QuotaError(f"{s.proto.label}: today's quota of {s.st.daily_quota} calls is used up",
+                             provider=s.name, hint=f"raise providers.settings.{s.name}.daily_quota "
+                                                   f"or wait until tomorrow")
+        need_slot, tries = True, 0
         while True:
             if need_slot:
                 if not self.limiter.acquire(s.name, s.limits, deadline):
+                    if tries == 0:
+                        self.usage.refund(s.name)            # the call was never made
                     raise _Skip("its rate limit leaves no slot before the deadline", provider=s.name)
-                if not reserved and not self.usage.reserve(s.name, s.st.daily_quota):
-                    raise QuotaError(f"{s.proto.label}: today's quota of {s.st.daily_quota} calls is used up",
-                                     provider=s.name, hint=f"raise providers.settings.{s.name}.daily_quota "
-                                                           f"or wait until tomorrow")
-                need_slot, reserved = False, True
+                need_slot = False
             result = self._step(s, call, deadline)
             if isinstance(result, Reply):
                 reply = result
                 if reply.error:
                     raise self._error(s, None, f"the job failed: {reply.error}")
                 if reply.next is None:
-                    return self._finish(s, plan, reply, deadline)
+                    return reply
                 tries = 0
                 call = reply.next
                 self._sleep(min(s.st.poll_interval_s, deadline - time.monotonic()))
