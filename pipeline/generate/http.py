@@ -17,6 +17,7 @@ import requests
 from PIL import Image
 from requests.adapters import HTTPAdapter
 
+from ..images.decode import sniff
 from ..providers.base import Answer, Call
 from ..secrets import redact
 
@@ -123,24 +124,14 @@ def _refused(err: Exception) -> bool:
     return "refused" in text or "name or service not known" in text or "failed to resolve" in text
 
 
-def image_format(data: bytes) -> str | None:
-    """PNG, JPEG or WEBP by magic bytes, else None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
 def check_image(data: bytes, max_pixels: int) -> tuple[int, int]:
     """Raise BadImage unless `data` is a whole PNG/JPEG/WEBP of at most max_pixels; return its size.
     Whole means: every PNG chunk present with a good CRC, a JPEG's end marker, a WEBP's full RIFF length
     (checked without decoding the pixels, which the images stage does anyway)."""
-    kind = image_format(data)
-    if kind is None:
-        raise BadImage(f"answer is not an image (starts {data[:16]!r})")
+    kind = sniff(data)
+    if kind not in ("PNG", "JPEG", "WEBP"):
+        raise BadImage(f"answer is not an image (starts {data[:16]!r})" if kind is None
+                       else f"answer is a {kind} image; providers answer PNG, JPEG or WEBP")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

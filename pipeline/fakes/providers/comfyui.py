@@ -4,7 +4,6 @@ GET /view serves the saved image. Reads the prompt, seed and size from the workf
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
