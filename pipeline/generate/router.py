@@ -438,6 +438,7 @@ class Router:
             err = self._error(s, None, str(e), timeout=isinstance(e, http.NetError) and e.timeout)
             return False, str(err)
         if answer.status in s.proto.check_ok:
-            return True, f"OK: reachable, key accepted (HTTP {answer.status})"
+            how = "" if answer.status == 200 else f", HTTP {answer.status} to a probe that makes no image"
+            return True, f"OK: reachable, key accepted ({s.ep.base_url}{how})"
         fault: Fault = s.proto.fault(answer)
         return False, str(self._error(s, fault.status, fault.message))
