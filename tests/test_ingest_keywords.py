@@ -1,4 +1,5 @@
-"""Keywords an editor would pick, the user's dictionary and stop words, and type detection per genre."""
+"""Keywords an editor would pick: clean, whole terms (names with digits, person names, titles of works,
+recurring collocations), the user's dictionary and stop words. Type detection: test_article_type.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.ingest import parse_article
-from pipeline.ingest.article_type import detect_type, resolve_type, type_scores
 from pipeline.ingest.keywords import contains, extract_keywords, lexicon, plain_tfidf
 from pipeline.ingest.terms import is_measure
 
@@ -157,54 +157,3 @@ def test_user_dictionary_and_stop_words_are_editable(cfg: Config, tmp_path: Path
     assert lexicon(cfg) is lexicon(cfg)                         # once per process per dictionary
     default_words = extract_keywords(text, 5, None)
     assert "喵星球" not in default_words and "星球" in default_words      # split without the user word
-
-
-# ---- type detection ---------------------------------------------------------------------------------------
-
-GENRES = {
-    "tech": ("大模型跑进了手机", "今年的旗舰手机都在宣传端侧大模型。芯片厂商把 NPU 的算力翻了一倍，开源模型经过量化后可以离线运行。"),
-    "finance": ("降息之后，存款怎么办", "央行宣布降息，银行存款利率随之下调。不少投资者把钱转向债券基金，也有人关注 A 股的估值。"),
-    "food": ("一碗阳春面", "面条要用猪油和葱花打底，酱油只放一小勺。汤头清，口感爽滑，是最家常的味道，做法也简单。"),
-    "travel": ("三天两夜的海岛行程", "我们从厦门坐船上岛，住在海边的民宿。景点不多，但沿着环岛路骑行，风景很美，门票也便宜。"),
-    "health": ("总是失眠怎么办", "医生说，长期失眠会影响免疫力和血压。睡眠不好的患者先别急着用药，规律作息更重要。"),
-    "education": ("孩子不爱写作业", "很多家长为作业发愁。老师建议，小学阶段先培养孩子的学习习惯，亲子阅读比刷题更有用。"),
-    "career": ("第一次当管理者", "升职以后，你要学会带团队。和同事一对一沟通，定期汇报，别把绩效面谈拖到年底。离职率是团队健康的信号。"),
-    "news": ("暴雨后的城市", "昨夜暴雨，多地发布预警。应急管理部门通报，救援队伍已经赶到，受灾居民被安置到社区避难点。"),
-    "culture": ("苏轼在黄州", "宋朝的苏轼被贬黄州，写下了前后《赤壁赋》。这段历史让他的诗词和书法都走向了新的境界。"),
-    "sports": ("一场难忘的决赛", "主场作战的球队在决赛最后一分钟进球，球员们冲向看台。这是俱乐部十年来第一个联赛冠军。"),
-    "lifestyle": ("一个人住的第三年", "独居久了，越来越享受生活里的仪式感。周末收纳房间，断舍离一些旧物，情绪也跟着变得轻松。"),
-    "auto": ("冬天开电动车", "寒潮来了，电动车的续航明显缩水。车主们发现，热泵空调比 PTC 更省电，充电桩前也排起了队。"),
-    "realestate": ("要不要现在买房", "房价连续下跌，首付比例也降了。很多人在二手房和新房之间犹豫，公积金贷款利率更低。"),
-}
-
-
-@pytest.mark.parametrize("type_id", GENRES)
-def test_each_genre_is_detected(cfg: Config, type_id: str) -> None:
-    title, body = GENRES[type_id]
-    article = parse_article(f"# {title}\n\n{body}", cfg, fmt="markdown")
-    scores = type_scores(article, cfg)
-    assert detect_type(article, cfg) == type_id, scores
-    assert article.type == type_id
-
-
-def test_unrelated_text_is_default_and_score_does_not_grow_with_length(cfg: Config) -> None:
-    plain = parse_article("# 随笔\n\n今天下午阳光很好，我在窗边坐了一会儿。", cfg, fmt="markdown")
-    assert detect_type(plain, cfg) == "default"
-    short = parse_article("# 笔记\n\n" + "股票涨了。" + "窗外下着雨。" * 20, cfg, fmt="markdown")
-    long = parse_article("# 笔记\n\n" + "股票涨了。" + "窗外下着雨。" * 2000, cfg, fmt="markdown")
-    assert type_scores(long, cfg)["finance"] < type_scores(short, cfg)["finance"]
-
-
-def test_type_names_resolve_from_ids_and_labels(cfg: Config) -> None:
-    assert resolve_type("education", cfg) == "education"
-    assert resolve_type("教育/育儿", cfg) == "education"
-    assert resolve_type("育儿", cfg) == "education"
-    assert resolve_type("时事", cfg) == "news"
-    assert resolve_type("默认", cfg) == "default"
-    assert resolve_type("Tech", cfg) == "tech"
-    assert resolve_type("太空", cfg) is None
-
-
-def test_traditional_text_is_typed_like_simplified(cfg: Config) -> None:
-    article = parse_article("# 降息之後\n\n央行宣佈降息，銀行存款利率下調，投資者轉向債券基金。", cfg, fmt="markdown")
-    assert article.type == "finance"
