@@ -263,3 +263,20 @@ def test_a_rested_provider_is_probed_again_after_its_rest(setup, servers):
     time.sleep(0.35)
     [probe] = generate_all(plans(1, prompt="third"), cfg)
     assert probe.provider == "deepinfra" and len(a.creates()) == 2
+
+
+def test_a_provider_that_throttles_is_waited_for(setup, servers):
+    a = servers("zhipu", rate_per_s=2)
+    cfg = setup({"zhipu": a}, cache=False)                   # peitu was told no limit
+    out = generate_all(plans(4), cfg)
+    assert [o.provider for o in out] == ["zhipu"] * 4
+    assert a.throttles["rate"] >= 1                          # its Retry-After said when to come back
+    assert any(line.startswith("zhipu: HTTP 429, retry 1 in") for o in out for line in o.attempts)
+
+
+def test_configured_rate_keeps_a_provider_from_throttling(setup, servers):
+    a = servers("siliconflow", rate_per_s=4, max_concurrent=2)
+    cfg = setup({"siliconflow": a}, cache=False, settings={"siliconflow": {"rate_per_second": 4, "max_in_flight": 2}})
+    out = generate_all(plans(10), cfg)
+    assert [o.provider for o in out] == ["siliconflow"] * 10
+    assert a.throttles == {"rate": 0, "concurrency": 0} and len(a.creates()) == 10

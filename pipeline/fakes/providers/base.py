@@ -174,10 +174,11 @@ class FakeServer:
         """An error answer in the provider's own shape."""
         return Response.of({"error": message}, status)
 
-    def throttled(self) -> Response:
+    def throttled(self, wait: float | None = None) -> Response:
+        """A 429; Retry-After says `wait` (when the rate window frees a slot) or the retry_after knob."""
         resp = self.error(429, "rate limit exceeded, slow down")
         if self.retry_after is not None:
-            resp.headers["Retry-After"] = f"{self.retry_after:g}"
+            resp.headers["Retry-After"] = f"{round(wait, 2) if wait is not None else self.retry_after:g}"
         return resp
 
     def image(self, prompt: str, seed: Any, width: Any, height: Any, fault: str | None) -> bytes:
@@ -258,7 +259,7 @@ class FakeServer:
                 self._starts.popleft()
             if self.rate_per_s is not None and len(self._starts) >= self.rate_per_s:
                 self.throttles["rate"] += 1
-                return self.throttled()
+                return self.throttled(wait=1.0 - (now - self._starts[0]) + 0.01)
             if self.max_concurrent is not None and self._busy() >= self.max_concurrent:
                 self.throttles["concurrency"] += 1
                 return self.throttled()
@@ -268,7 +269,7 @@ class FakeServer:
             self._active += 1
             self.peak = max(self.peak, self._active)
         try:
-            if fault in STATUS_FAULTS:
+            if fault in STATUS_FAULTS:            # an injected 429 says the retry_after knob
                 return self.throttled() if fault == "429" else self.error(int(fault), f"injected HTTP {fault}")
             if fault == "timeout":
                 self._stop.wait(self.hang_s)
