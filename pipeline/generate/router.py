@@ -256,7 +256,6 @@ class Router:
             raise _Skip(f"all {s.st.max_in_flight} in-flight slots stayed busy until the deadline", provider=s.name)
         try:
             if not self.breaker.allow(s.name):              # it may have failed while this image waited
-                self.breaker.release(s.name)
                 raise _Skip(f"resting after failures ({(self.breaker.resting(s.name) or 'probing')[:80]})",
                             provider=s.name)
             reply = self._guarded(s, lambda: self._run(s, plan, deadline, trail))
