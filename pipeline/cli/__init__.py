@@ -94,20 +94,26 @@ def cli(ctx: click.Context, config_path: Path | None, debug: bool, verbose: bool
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning PeituError into a short message and exit code 2."""
+    """Entry point: run the CLI, turning errors into a short redacted message (exit 2); --debug adds
+    the traceback, redacted too (a URL in an exception may carry WeChat's access_token)."""
     debug = "--debug" in sys.argv
     try:
         rc = cli.main(standalone_mode=False)
-    except PeituError as err:
-        if debug:
-            import traceback
-            click.echo(redact(traceback.format_exc()), err=True)
-        click.secho(f"错误 error: {redact(str(err))}", fg="red", err=True)
-        sys.exit(2)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
+    except Exception as err:  # noqa: BLE001 — the last line of defence: never a raw traceback
+        if debug:
+            import traceback
+            click.echo(redact(traceback.format_exc()), err=True)
+        if isinstance(err, PeituError):
+            click.secho(f"错误 error: {redact(str(err))}", fg="red", err=True)
+        else:
+            click.secho(f"内部错误 internal error: {type(err).__name__}: {redact(str(err))}", fg="red", err=True)
+            if not debug:
+                click.echo("  → run again with --debug for the details, and report it", err=True)
+        sys.exit(2)
     sys.exit(rc if isinstance(rc, int) else 0)

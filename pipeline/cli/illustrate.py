@@ -73,7 +73,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
             article = read_article(path, cfg, type_override=type_)
         except PeituError as err:
             failed.append((str(path), str(err)))
-            console.print(f"[red]✗[/] {path}: {redact(str(err))}")
+            console.print(f"[red]✗[/] {_said(path, err)}")
             continue
         while article.slug in {a.slug for a in loaded}:      # two files with one name: keep both
             article.slug += "-2"
@@ -93,7 +93,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     for article, result, seconds in zip(loaded, results, ingest_s):
         if isinstance(result, PeituError):
             failed.append((str(article.source), str(result)))
-            console.print(f"[red]✗[/] {article.source}: {redact(str(result))}")
+            console.print(f"[red]✗[/] {_said(article.source, result)}")
             continue
         result.timings["ingest_s"] = seconds
         try:
@@ -111,7 +111,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
                 console.print(f"  [green]↑[/] 草稿已保存 draft saved: media_id {media_id}")
             except PeituError as err:
                 failed.append((str(article.source), str(err)))
-                console.print(f"[red]✗[/] {article.source}: upload failed: {redact(str(err))}")
+                console.print(f"[red]✗[/] upload failed: {_said(article.source, err)}")
         made = sum(1 for p in result.plans if p.key in result.images)
         mark = "[green]✓[/]" if result.ok else "[yellow]![/]"
         console.print(f"{mark} {article.title}  [dim]{article.type} · {made}/{len(result.plans)} 张 → {folder}[/]")
@@ -124,3 +124,9 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     done = len(articles) - len(failed)
     console.print(f"{done}/{len(articles)} 篇完成 · 预览 {index}")
     return 1 if failed else 0
+
+
+def _said(path: Path | None, err: PeituError) -> str:
+    """The error as one redacted message, naming the file unless the error already says where."""
+    text = redact(str(err))
+    return text if err.where else f"{path}: {text}"
