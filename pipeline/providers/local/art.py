@@ -317,24 +317,3 @@ def _short(prompt: str, limit: int = 18) -> str:
     for stop in "。；;，,.\n":
         prompt = prompt.split(stop)[0] if stop in prompt[:limit + 10] else prompt
     return prompt.strip()[:limit]
-
-
-def _number(key: str) -> str:
-    """"inline-2" → "02": the image's place among the article's illustrations."""
-    tail = key.rsplit("-", 1)[-1]
-    return f"{int(tail):02d}" if tail.isdigit() else ""
-
-
-def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
-
-
-def _shift(box: Box, dx: float, dy: float) -> Box:
-    return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
-
-
-def _short(prompt: str, limit: int = 18) -> str:
-    """A caption from a prompt: its first clause, at most `limit` characters."""
-    for stop in "。；;，,.\n":
-        prompt = prompt.split(stop)[0] if stop in prompt[:limit + 10] else prompt
-    return prompt.strip()[:limit]
