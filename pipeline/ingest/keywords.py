@@ -52,7 +52,10 @@ TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
 TFIDF_SHARE = 0.6                      # the rest is TextRank
 WINDOW = 5                             # TextRank co-occurrence window, as jieba uses
 GRAPH_WORDS = 80                       # TextRank re-ranks this many of the best TF-IDF candidates
-REPLACE_SHARE = 0.5                    # a longer term takes its fragment's place when it scores this share
+SAME_TERM_SHARE = 0.5                  # a word used mostly (this share) inside a longer term gives way to it
+# web and mail addresses are not prose: dropped before segmentation
+URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#@!$&'()*+,;=%]+|[\w.+-]+@[\w-]+\.[\w.-]+"
+                 r"|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|io|me|tv)\b(?:/[\w\-.~/?#=&%]*)?", re.ASCII)
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
 into is it its just like make me more most my new no not now of on one only or our out over she so some than that
@@ -234,11 +237,13 @@ class Unit:
     headings: list[str] = field(default_factory=list)
     extra: dict[str, float] = field(default_factory=dict)     # cue terms and compounds → weight
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)   # collocation → its words
+    text: str = ""                                            # the unit's simplified text
 
 
 def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
-    """The top k (word, score) of a unit; of a term and its fragment (长沙马拉松, 马拉松) only one is kept: the
-    longer when it scores at least REPLACE_SHARE of the fragment (in the fragment's place), else the first."""
+    """The top k (word, score) of a unit, no keyword inside another: of a word and a longer term containing
+    it, the first to rank is kept, unless most uses of the word are in the term (大模型 in 端侧大模型): then
+    the term takes the word's place."""
     counts = Counter(w for seq in unit.sequences for w in seq)
     total = sum(counts.values()) or 1
     for compound, parts in reversed(unit.parts.items()):     # a use of 端侧大模型 is a use of 大模型
@@ -262,16 +267,25 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         bonus = 1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
         scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
     picked: list[tuple[str, float]] = []
+    text = unit.text.lower()
     for w, s in sorted(scores.items(), key=lambda ws: (-ws[1], ws[0])):
         overlap = [i for i, (p, _) in enumerate(picked) if contains(w, p) or contains(p, w)]
         if not overlap:
             picked.append((w, s))
-        elif all(contains(w, picked[i][0]) for i in overlap) and s >= REPLACE_SHARE * picked[overlap[0]][1]:
+        elif all(_mostly_inside(picked[i][0], w, text) for i in overlap):
             picked[overlap[0]] = (w, picked[overlap[0]][1])
             picked = [pw for i, pw in enumerate(picked) if i not in overlap[1:]]
         if len(picked) == k:
             break
     return picked
+
+
+def _mostly_inside(part: str, longer: str, text: str) -> bool:
+    """`longer` contains `part` and holds at least SAME_TERM_SHARE of its uses in (lower-cased) `text`."""
+    if len(longer) <= len(part) or not contains(longer, part):
+        return False
+    uses = text.count(part.lower())
+    return not uses or text.count(longer.lower()) >= SAME_TERM_SHARE * uses
 
 
 def contains(longer: str, part: str) -> bool:
@@ -283,16 +297,17 @@ def contains(longer: str, part: str) -> bool:
 
 
 def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: int) -> list[str]:
-    """Editor's tags join the ranking: those the text mentions lead; the others rank at 0.7 × the top score."""
+    """Editor's tags join the ranking: those the text mentions lead; the others rank at 0.7 × the top score.
+    A ranked word inside a tag (大模型 in 端侧大模型) gives way to it."""
     top = ranked[0][1] if ranked else 1.0
     scored = dict(ranked)
+    tags = [tag for tag in tags if 1 <= len(tag) <= 16]
     for tag in tags:
-        if 1 <= len(tag) <= 16:
-            scored[tag] = max(scored.get(tag, 0.0), top * (1.2 if tag.lower() in text.lower() else 0.7))
+        scored[tag] = max(scored.get(tag, 0.0), top * (1.2 if tag.lower() in text.lower() else 0.7))
     order = sorted(scored, key=lambda w: -scored[w])
     out: list[str] = []
     for w in order:
-        if not any(contains(o, w) for o in out):
+        if not any(w.lower() == o.lower() or o in tags and contains(o, w) for o in out):
             out.append(w)
     return out[:k]
 
@@ -317,18 +332,19 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
     lines = [tokenize(title, lex, pattern)]
     ends = []                                    # where each section's lines end in `lines`
     for simple in simples:
-        lines.extend(tokenize(line, lex, pattern) for line in simple.split("\n"))
+        lines.extend(tokenize(URL.sub(" ", line), lex, pattern) for line in simple.split("\n"))
         ends.append(len(lines))
     compounds = join_compounds(lines, lex, cues)
     extra = {**compounds.weights, **cues}
     seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
     for section, raw, simple, start, end in zip(article.sections, raws, simples, [1, *ends], ends):
-        unit = Unit(seqs[start:end], title=to_simplified(section.heading), extra=extra, parts=compounds.parts)
+        unit = Unit(seqs[start:end], title=to_simplified(section.heading), extra=extra, parts=compounds.parts,
+                    text=simple)
         section.keywords = [_shown(w, raw, simple) for w, _ in rank(unit, lex, section_k)]
-    whole = Unit(seqs, title=title, extra=extra, parts=compounds.parts,
-                 headings=[to_simplified(s.heading) for s in article.sections if s.heading])
     raw_all = "\n".join([article.title, *raws])
     simple_all = "\n".join([title, *simples])
+    whole = Unit(seqs, title=title, extra=extra, parts=compounds.parts, text=simple_all,
+                 headings=[to_simplified(s.heading) for s in article.sections if s.heading])
     ranked = [(_shown(w, raw_all, simple_all), s) for w, s in rank(whole, lex, k)]
     article.keywords = _with_tags(ranked, _tags(article), raw_all, k)
 

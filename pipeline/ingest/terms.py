@@ -25,13 +25,15 @@ NAME_SHARE = 0.9           # 李笑 + 来: the character follows (nearly) every 
 MAX_CHARS = 6              # longest Chinese collocation (three two-character words)
 ROUNDS = 2                 # joins of joins: Mate + 60 → Mate 60, then + Pro
 BOOK_WEIGHT, QUOTE_WEIGHT, MODEL_WEIGHT, NAME_WEIGHT = 1.3, 1.2, 1.3, 1.3
+GRAMMAR_IDF = 4.0          # words more common than this (是, 有, 到, 说, 来) are grammar, not meaning
+NEW_WORD_WEIGHT = 1.0      # a word jieba does not know that recurs (微博 in its 2012 dictionary): a noun
 
 BOOK_TITLE = re.compile(r"《([^《》\n]{1,24})》")
 QUOTED = re.compile(r"[“「『]([^“”「」『』\s\d，。！？、：；,.!?:;]{2,8})[”」』]|\"([\u4e00-\u9fff]{2,8})\"")
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 DIGITS = re.compile(r"^\d{1,5}$")
 # a designation: Chinese characters then a number (歼20, 运-20, 东风41, 麒麟9000), not followed by more digits
-DESIGNATION = re.compile(r"([\u4e00-\u9fff]?)([\u4e00-\u9fff])(-?\d{1,4})(?![\d.０-９])")
+DESIGNATION = re.compile(r"([\u4e00-\u9fff])(-?\d{1,4})(?![\d.０-９])")
 # characters that introduce a quantity, so a number after them is no name (是20, 约200, 涨15, 第3)
 BEFORE_NUMBER = frozenset("是有为达超约近逾用花涨跌降升增减排占第前后共仅只才至到比和与及或等在于了的过个每各再又还也都就剩满差余"
                           "一二三四五六七八九十百千万两几半这那哪某")
@@ -85,15 +87,17 @@ def find_cues(text: str, lex: Lexicon) -> dict[str, float]:
 
 def find_designations(text: str, lex: Lexicon) -> list[str]:
     """Names made of a Chinese prefix and a number that recur: 歼20, 运-20, 东风41, 麒麟9000. The prefix is
-    the dictionary noun before the number (东风) or else the one character (歼); a number after a word that
-    introduces quantities (是, 约, 涨, 第) or before a unit (3 斤, 200 人, 10g, 15%) is a quantity."""
+    the word of one or two characters jieba ends on before the number (not 侬 of 迪卡侬); a number after a
+    word that introduces quantities (是, 约, 涨, 第) or before a unit (3 斤, 200 人, 10g, 15%) is a quantity."""
     found: Counter[str] = Counter()
     for m in DESIGNATION.finditer(text):
-        two, one, number = m.group(1) + m.group(2), m.group(2), m.group(3)
-        if one in BEFORE_NUMBER or UNIT_AFTER.match(text, m.end()):
+        if m.group(1) in BEFORE_NUMBER or UNIT_AFTER.match(text, m.end()):
             continue
-        noun = lex.tags.get(two, "")
-        found[(two if m.group(1) and noun[:1] in ("n", "j") and two not in lex.stopwords else one) + number] += 1
+        *_, prefix = lex.tokenizer.cut(text[max(0, m.start() - 4):m.start(2)])
+        if prefix not in lex.tags and len(prefix) == 2 and lex.idf.get(prefix[0], lex.median_idf) < GRAMMAR_IDF:
+            prefix = prefix[1]                   # jieba's HMM glued a grammatical word on: 是 | 运
+        if (len(prefix) == 1 or len(prefix) == 2 and prefix in lex.tags) and prefix not in lex.stopwords:
+            found[prefix + m.group(2)] += 1
     return [term for term, n in found.items() if n >= MIN_REPEATS]
 
 
@@ -156,6 +160,7 @@ class Joiner:
         self.lex = lex
         self.fixed = fixed             # cue terms: whole already, never joined
         self.weights: dict[str, float] = {}
+        self.new_words: set[str] = set()  # words jieba does not know that recur
 
     def weight(self, token: str) -> float:
         return self.weights.get(token) or self.lex.weight(token)
@@ -188,20 +193,27 @@ class Joiner:
         return self._collocation(a, b) if WORD.match(a) else None
 
     def _collocation(self, a: str, b: str) -> Join | None:
-        """Two words side by side, one a keyword candidate and the other one too or a word of at least two
-        characters jieba does not know (端侧 + 大模型, AI + 手机)."""
+        """Two keyword candidates side by side (端侧 + 大模型, AI + 手机). Chinese compounds end in their
+        head, so a word jieba does not know may lead but not end one (not 日本 + 火到)."""
         if a.isascii() and b.isascii():
             return None          # English words are separated by spaces; jieba keeps them whole
         form = a + b
         if len(form) > MAX_CHARS and sum(not c.isascii() for c in form) > MAX_CHARS:
             return None
-        wa, wb = self.weight(a), self.weight(b)
-        if not (wa and wb or wa and self._unknown(b) or wb and self._unknown(a)):
+        head, modifier = self.weight(b), self.weight(a)
+        if not head or not modifier or b in self.new_words:
             return None
-        return Join(form, 2, max(wa, wb), COLLOCATION_SHARE, (a, b), words=True)
+        return Join(form, 2, max(head, modifier), COLLOCATION_SHARE, (a, b), words=True)
 
-    def _unknown(self, token: str) -> bool:
-        return len(token) >= 2 and token not in self.lex.tags and self.content(token)
+    def unknown(self, token: str) -> bool:
+        """A word of two or more Chinese characters that jieba's dictionary lacks and its HMM put together,
+        none of whose pieces is a stop, function or grammatical word (微博, 端侧; not 我妈, 微博上, 投是)."""
+        if len(token) < 2 or token in self.lex.tags or not self.content(token):
+            return False
+        lex = self.lex
+        return all(piece not in lex.stopwords and (piece not in lex.tags or self.content(piece)
+                                                   and lex.idf.get(piece, lex.median_idf) >= GRAMMAR_IDF)
+                   for piece in lex.tokenizer.cut(token, HMM=False))
 
     def _quantity(self, line: list[str], j: int) -> bool:
         """A measure or time word follows at line[j] (after an optional space): 3 斤, 200 人, 16 GB."""
@@ -213,9 +225,14 @@ class Joiner:
 
 def join_compounds(lines: list[list[str]], lex: Lexicon, cues: dict[str, float]) -> Compounds:
     """Lines of tokens with recurring compounds joined (each occurrence one token). Later rounds look only
-    at what the previous round joined (Mate 60 + Pro, 端侧大模型 + 芯片)."""
+    at what the previous round joined (Mate 60 + Pro, 端侧大模型 + 芯片). Words jieba does not know that
+    recur are terms too (微博, 端侧)."""
     joiner = Joiner(lex, cues)
     result = Compounds(list(lines), joiner.weights)
+    for token, n in Counter(t for line in lines for t in line).items():
+        if n >= MIN_REPEATS and joiner.unknown(token) and not lex.weight(token):
+            joiner.new_words.add(token)
+            joiner.weights[token] = NEW_WORD_WEIGHT
     new: set[str] | None = None
     for _ in range(ROUNDS):
         found: Counter[str] = Counter()
