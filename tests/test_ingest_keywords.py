@@ -139,6 +139,36 @@ def test_topical_words_count_whatever_their_part_of_speech(cfg: Config) -> None:
     assert not {"加入", "越来越", "建议", "不只是"} & set(words)
 
 
+def test_words_jieba_does_not_know_count_when_they_recur(cfg: Config) -> None:
+    text = ("微博改变了信息传播。一条微博被转发上万次，微博上的谣言也跑得更快。我妈也开始刷微博，"
+            "我妈说微博上什么都有。看微博的人越来越多，微博成了很多人获取新闻的渠道。")
+    words = extract_keywords(text, 6, cfg)
+    assert words[0] == "微博"                             # not in jieba's dictionary
+    assert not {"我妈", "微博上"} & set(words)             # HMM words holding a pronoun or a particle
+
+
+def test_addresses_are_not_keywords(cfg: Config) -> None:
+    text = ("家里的灯接入了 HomeAssistant。文档在 https://developers.home-assistant.io/docs/api/rest/ ，"
+            "令牌在 https://my.home-assistant.io/redirect/profile/ 创建，邮件发到 help@example.com。"
+            "HomeAssistant 的自动化让灯在电脑唤醒时打开。")
+    words = extract_keywords(text, 8, cfg)
+    assert "HomeAssistant" in words
+    assert not {"home", "assistant", "io", "docs", "https", "example", "com"} & {w.lower() for w in words}
+
+
+def test_a_designation_starts_at_a_word(cfg: Config) -> None:
+    text = "迪卡侬49文的抓绒衣很暖和。我买了两件迪卡侬49文的抓绒衣，骑行时换着穿。抓绒衣便宜好用。"
+    words = extract_keywords(text, 8, cfg)
+    assert "迪卡侬" in words and not any(re.search(r"\d", w) for w in words)
+
+
+def test_a_word_and_a_longer_word_of_its_own_are_two_keywords(cfg: Config) -> None:
+    text = ("潮汕人吃牛肉讲究现切。牛肉分成十几个部位，牛肉下锅八秒就捞。手打牛肉丸弹牙，"
+            "牛肉丸要最后下锅，牛肉丸煮久了不怕老。牛肉的鲜全靠现切。")
+    words = extract_keywords(text, 6, cfg)
+    assert {"牛肉", "牛肉丸"} <= set(words)
+
+
 def test_english_words_are_matched_as_words() -> None:
     assert contains("AI手机", "AI") and contains("iPhone 16", "iPhone") and contains("长沙马拉松", "马拉松")
     assert not contains("OpenAI", "AI") and not contains("Pro", "iPhone")

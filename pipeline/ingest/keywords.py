@@ -241,9 +241,7 @@ class Unit:
 
 
 def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
-    """The top k (word, score) of a unit, no keyword inside another: of a word and a longer term containing
-    it, the first to rank is kept, unless most uses of the word are in the term (大模型 in 端侧大模型): then
-    the term takes the word's place."""
+    """The top k (word, score) of a unit, each keyword once (see _pick)."""
     counts = Counter(w for seq in unit.sequences for w in seq)
     total = sum(counts.values()) or 1
     for compound, parts in reversed(unit.parts.items()):     # a use of 端侧大模型 is a use of 大模型
@@ -266,18 +264,37 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         low = w.lower()
         bonus = 1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
         scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
+    return _pick(scores, unit, k)
+
+
+def _pick(scores: dict[str, float], unit: Unit, k: int) -> list[tuple[str, float]]:
+    """The k best words, one per keyword (see _one_keyword); a term replaces a word mostly used inside it."""
     picked: list[tuple[str, float]] = []
     text = unit.text.lower()
     for w, s in sorted(scores.items(), key=lambda ws: (-ws[1], ws[0])):
-        overlap = [i for i, (p, _) in enumerate(picked) if contains(w, p) or contains(p, w)]
-        if not overlap:
+        same = [i for i, (p, _) in enumerate(picked) if _one_keyword(w, p, unit.parts, text)]
+        if not same:
             picked.append((w, s))
-        elif all(_mostly_inside(picked[i][0], w, text) for i in overlap):
-            picked[overlap[0]] = (w, picked[overlap[0]][1])
-            picked = [pw for i, pw in enumerate(picked) if i not in overlap[1:]]
+        elif all(_mostly_inside(picked[i][0], w, text) for i in same):
+            picked[same[0]] = (w, picked[same[0]][1])
+            picked = [pw for i, pw in enumerate(picked) if i not in same[1:]]
         if len(picked) == k:
             break
     return picked
+
+
+def _one_keyword(a: str, b: str, parts: dict[str, tuple[str, ...]], text: str) -> bool:
+    """Whether a and b would be the same keyword twice: they differ only in case, or the longer was built
+    from the shorter (全因死亡率 from 死亡率), or holds most of its uses (端侧大模型, 端侧). A word of its own
+    containing another is another keyword (牛肉丸, 牛肉; 旅行家, 旅行)."""
+    if a.lower() == b.lower():
+        return True
+    longer, part = (a, b) if len(a) > len(b) else (b, a)
+    return contains(longer, part) and (_built_from(longer, part, parts) or _mostly_inside(part, longer, text))
+
+
+def _built_from(term: str, part: str, parts: dict[str, tuple[str, ...]]) -> bool:
+    return any(p == part or _built_from(p, part, parts) for p in parts.get(term, ()))
 
 
 def _mostly_inside(part: str, longer: str, text: str) -> bool:

@@ -28,7 +28,7 @@ BOOK_WEIGHT, QUOTE_WEIGHT, MODEL_WEIGHT, NAME_WEIGHT = 1.3, 1.2, 1.3, 1.3
 GRAMMAR_IDF = 4.0          # words more common than this (是, 有, 到, 说, 来) are grammar, not meaning
 NEW_WORD_WEIGHT = 1.0      # a word jieba does not know that recurs (微博 in its 2012 dictionary): a noun
 
-BOOK_TITLE = re.compile(r"《([^《》\n]{1,24})》")
+BOOK_TITLE = re.compile(r"《([^《》\n]{1,12})》")       # longer titles (laws, reports) are no keyword
 QUOTED = re.compile(r"[“「『]([^“”「」『』\s\d，。！？、：；,.!?:;]{2,8})[”」』]|\"([\u4e00-\u9fff]{2,8})\"")
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 DIGITS = re.compile(r"^\d{1,5}$")
