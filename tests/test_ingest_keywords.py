@@ -131,6 +131,13 @@ def test_recurring_collocations_are_one_term(cfg: Config) -> None:
     assert sum(contains(w, "大模型") for w in words) == 1             # no fragment next to its term
 
 
+def test_a_noun_and_its_one_character_head_are_one_term(cfg: Config) -> None:
+    text = "这道上汤娃娃菜清甜鲜美。娃娃菜洗净切段，烧一锅热水，娃娃菜放进去十秒钟捞出，再放入娃娃菜和金针菇。"
+    words = extract_keywords(text, 6, cfg)
+    assert words[0] == "娃娃菜" and "娃娃" not in words
+    assert "十秒钟" not in words                          # a quantity, though jieba tags it an idiom
+
+
 def test_topical_words_count_whatever_their_part_of_speech(cfg: Config) -> None:
     text = ("手机应用越来越多地收集个人信息，隐私保护成了用户最关心的事。有的应用在后台读取通讯录。"
             "专家建议关闭不必要的权限。保护隐私不只是用户的事，隐私政策也要写清楚。加入会员之前，先看隐私条款。")

@@ -118,8 +118,8 @@ class Lexicon:
         flag = self.flag(w)
         if flag in POS_WEIGHT:
             return POS_WEIGHT[flag]
-        if flag in FUNCTION_TAGS or flag not in SOFT_WEIGHT:
-            return 0.0
+        if flag in FUNCTION_TAGS or flag not in SOFT_WEIGHT or w[0] in NUMERALS:
+            return 0.0                                             # 十秒钟 is an idiom to jieba
         rarity = (self.idf.get(w, self.median_idf) - SOFT_IDF) / SOFT_RAMP
         return SOFT_WEIGHT[flag] * min(1.0, max(0.0, rarity))
 

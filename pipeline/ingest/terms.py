@@ -193,14 +193,16 @@ class Joiner:
         return self._collocation(a, b) if WORD.match(a) else None
 
     def _collocation(self, a: str, b: str) -> Join | None:
-        """Two keyword candidates side by side (端侧 + 大模型, AI + 手机). Chinese compounds end in their
-        head, so a word jieba does not know may lead but not end one (not 日本 + 火到)."""
+        """Two keyword candidates side by side (端侧 + 大模型, AI + 手机), or a noun and a one-character noun
+        that heads it (娃娃 + 菜). Chinese compounds end in their head, so a word jieba does not know may
+        lead but not end one (not 日本 + 火到)."""
         if a.isascii() and b.isascii():
             return None          # English words are separated by spaces; jieba keeps them whole
         form = a + b
         if len(form) > MAX_CHARS and sum(not c.isascii() for c in form) > MAX_CHARS:
             return None
-        head, modifier = self.weight(b), self.weight(a)
+        modifier = self.weight(a)
+        head = self.weight(b) or (modifier if len(b) == 1 and self.lex.flag(b) in ("n", "ng") else 0.0)
         if not head or not modifier or b in self.new_words:
             return None
         return Join(form, 2, max(head, modifier), COLLOCATION_SHARE, (a, b), words=True)
