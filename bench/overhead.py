@@ -1,5 +1,5 @@
-"""Per-article pipeline time, generation excluded: check, ingest, plan, renditions and the output
-folder for one article with 3 images (cover + 2 inline), in a warm process.
+"""Per-article pipeline time, generation excluded: check, ingest, plan, renditions, the output
+folder and the library record for one article with 3 images (cover + 2 inline), in a warm process.
 
 The images come from the local provider, made between the timed stages and not counted. Goal:
 median ≤ 100 ms.
@@ -26,9 +26,10 @@ from pipeline.config import load_config  # noqa: E402
 from pipeline.generate import generate_all  # noqa: E402
 from pipeline.illustrate import IllustrateOptions, finish, plan  # noqa: E402
 from pipeline.ingest import read_article  # noqa: E402
+from pipeline.library import record_illustration  # noqa: E402
 from pipeline.publish.output import write_output  # noqa: E402
 
-STAGES = ("check", "ingest", "plan", "renditions", "write")
+STAGES = ("check", "ingest", "plan", "renditions", "write", "library")
 
 
 def one(path: Path, cfg, opts: IllustrateOptions, out: Path) -> tuple[dict[str, float], int]:
@@ -48,8 +49,11 @@ def one(path: Path, cfg, opts: IllustrateOptions, out: Path) -> tuple[dict[str, 
     ill = finish(article, plans, outcomes, cfg)
     t["renditions"] = time.perf_counter() - start
     start = time.perf_counter()
-    write_output(ill, out)
+    folder = write_output(ill, out)
     t["write"] = time.perf_counter() - start
+    start = time.perf_counter()
+    record_illustration(cfg, article, ill.plans, ill.images, ill.renditions, folder)
+    t["library"] = time.perf_counter() - start
     if not ill.ok:
         raise SystemExit(f"{path}: {ill.errors}")
     return t, len(plans)

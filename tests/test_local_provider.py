@@ -1,4 +1,4 @@
-"""The embedded local provider: real PNGs at the plan's size, deterministic, legible, on brand."""
+"""The embedded local provider: real JPEGs at the plan's size, deterministic, legible, on brand."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def plan_for(role: str = "cover", *, title: str = "ChatGPT 与 AI 芯片", style
 
 def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
-    assert image.format == "PNG"
+    assert image.format == "JPEG"
     return image
 
 

@@ -4,7 +4,7 @@ type, so peitu works with no keys and no network.
 One brand per account: the palette and type come from the style (or `palette_hint`); the
 article varies the motif (from its type), the composition and the details (from its seed).
 Covers keep the title and the key visual in the centre square, so WeChat's 1:1 crop and the
-2.35:1 feed both show them. The same plan always gives byte-identical PNG.
+2.35:1 feed both show them. The same plan always gives byte-identical JPEG.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ __all__ = ["LOOKS", "PALETTES", "Drawing", "Look", "Palette", "choose_palette", 
 
 
 def render_local(plan: ImagePlan, cfg: Config) -> bytes:
-    """Draw `plan` as a PNG of exactly plan.width × plan.height."""
+    """Draw `plan` as a JPEG of exactly plan.width × plan.height.
+
+    JPEG at quality 95 with full-resolution colour keeps type and flat shapes crisp, and encodes and
+    decodes about 3× faster than PNG (which the images stage would only decode and re-encode)."""
     out = io.BytesIO()
-    compose(plan, cfg).image.save(out, "PNG", compress_level=3)
+    compose(plan, cfg).image.convert("RGB").save(out, "JPEG", quality=95, subsampling=0)
     return out.getvalue()
 
 
