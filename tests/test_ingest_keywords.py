@@ -138,6 +138,15 @@ def test_a_noun_and_its_one_character_head_are_one_term(cfg: Config) -> None:
     assert "十秒钟" not in words                          # a quantity, though jieba tags it an idiom
 
 
+@pytest.mark.parametrize(("first", "later"), [("敦煌", "洛阳"), ("洛阳", "敦煌")])
+def test_the_first_paragraph_says_what_the_text_is_about(cfg: Config, first: str, later: str) -> None:
+    body = (f"这个假期我去了{first}，看了石窟。\n\n路上风景很好，天气也晴朗。\n\n"
+            f"回来的路上经过{later}，在车站吃了一碗面。\n\n旅行结束了，照片存满了手机。")
+    article = parse_article(f"# 假期\n\n{body}", cfg, fmt="markdown")
+    words = article.keywords
+    assert words.index(first) < words.index(later)
+
+
 def test_topical_words_count_whatever_their_part_of_speech(cfg: Config) -> None:
     text = ("手机应用越来越多地收集个人信息，隐私保护成了用户最关心的事。有的应用在后台读取通讯录。"
             "专家建议关闭不必要的权限。保护隐私不只是用户的事，隐私政策也要写清楚。加入会员之前，先看隐私条款。")

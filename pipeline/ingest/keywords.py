@@ -49,6 +49,7 @@ NUMERALS = frozenset("一二三四五六七八九十百千万两几半每这那�
 ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
 COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
+LEAD_BONUS = 0.3                       # words of the first paragraph: the 导语 says what the text is about
 TFIDF_SHARE = 0.6                      # the rest is TextRank
 WINDOW = 5                             # TextRank co-occurrence window, as jieba uses
 GRAPH_WORDS = 80                       # TextRank re-ranks this many of the best TF-IDF candidates
@@ -238,6 +239,7 @@ class Unit:
     extra: dict[str, float] = field(default_factory=dict)     # cue terms and compounds → weight
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)   # collocation → its words
     text: str = ""                                            # the unit's simplified text
+    lead: set[str] = field(default_factory=set)               # words of its first paragraph
 
 
 def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
@@ -262,7 +264,8 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         rarity = min(1.0, lex.idf.get(w, lex.median_idf) / COMMON_IDF)
         base = TFIDF_SHARE * tfidf[w] / top_tfidf + (1 - TFIDF_SHARE) * rarity * tr.get(w, 0.0) / top_tr
         low = w.lower()
-        bonus = 1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
+        bonus = (1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
+                 + LEAD_BONUS * (w in unit.lead))
         scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
     return _pick(scores, unit, k)
 
@@ -354,13 +357,16 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
     compounds = join_compounds(lines, lex, cues)
     extra = {**compounds.weights, **cues}
     seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
-    for section, raw, simple, start, end in zip(article.sections, raws, simples, [1, *ends], ends):
+    leads = [set(seqs[start + 1]) if section.paragraphs else set()        # line 0 is the heading
+             for section, start in zip(article.sections, [1, *ends])]
+    for section, raw, simple, start, end, lead in zip(article.sections, raws, simples, [1, *ends], ends, leads):
         unit = Unit(seqs[start:end], title=to_simplified(section.heading), extra=extra, parts=compounds.parts,
-                    text=simple)
+                    text=simple, lead=lead)
         section.keywords = [_shown(w, raw, simple) for w, _ in rank(unit, lex, section_k)]
     raw_all = "\n".join([article.title, *raws])
     simple_all = "\n".join([title, *simples])
     whole = Unit(seqs, title=title, extra=extra, parts=compounds.parts, text=simple_all,
+                 lead=next((lead for lead in leads if lead), set()),
                  headings=[to_simplified(s.heading) for s in article.sections if s.heading])
     ranked = [(_shown(w, raw_all, simple_all), s) for w, s in rank(whole, lex, k)]
     article.keywords = _with_tags(ranked, _tags(article), raw_all, k)
