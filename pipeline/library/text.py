@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 _WORD = re.compile(r"\w", re.UNICODE)
+_RUNS = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")      # CJK runs go to jieba, the rest is split here
+_LATIN = re.compile(r"\w+")
 _ASCII_WORD = re.compile(r"^[0-9a-z_]+$")
 MAX_TAG = 40
 
@@ -25,10 +27,15 @@ def tokenizer(cfg: Any = None) -> Any:
 
 
 def words(text: str, tok: Any = None) -> list[str]:
-    """jieba search-mode words of `text`, lower-cased, without punctuation or spaces."""
-    if not text:
-        return []
-    return [w.lower() for w in (tok or tokenizer()).cut_for_search(text) if _WORD.search(w)]
+    """Words of `text`, lower-cased, without punctuation or spaces: Chinese in jieba's search mode,
+    everything else by word characters (prompts are mostly English, which jieba would only slow down)."""
+    out: list[str] = []
+    for i, run in enumerate(_RUNS.split(text or "")):
+        if i % 2:
+            out += [w for w in (tok or tokenizer()).cut_for_search(run) if _WORD.search(w)]
+        else:
+            out += _LATIN.findall(run.lower())
+    return [w.lower() for w in out]
 
 
 def tokenise(text: str, tok: Any = None) -> str:
