@@ -83,7 +83,8 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
 CASES = [(type_id, title, body) for type_id, examples in EXAMPLES.items() for title, body in examples]
 
 
-@pytest.mark.parametrize(("type_id", "title", "body"), CASES, ids=[f"{t}-{i % 2}" for i, (t, _, _) in enumerate(CASES)])
+@pytest.mark.parametrize(("type_id", "title", "body"), CASES,
+                         ids=[f"{t}-{i % 2}" for i, (t, _, _) in enumerate(CASES)])
 def test_each_type_is_detected(cfg: Config, type_id: str, title: str, body: str) -> None:
     article = parse_article(f"# {title}\n\n{body}", cfg, fmt="markdown")
     scores = type_scores(article, cfg)

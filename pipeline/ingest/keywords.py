@@ -23,7 +23,7 @@ from typing import Any
 from ..config import Config
 from ..models import Article, Section
 from .frontmatter import as_list
-from .terms import FUNCTION_TAGS, cue_pattern, find_cues, is_measure, join_compounds, tokenize
+from .terms import FUNCTION_TAGS, NUMERALS, cue_pattern, find_cues, is_measure, join_compounds, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ SOFT_WEIGHT = {"v": 0.6, "vi": 0.6, "vd": 0.4, "vg": 0.4, "a": 0.5, "ad": 0.3, "
 SOFT_IDF, SOFT_RAMP = 6.5, 2.0
 # a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
 PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
-NUMERALS = frozenset("一二三四五六七八九十百千万两几半每这那哪某第")
 ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
 COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4

@@ -231,8 +231,8 @@ def join_compounds(lines: list[list[str]], lex: Lexicon, cues: dict[str, float])
     recur are terms too (微博, 端侧)."""
     joiner = Joiner(lex, cues)
     result = Compounds(list(lines), joiner.weights)
-    for token, n in Counter(t for line in lines for t in line).items():
-        if n >= MIN_REPEATS and joiner.unknown(token) and not lex.weight(token):
+    for token, uses in Counter(t for line in lines for t in line).items():
+        if uses >= MIN_REPEATS and joiner.unknown(token) and not lex.weight(token):
             joiner.new_words.add(token)
             joiner.weights[token] = NEW_WORD_WEIGHT
     new: set[str] | None = None
@@ -249,8 +249,8 @@ def join_compounds(lines: list[list[str]], lex: Lexicon, cues: dict[str, float])
                     spots.append((n, i, join))
         counts = Counter(t for line in result.lines for t in line) if found else Counter()
         joins = {join.form: join for _, _, join in spots}
-        new = {form for form, n in found.items() if n >= MIN_REPEATS
-               and n >= joins[form].share * min((counts[p] for p in joins[form].of), default=0)}
+        new = {form for form, uses in found.items() if uses >= MIN_REPEATS
+               and uses >= joins[form].share * min((counts[p] for p in joins[form].of), default=0)}
         if not new:
             break
         joiner.weights.update((form, joins[form].weight) for form in new)
