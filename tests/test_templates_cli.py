@@ -84,7 +84,7 @@ def test_preview_prints_every_plan_without_generating(run, project: Path) -> Non
     assert "style watercolor (pastel)" in text
     prompts = [line for line in text.splitlines() if line.startswith("  prompt:")]
     assert len(prompts) == 3 and all("soft watercolor painting of" in p and "no text" in p for p in prompts)
-    assert "Chengdu, hot pot" in prompts[0]
+    assert "Chengdu" in prompts[0] and "hot pot" in prompts[0]     # title terms reach the cover prompt
     negatives = [line for line in text.splitlines() if line.startswith("  negative:")]
     assert all("watermark" in n and "letters" in n for n in negatives)
     assert not (project / "output").exists() and not (project / ".peitu").exists()   # nothing made
