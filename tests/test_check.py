@@ -119,7 +119,8 @@ def test_cli_table_json_and_exit_codes(cfg: Config, tmp_path: Path) -> None:
     bad = write(tmp_path, f"---\ntitle: {LONG_TITLE}\n---\n\n正文。\n", "bad.md")
     warn = write(tmp_path, "---\ntitle: 标题\n---\n\n# 标题\n\n正文。\n", "warn.md")
     runner = CliRunner()
-    result = runner.invoke(cli, ["check", str(bad), str(warn)], standalone_mode=False)
+    result = runner.invoke(cli, ["check", str(bad), str(warn)], standalone_mode=False,
+                           env={"COLUMNS": "400"})                 # long tmp paths are not folded
     assert result.exception is None and result.return_value == 1
     assert "title-too-long" in result.output and "bad.md:2" in result.output and "1 个错误" in result.output
     result = runner.invoke(cli, ["check", "--json", str(warn)], standalone_mode=False)
