@@ -7,13 +7,14 @@ import email.utils
 import hashlib
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
+
+import tenacity
 
 from ..config import Config, ProviderSettings
 from ..errors import ConfigError, PeituError, ProviderError, QuotaError
@@ -261,7 +262,7 @@ class Router:
             reply = self._guarded(s, lambda: self._run(s, plan, deadline, trail))
         finally:
             s.inflight.release()                            # after the breaker knows how it went
-        image = self._guarded(s, lambda: self._finish(s, plan, reply, deadline))
+        image = self._guarded(s, lambda: self._finish(s, plan, reply, deadline, trail))
         self.usage.record(s.name, images=1)
         self.breaker.success(s.name)
         return image
@@ -279,73 +280,63 @@ class Router:
             raise
 
     def _run(self, s: Slot, plan: ImagePlan, deadline: float, trail: Trail) -> Reply:
-        """Create and poll until done, retrying what may be retried, within the deadline."""
+        """Create and poll until done, each step retried as `_retrying` allows, within the deadline."""
         call = s.proto.create(plan, s.ep)
         if not self.usage.reserve(s.name, s.st.daily_quota):
             raise QuotaError(f"{s.proto.label}: today's quota of {s.st.daily_quota} calls is used up",
                              provider=s.name, hint=f"raise providers.settings.{s.name}.daily_quota "
                                                    f"or wait until tomorrow")
-        need_slot, tries = True, 0
-        while True:
-            if need_slot:
+        sent = False
+
+        def step(call: Call) -> Reply:
+            nonlocal sent
+            if call.step == "create":                        # every create, retries too, takes a rate slot
                 if not self.limiter.acquire(s.name, s.limits, deadline):
-                    if tries == 0:
+                    if not sent:
                         self.usage.refund(s.name)            # the call was never made
                     raise _Skip("its rate limit leaves no slot before the deadline", provider=s.name)
-                need_slot = False
-            result = self._step(s, call, deadline)
-            if isinstance(result, Reply):
-                reply = result
-                if reply.error:
-                    raise self._error(s, None, f"the job failed: {reply.error}")
-                if reply.next is None:
-                    return reply
-                tries = 0
-                call = reply.next
-                self._sleep(min(s.st.poll_interval_s, deadline - time.monotonic()))
-                if time.monotonic() >= deadline:
-                    raise self._error(s, None, "the job was still running at the image's deadline "
-                                               f"(providers.deadline_s = {self.cfg.providers.deadline_s:g}s)")
-                continue
-            err = result
-            if not err.retryable or tries >= self.cfg.providers.max_retries:
-                raise err
-            delay = self._delay(tries, err.retry_after)
-            if err.retry_after and err.retry_after > self.cfg.providers.backoff_max_s:
-                raise self._error(s, err.status, f"{err.message} (asked to wait {err.retry_after:g}s: trying the "
-                                                 f"next provider instead)", retryable=False)
-            if time.monotonic() + delay > deadline:
-                raise err
-            if err.status == 429:
-                self.limiter.pause(s.name, delay)
-            tries += 1
-            trail.lines.append(f"{s.name}: {self._short(err)}, retry {tries} in {delay:.1f}s")
-            self._sleep(delay)
-            need_slot = call.step == "create"
+                sent = True
+            return self._step(s, call, deadline)
 
-    def _step(self, s: Slot, call: Call, deadline: float) -> Reply | ProviderError:
-        """One HTTP call and its reading: a Reply, or the error (to retry or raise)."""
+        while True:
+            reply = self._retrying(s, deadline, trail)(step, call)
+            if reply.error:
+                raise self._error(s, None, f"the job failed: {reply.error}")
+            if reply.next is None:
+                return reply
+            call = reply.next
+            time.sleep(max(0.0, min(s.st.poll_interval_s, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                raise self._error(s, None, "the job was still running at the image's deadline "
+                                           f"(providers.deadline_s = {self.cfg.providers.deadline_s:g}s)")
+
+    def _step(self, s: Slot, call: Call, deadline: float) -> Reply:
+        """One HTTP call and its reading: a Reply, or a ProviderError saying whether to retry."""
         timeout = max(0.05, min(s.st.timeout_s, deadline - time.monotonic()))
         try:
             answer = http.send(call, timeout=timeout, allow_http=s.st.allow_http, max_bytes=JSON_CAP)
         except http.NetError as e:
             if call.step == "create" and e.sent:
-                return self._error(s, None, f"{e} — the request may have run and been billed, so it is not "
-                                            f"re-sent", timeout=e.timeout, retryable=False)
-            return self._error(s, None, str(e), timeout=e.timeout, retryable=e.timeout)
+                raise self._error(s, None, f"{e} — the request may have run and been billed, so it is not "
+                                           f"re-sent", timeout=e.timeout, retryable=False) from None
+            raise self._error(s, None, str(e), timeout=e.timeout, retryable=e.timeout) from None
         except http.BadImage as e:
-            return self._error(s, None, str(e), retryable=False)
+            raise self._error(s, None, str(e), retryable=False) from None
         if answer.status >= 300:
             fault = s.proto.fault(answer)
             wait = fault.retry_after if fault.retry_after is not None else retry_after(answer)
-            return self._error(s, fault.status, fault.message, retry_after=wait)
+            if wait is not None and wait > self.cfg.providers.backoff_max_s:
+                raise self._error(s, fault.status, f"{fault.message} (asked to wait {wait:g}s: trying the next "
+                                                   f"provider instead)", retryable=False)
+            raise self._error(s, fault.status, fault.message, retry_after=wait)
         try:
             return s.proto.parse(answer, call, s.ep)
         except Malformed as e:
-            return self._error(s, None, f"answered in a form peitu does not understand: {e}", retryable=False)
+            raise self._error(s, None, f"answered in a form peitu does not understand: {e}",
+                              retryable=False) from None
 
-    def _finish(self, s: Slot, plan: ImagePlan, reply: Reply, deadline: float) -> GeneratedImage:
-        data = reply.images[0] if reply.images else (self._download(s, reply.urls[0], deadline) if reply.urls else None)
+    def _finish(self, s: Slot, plan: ImagePlan, reply: Reply, deadline: float, trail: Trail) -> GeneratedImage:
+        data = reply.images[0] if reply.images else (self._download(s, reply.urls[0], deadline, trail) if reply.urls else None)
         if not data:
             raise self._error(s, None, "answered success but with no image")
         if len(data) > self.cfg.providers.max_download_bytes:
@@ -363,30 +354,28 @@ class Router:
         seed = reply.seed if reply.seed is not None else (plan.seed if s.proto.seeds else None)
         return GeneratedImage(data=data, provider=s.name, model=s.ep.model, seed=seed, elapsed_s=0.0)
 
-    def _download(self, s: Slot, url: str, deadline: float) -> bytes:
+    def _download(self, s: Slot, url: str, deadline: float, trail: Trail) -> bytes:
         """GET a result URL (with the provider's auth only on the provider's own host), retrying 5xx."""
         same_host = urlsplit(url).netloc == urlsplit(s.ep.base_url).netloc
         call = Call("GET", url, s.proto.headers(s.ep) if same_host else {}, step="download")
         cap = self.cfg.providers.max_download_bytes
-        for tries in range(self.cfg.providers.max_retries + 1):
+
+        def get() -> bytes:
             timeout = max(0.05, min(s.st.timeout_s, deadline - time.monotonic()))
             try:
                 answer = http.send(call, timeout=timeout, allow_http=s.st.allow_http, max_bytes=cap)
             except http.BadImage as e:
                 raise self._error(s, None, f"result image refused: {e}") from None
             except http.NetError as e:
-                err = self._error(s, None, f"downloading the result: {e}", timeout=e.timeout)
-            else:
-                if answer.status == 200:
-                    return answer.body
-                if answer.status in (401, 403, 404, 410):
-                    raise self._error(s, None, f"the result URL answered HTTP {answer.status}: it expired or was "
-                                               f"refused (providers keep results from minutes to a day)")
-                err = self._error(s, answer.status, f"downloading the result: HTTP {answer.status}")
-            if not err.retryable or time.monotonic() >= deadline:
-                raise err
-            self._sleep(min(self._delay(tries, None), max(0.0, deadline - time.monotonic())))
-        raise err
+                raise self._error(s, None, f"downloading the result: {e}", timeout=e.timeout) from None
+            if answer.status == 200:
+                return answer.body
+            if answer.status in (401, 403, 404, 410):
+                raise self._error(s, None, f"the result URL answered HTTP {answer.status}: it expired or was "
+                                           f"refused (providers keep results from minutes to a day)")
+            raise self._error(s, answer.status, f"downloading the result: HTTP {answer.status}")
+
+        return self._retrying(s, deadline, trail, api=False)(get)
 
     # ── errors and waiting ─────────────────────────────────────────────────────────────
 
@@ -411,17 +400,29 @@ class Router:
     def _short(err: ProviderError) -> str:
         return f"HTTP {err.status}" if err.status else err.message.split(": ", 1)[-1][:60]
 
-    def _delay(self, tries: int, after: float | None) -> float:
-        """Retry-After when given, else jittered exponential backoff."""
-        if after is not None:
-            return after
+    def _retrying(self, s: Slot, deadline: float, trail: Trail, *, api: bool = True) -> tenacity.Retrying:
+        """Retries of one step: what the error allows, up to max_retries, never past the deadline; waits are
+        the provider's Retry-After, else exponential backoff with equal jitter (half fixed, half random).
+        A 429 from the provider's API (not from a result download) holds every thread for the wait."""
         p = self.cfg.providers
-        return min(p.backoff_max_s, p.backoff_base_s * 2 ** tries) * random.uniform(0.5, 1.0)
+        backoff = (tenacity.wait_exponential(multiplier=p.backoff_base_s / 2, max=p.backoff_max_s / 2)
+                   + tenacity.wait_random_exponential(multiplier=p.backoff_base_s / 2, max=p.backoff_max_s / 2))
 
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+        def wait(state: tenacity.RetryCallState) -> float:
+            after = state.outcome.exception().retry_after
+            return after if after is not None else backoff(state)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            err, delay = state.outcome.exception(), state.upcoming_sleep
+            if err.status == 429 and api:
+                self.limiter.pause(s.name, delay)
+            trail.lines.append(f"{s.name}: {self._short(err)}, retry {state.attempt_number} in {delay:.1f}s")
+
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
+            stop=tenacity.stop_after_attempt(p.max_retries + 1)
+            | tenacity.stop_before_delay(max(0.0, deadline - time.monotonic())),
+            wait=wait, before_sleep=before_sleep, reraise=True)
 
     # ── `peitu providers check` ────────────────────────────────────────────────────────
 
