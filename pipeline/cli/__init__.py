@@ -69,7 +69,7 @@ def _setup_logging(debug: bool, verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
-    for noisy in ("jieba", "PIL", "urllib3", "apscheduler.executors"):
+    for noisy in ("jieba", "PIL", "urllib3", "apscheduler.executors", "filelock", "pyrate_limiter"):
         logging.getLogger(noisy).setLevel(logging.WARNING if not debug else logging.INFO)
 
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import tenacity
+from pyrate_limiter import Rate
 
 from ..config import Config, ProviderSettings
 from ..errors import ConfigError, PeituError, ProviderError, QuotaError
@@ -26,7 +27,7 @@ from . import http
 from .breaker import Breaker
 from .cache import Cache, cache_key
 from .quota import Usage
-from .ratelimit import RateLimiter, windows
+from .ratelimit import RateLimiter, rates
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Slot:
     ep: Endpoint
     st: ProviderSettings
     key_env: str | None
-    limits: list[tuple[int, float]]
+    limits: list[Rate]
     inflight: threading.BoundedSemaphore
 
     @property
@@ -120,7 +121,7 @@ class Router:
                 if name not in NAMES:
                     raise ConfigError(f"{where}: unknown provider '{name}' (known: {', '.join(NAMES)})")
         self.store = Store(cfg.path(cfg.paths.state))
-        self.limiter = RateLimiter(self.store)
+        self.limiter = RateLimiter(cfg.path(cfg.paths.state).parent / "ratelimit.sqlite")
         self.usage = Usage(self.store, cfg.schedule.timezone)
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))
         self.breaker = Breaker(p.breaker_failures, p.breaker_rest_s)
@@ -134,7 +135,7 @@ class Router:
         key_env = st.key_env or proto.key_env
         ep = Endpoint(name, st.base_url or proto.base_url, st.model or proto.model,
                       get_secret(key_env), dict(st.options))
-        return Slot(name, proto, ep, st, key_env, windows(st), threading.BoundedSemaphore(st.max_in_flight))
+        return Slot(name, proto, ep, st, key_env, rates(st), threading.BoundedSemaphore(st.max_in_flight))
 
     # ── choosing providers ─────────────────────────────────────────────────────────────
 

@@ -11,8 +11,6 @@ from pathlib import Path
 from .. import state
 
 DDL = """
-CREATE TABLE IF NOT EXISTS provider_calls (provider TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS provider_calls_at ON provider_calls (provider, at);
 CREATE TABLE IF NOT EXISTS provider_usage (
     day TEXT NOT NULL, provider TEXT NOT NULL,
     calls INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, images INTEGER NOT NULL DEFAULT 0,
