@@ -12,7 +12,7 @@ from PIL import Image
 ARTICLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 FILES = sorted(ARTICLES.glob("*.md"))
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
-MARKER = "![插图说明](__generate:a steaming bowl of noodles on a wooden table, morning light__)"
+MARKER = "![清晨的一碗热汤面](__generate:a steaming bowl of noodles on a wooden table, morning light__)"
 AUTHOR_IMAGE = "![](images/author-photo.jpg)"
 
 
