@@ -112,7 +112,7 @@ def test_examples_special_cases_survive_ingest(parsed: dict) -> None:
     assert parsed["health-sleep.md"].title == "总是睡不着？关于失眠你需要知道的六件事"
     assert parsed["food-chaoshan-beef-hotpot.md"].options == {"style": "watercolor", "inline": 2}
     (marker,) = parsed["society-community-canteen.md"].markers
-    assert marker.prompt == "a steaming bowl of noodles on a wooden table, morning light" and marker.alt == "插图说明"
+    assert marker.prompt == "a steaming bowl of noodles on a wooden table, morning light" and marker.alt == "清晨的一碗热汤面"
     assert any(s.has_image for s in parsed["travel-dali-four-days.md"].sections)
     assert all(not a.markers for n, a in parsed.items() if n != "society-community-canteen.md")
 
