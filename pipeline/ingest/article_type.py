@@ -51,15 +51,19 @@ def require_type(name: str, cfg: Config, where: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _pattern(word: str) -> re.Pattern[str]:
-    """English words match whole words, case-insensitively; Chinese words match anywhere."""
+def _needle(word: str) -> re.Pattern[str] | str:
+    """English words match whole words, case-insensitively; Chinese words match anywhere (a plain
+    substring count, several times faster than a regex over every rule word)."""
     if word.isascii():
         return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", re.IGNORECASE)
-    return re.compile(re.escape(to_simplified(word)))
+    return to_simplified(word)
 
 
 def _count(word: str, text: str) -> int:
-    return len(_pattern(word).findall(text)) if text else 0
+    if not text:
+        return 0
+    needle = _needle(word)
+    return text.count(needle) if isinstance(needle, str) else len(needle.findall(text))
 
 
 def type_scores(article: Article, cfg: Config) -> dict[str, float]:
