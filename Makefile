@@ -22,9 +22,10 @@ test: $(STAMP)  ## the whole suite (what CI runs)
 test-fast: $(STAMP)  ## inner loop: skip tests marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(STAMP)  ## the three benchmarks (each ends with a key=value line)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/relevance.py
 
 clean:
 	rm -rf output .peitu .pytest_cache
