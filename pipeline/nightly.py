@@ -29,6 +29,7 @@ from filelock import FileLock, Timeout
 
 from .config import Config
 from .errors import PeituError, WeChatError
+from .fsutil import atomic_write
 from .models import ImagePlan, Rendition
 from .publish.wechat.article import (Uploaded, content_hash, has_placeholder, news_article, parse_draft_article,
                                      upload_images)
@@ -238,7 +239,7 @@ class Nightly:
         saved = []
         for r in ill.renditions:
             path = folder / r.name
-            path.write_bytes(r.data)
+            atomic_write(path, r.data)
             saved.append({"name": r.name, "width": r.width, "height": r.height, "format": r.format,
                           "role": r.role, "key": r.key, "file": str(path)})
         record_illustration(self.cfg, article, ill.plans, ill.images, ill.renditions, folder)
