@@ -1,4 +1,5 @@
-"""Write an Illustration to output/<slug>/: images, article.html, manifest.json, preview.html."""
+"""Write an Illustration to output/<slug>/: images, article.html, manifest.json, preview.html;
+replace one regenerated image in such a folder."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..errors import InputError
 from ..fsutil import atomic_write
 from ..illustrate import Illustration, place_images
+from ..models import GeneratedImage, ImagePlan, Rendition
 from ..secrets import redact
 
 _env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
@@ -106,3 +109,43 @@ def write_index(out_root: Path, entries: list[dict]) -> Path:
     path = out_root / "index.html"
     atomic_write(path, _env.get_template("index.html.j2").render(cards=cards))
     return path
+
+
+def replace_image(folder: Path, plan: ImagePlan, image: GeneratedImage, renditions: list[Rendition]) -> None:
+    """Put a regenerated image (the renditions of `plan`) in place of plan.key's in an article's folder:
+    its files are rewritten atomically and its manifest.json entry updated. The file names stay the same,
+    so article.html and preview.html, which show the files by name, need no change. A folder that does
+    not exist is nothing to update. Raises InputError, writing nothing, when the manifest is missing or
+    unreadable, has no such image, made it with another template, or has other files for it (an image
+    that failed last run has no place in article.html yet: illustrate the article again)."""
+    if not folder.is_dir():
+        return
+    path = folder / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entry = next((i for i in data["images"] if i["key"] == plan.key), None)
+        old_names = sorted(f["name"] for f in entry["files"]) if entry else []
+    except FileNotFoundError:
+        raise InputError("没有 manifest.json，无法替换图片 (no manifest.json in the output folder)", where=str(path),
+                         hint="重新运行 peitu illustrate 生成这篇文章") from None
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"manifest.json 读不了，无法替换图片 (unreadable manifest: {err})", where=str(path),
+                         hint="重新运行 peitu illustrate 生成这篇文章") from None
+    if entry is None:
+        raise InputError(f"这篇文章的输出里没有 {plan.key} (no image {plan.key!r} in the manifest)", where=str(path))
+    if entry.get("template") != plan.template:
+        raise InputError(f"{plan.key} 是用模板 {entry.get('template')} 生成的，新图用的是 {plan.template}，未替换 "
+                         f"(made with another template)", where=str(path))
+    if old_names != sorted(r.name for r in renditions):
+        raise InputError(f"{plan.key} 上次没有生成成功，article.html 里还没有它的位置 (no files to replace)",
+                         where=str(path), hint="重新运行 peitu illustrate 生成这篇文章")
+    for r in renditions:
+        atomic_write(folder / r.name, r.data)
+    entry.update(
+        prompt=plan.prompt, negative_prompt=plan.negative_prompt, style=plan.style,
+        template_version=plan.template_version, requested_size=[plan.width, plan.height], seed=image.seed,
+        provider=image.provider, model=image.model, cached=image.cached, attempts=image.attempts,
+        generate_ms=round(image.elapsed_s * 1000, 1), error=None,
+        files=[{"name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
+                "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()} for r in renditions])
+    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2))

@@ -1,5 +1,6 @@
 """Editor pages' JSON: an article's prompts under every template, the template editor (live preview
-through the same sandbox and lint as `peitu templates lint`), and regenerating one image."""
+through the same sandbox and lint as `peitu templates lint`), and regenerating one image (recorded in the
+library and put in place in the article's output folder)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from ..errors import InputError, PeituError
 from ..fsutil import atomic_write
 from ..ingest import parse_article, read_article
 from ..library import Library
+from ..library.store import FileRecord, file_record
 from ..models import Article, ImagePlan
 from ..prompts import plan_images
 from ..prompts.library import NAME, SUFFIX
 from ..prompts.lint import Finding, lint_templates
 from ..prompts.planner import library_for
+from ..publish.output import replace_image
 from .app import App, HTTPError, Request, Response, json_response
 from .library_views import summary
 
@@ -62,6 +65,7 @@ class EditorViews:
         self.templates_dir = cfg.path(cfg.paths.templates).resolve()
         self._preview_dir = Path(tempfile.mkdtemp(prefix="peitu-web-preview-"))
         self._preview_lock = threading.Lock()
+        self._output_lock = threading.Lock()            # one manifest.json rewrite at a time
 
     def register(self, app: App) -> None:
         app.route("GET", "/api/meta", self.meta)
@@ -242,20 +246,44 @@ class EditorViews:
 
     # --- regenerating ------------------------------------------------------------------------
 
-    def _make(self, plan: ImagePlan, article: Article, tags: Sequence[str]) -> Response:
+    def _folder(self, slug: str, files: Sequence[FileRecord] = ()) -> Path | None:
+        """The article's output folder: where its files were written, else output/<slug>/ (None if none)."""
+        if files:
+            return Path(files[0].path).parent
+        out_root = self.cfg.path(self.cfg.paths.output).resolve()
+        folder = (out_root / slug).resolve() if slug else None
+        return folder if folder is not None and folder.parent == out_root else None
+
+    def _make(self, plan: ImagePlan, article: Article, tags: Sequence[str], folder: Path | None) -> Response:
+        """Generate `plan` with a new seed, put it in the article's output folder when there is one,
+        and record it in the library. The answer's "output" says whether the folder was updated."""
         from ..generate import generate_all
+        from ..images import renditions_for
 
         plan = replace(plan, seed=secrets.randbelow(2**31))
         outcome = generate_all([plan], self.cfg)[0]
         if isinstance(outcome, PeituError):
             raise outcome
+        files: list[FileRecord] = []
+        output = None
+        if folder is not None and folder.is_dir():
+            output = {"folder": self._shown(folder), "updated": False, "note": ""}
+            try:
+                renditions = renditions_for(plan, outcome, self.cfg)
+                with self._output_lock:
+                    replace_image(folder, plan, outcome, renditions)
+                files = [file_record(r, (folder / r.name).resolve()) for r in renditions]
+                output["updated"] = True
+            except (PeituError, OSError) as err:         # the image is still made and recorded
+                output["note"] = str(err)
         with Library.open(self.cfg) as lib:
             image_id = lib.add_image(outcome.data, plan=plan, article=article, provider=outcome.provider,
-                                     model=outcome.model, seed=outcome.seed, tags=tags)
-            return json_response(summary(lib.get(image_id), self.cfg.schedule.timezone))
+                                     model=outcome.model, seed=outcome.seed, tags=tags, files=files)
+            return json_response(summary(lib.get(image_id), self.cfg.schedule.timezone) | {"output": output})
 
     def regenerate(self, req: Request) -> Response:
-        """A new image (new seed) for one plan of an article, recorded in the library."""
+        """A new image (new seed) for one plan of an article, recorded in the library and put in
+        the article's output folder."""
         body = req.json()
         article = self.load_article(body)
         template, key = body.get("template") or article.type, body.get("key")
@@ -265,10 +293,11 @@ class EditorViews:
         plan = next((p for p in plans if p.key == key), None)
         if plan is None:
             raise HTTPError(400, f"this article has no image {key!r} (has: {', '.join(p.key for p in plans)})")
-        return self._make(plan, replace(article, type=template), plan.keywords or article.keywords)
+        return self._make(plan, replace(article, type=template), plan.keywords or article.keywords,
+                          self._folder(article.slug))
 
     def regenerate_entry(self, req: Request) -> Response:
-        """Another image from a library image's plan, with a new seed."""
+        """Another image from a library image's plan, with a new seed, also put in its article's folder."""
         with Library.open(self.cfg) as lib:
             try:
                 entry = lib.get(int(req.params["id"]))
@@ -283,4 +312,4 @@ class EditorViews:
             raise HTTPError(400, "这张图记录的生成参数不完整，无法重新生成 (incomplete plan)") from None
         article = Article(title=entry.article_title, sections=[], text="", body_html="",
                           slug=entry.article_slug, type=entry.article_type, keywords=entry.tags)
-        return self._make(plan, article, entry.tags)
+        return self._make(plan, article, entry.tags, self._folder(entry.article_slug, entry.files))

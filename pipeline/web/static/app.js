@@ -149,12 +149,19 @@ async function changeTags(id, add, remove, render) {
   if (out) render(out.tags);
 }
 
+// Say what a regenerate did, including whether the article's output folder now shows the new image.
+function regenerated(text, output) {
+  if (!output) return status(text, "ok");
+  if (output.updated) return status(`${text}，已替换 ${output.folder} 中的图片`, "ok");
+  status(`${text}；${output.folder} 未更新：${output.note}`, "note");
+}
+
 async function regenerateFromLibrary(id, button) {
   button.disabled = true;
   const out = await guarded(() => api("POST", `/api/library/${id}/regenerate`, {}), "生成中，请稍候…");
   button.disabled = false;
   if (out) {
-    status(`已生成 #${out.id}（${out.provider}）`, "ok");
+    regenerated(`已生成 #${out.id}（${out.provider}）`, out.output);
     openDetail(out.id);
     search();
   }
@@ -197,7 +204,7 @@ async function showArticle(event) {
       { ...src, style, template: plan.template, key: plan.key }), `生成 ${plan.key}…`);
     button.disabled = false;
     if (!out) return;
-    status(`已生成并存入图库 #${out.id}`, "ok");
+    regenerated(`已生成并存入图库 #${out.id}`, out.output);
     button.closest(".plan").querySelector(".result").replaceChildren(
       el("button", { type: "button", class: "card small", onclick: () => openDetail(out.id) },
         el("img", { src: out.thumb, alt: plan.key }), el("span", { class: "meta" }, `#${out.id} · ${out.provider}`)));
