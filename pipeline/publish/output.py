@@ -23,27 +23,33 @@ _env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
 
 
+def _file_entry(r: Rendition) -> dict:
+    return {"name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
+            "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()}
+
+
+def _made(p: ImagePlan, g: GeneratedImage | None) -> dict:
+    """What a manifest says of how one image was asked for and made (g is None when it failed)."""
+    return {"prompt": p.prompt, "negative_prompt": p.negative_prompt, "style": p.style,
+            "template": p.template, "template_version": p.template_version,
+            "requested_size": [p.width, p.height], "seed": g.seed if g else p.seed,
+            "provider": g.provider if g else None, "model": g.model if g else None,
+            "cached": g.cached if g else False, "attempts": [redact(a) for a in g.attempts] if g else [],
+            "generate_ms": round(g.elapsed_s * 1000, 1) if g else None}
+
+
 def manifest(ill: Illustration) -> dict:
     """Every prompt, provider, seed, size, byte size, sha256 and timing of one article's images."""
     a = ill.article
     files: dict[str, list[dict]] = {}
     for r in ill.renditions:
-        files.setdefault(r.key, []).append({
-            "name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
-            "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()})
+        files.setdefault(r.key, []).append(_file_entry(r))
     images = []
     for p in ill.plans:
-        g = ill.images.get(p.key)
         section = a.sections[p.section_index].heading if p.section_index is not None else None
         images.append({
             "key": p.key, "role": p.role, "section": section, "marker": p.marker_index,
-            "prompt": p.prompt, "negative_prompt": p.negative_prompt, "style": p.style,
-            "template": p.template, "template_version": p.template_version,
-            "requested_size": [p.width, p.height], "seed": g.seed if g else p.seed,
-            "provider": g.provider if g else None, "model": g.model if g else None,
-            "cached": g.cached if g else False, "attempts": [redact(a) for a in g.attempts] if g else [],
-            "generate_ms": round(g.elapsed_s * 1000, 1) if g else None,
-            "files": files.get(p.key, []),
+            **_made(p, ill.images.get(p.key)), "files": files.get(p.key, []),
             "error": redact(str(ill.errors[p.key])) if p.key in ill.errors else None,
         })
     return {
@@ -141,11 +147,5 @@ def replace_image(folder: Path, plan: ImagePlan, image: GeneratedImage, renditio
                          where=str(path), hint="重新运行 peitu illustrate 生成这篇文章")
     for r in renditions:
         atomic_write(folder / r.name, r.data)
-    entry.update(
-        prompt=plan.prompt, negative_prompt=plan.negative_prompt, style=plan.style,
-        template_version=plan.template_version, requested_size=[plan.width, plan.height], seed=image.seed,
-        provider=image.provider, model=image.model, cached=image.cached, attempts=image.attempts,
-        generate_ms=round(image.elapsed_s * 1000, 1), error=None,
-        files=[{"name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
-                "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()} for r in renditions])
+    entry.update(_made(plan, image), error=None, files=[_file_entry(r) for r in renditions])
     atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2))
