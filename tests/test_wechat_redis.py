@@ -1,0 +1,73 @@
+"""The access token shared through Redis (wechat.redis_url_env): one fetch serves every machine."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import Config
+from pipeline.fakes.wechat import FakeWeChat
+from pipeline.publish.wechat.client import BASE_URL_ENV, build_client
+
+redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install '.[dev]')")
+SERVER = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(SERVER is None, reason="redis-server is not installed (Debian: redis-server)")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def machine(cfg: Config, tmp_path: Path, name: str, fake: FakeWeChat) -> Config:
+    """A config as on another machine: its own state file, the same Redis."""
+    other = cfg.model_copy(deep=True)
+    other.paths.state = tmp_path / name / "state.db"
+    other.wechat.redis_url_env = "PEITU_TEST_REDIS_URL"
+    other.wechat.accounts["default"].base_url = fake.url
+    return other
+
+
+def test_two_machines_share_one_token_through_redis(cfg, tmp_path, redis_url, monkeypatch):
+    with FakeWeChat() as fake:
+        monkeypatch.setenv("WECHAT_APPID", fake.appid)
+        monkeypatch.setenv("WECHAT_SECRET", fake.secret)
+        monkeypatch.setenv("PEITU_TEST_REDIS_URL", redis_url)
+        monkeypatch.delenv(BASE_URL_ENV, raising=False)
+        first = build_client(machine(cfg, tmp_path, "a", fake), "default")
+        second = build_client(machine(cfg, tmp_path, "b", fake), "default")
+        first.draft.count()
+        second.draft.count()
+        assert fake.calls["stable_token"] + fake.calls["token"] == 1
+        assert fake.calls["draft/count"] == 2
+        stored = b" ".join(redis.Redis.from_url(redis_url).keys("peitu:*"))
+        assert stored and fake.secret.encode() not in stored
+        for name in ("a", "b"):                                # not in the machines' own state files
+            db = tmp_path / name / "state.db"
+            if db.exists():
+                with sqlite3.connect(db) as conn:
+                    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+                    assert "wechat_tokens" not in tables or not conn.execute(
+                        "SELECT COUNT(*) FROM wechat_tokens").fetchone()[0]
