@@ -115,6 +115,26 @@ def test_plain_text(cfg: Config) -> None:
     assert "西湖" in a.keywords
 
 
+def test_plain_text_short_first_line_is_the_title(cfg: Config, tmp_path: Path) -> None:
+    text = "\n冬天喝什么茶\n\n冬天天气冷，很多人喜欢喝红茶和普洱。\n\n泡茶的水温也有讲究。\n"
+    a = parse_article(text, cfg, fmt="text")
+    assert a.title == "冬天喝什么茶" and "冬天喝什么茶" not in a.body_html
+    assert [p for s in a.sections for p in s.paragraphs] == ["冬天天气冷，很多人喜欢喝红茶和普洱。", "泡茶的水温也有讲究。"]
+    diary = tmp_path / "diary.txt"
+    diary.write_text("今天去了西湖。\n\n傍晚喝了一杯龙井。\n", encoding="utf-8")
+    sentence = read_article(diary, cfg)
+    assert sentence.title == "diary"                  # a sentence is body text, not a title
+    assert "今天去了西湖" in sentence.body_html
+
+
+def test_html_h1_wins_over_a_page_title(cfg: Config) -> None:
+    html = ("<html><head><title>秋天去哪儿 - 某某博客</title></head><body><h1>秋天去哪儿：北京周边徒步</h1>"
+            "<p>香山的红叶正好。</p><h2>香山</h2><p>工作日早上七点前进山。</p></body></html>")
+    a = parse_article(html, cfg, fmt="html")
+    assert a.title == "秋天去哪儿：北京周边徒步" and "<h1" not in a.body_html
+    assert [s.heading for s in a.sections] == ["", "香山"]
+
+
 # ---- keywords and type -------------------------------------------------------------------------------
 
 def test_keywords_are_concrete_and_keep_english_terms(cfg: Config) -> None:

@@ -150,13 +150,14 @@ def _firsts(soup: BeautifulSoup) -> dict[str, Tag]:
 
 def parse_html(body: str, *, title: str = "") -> Parsed:
     """Parse an HTML document or fragment. `title` is a known title (front matter / draft); else
-    og:title or <title>, then the first H1, then the first H2."""
+    og:title, then the first H1 (a page's <title> often carries the site's name too), then <title>,
+    then the first H2."""
     soup = BeautifulSoup(body, "html.parser")
     root = soup.body or soup
     firsts = _firsts(soup)
     title_line = 0
     if not title:
-        for key in ("og", "title", "h1", "h2"):
+        for key in ("og", "h1", "title", "h2"):
             tag = firsts.get(key)
             text = (str(tag.get("content") or "") if key == "og" else tag.get_text()) if tag else ""
             if tag and text.strip():
