@@ -61,6 +61,34 @@ def test_retryable_status_is_retried_then_succeeds(served, fault):
     assert out.attempts[0].startswith(f"{name}: HTTP {fault}, retry 1")
 
 
+@pytest.mark.parametrize("fault, words", [
+    ("400", ["HTTP 400", "check the parameters"]),
+    ("401", ["HTTP 401", "key was refused"]),
+    ("403", ["HTTP 403", "account"]),
+    ("404", ["HTTP 404", "model"]),
+])
+def test_client_errors_fail_over_at_once_with_advice(served, fault, words):
+    name, server, cfg = served
+    server.inject(fault)
+    err = one(cfg)
+    assert isinstance(err, ProviderError)
+    text = str(err)
+    assert provider(name).label in text and all(w in text for w in words), text
+    assert len(server.creates()) == 1                       # never retried
+    if fault == "401":
+        assert (provider(name).key_env or "") in text
+
+
+def test_timeout_is_not_resent(served):
+    name, server, cfg = served
+    cfg.providers.settings[name].timeout_s = 0.5
+    server.inject("timeout")
+    err = one(cfg)
+    assert isinstance(err, ProviderError) and "timed out" in str(err) and "not re-sent" in str(err)
+    assert "timeout_s" in str(err)
+    assert len(server.creates()) == 1
+
+
 BAD_ANSWERS = {"malformed": ["answer"], "empty": ["no image"], "truncated": ["truncated"],
                "notimage": ["not an image"], "huge": ["cap"], "expired": ["expired"], "jobfail": ["job failed"]}
 
