@@ -13,20 +13,22 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from .conftest import REPO
+from .conftest import REPO, write_config
 
 EXAMPLES = sorted((REPO / "examples" / "articles").glob("*.md"))
 
 
-def peitu(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+def peitu(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """The CLI as a user runs it, with a config whose state (library, cache) lives in `folder`."""
+    return subprocess.run([sys.executable, "-m", "pipeline", "--config", str(write_config(folder)), *args],
+                          cwd=folder, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("out")
-    return out, peitu("illustrate", *map(str, EXAMPLES), "--out", str(out), "--provider", "local")
+    return out, peitu(tmp_path_factory.mktemp("state"), "illustrate", *map(str, EXAMPLES), "--out", str(out),
+                      "--provider", "local")
 
 
 @pytest.mark.slow
@@ -105,7 +107,7 @@ def test_one_broken_article_does_not_stop_the_batch(tmp_path):
     good = tmp_path / "good.md"
     good.write_text("# 一碗面的早晨\n\n社区食堂的早晨六点开门，老人们排队买一碗八块钱的面。\n\n"
                     "## 食堂的账本\n\n每天三百碗面，政府补贴房租，志愿者帮忙洗碗。\n", encoding="utf-8")
-    run = peitu("illustrate", str(broken), str(good), str(empty), "--out", str(tmp_path / "out"))
+    run = peitu(tmp_path, "illustrate", str(broken), str(good), str(empty), "--out", str(tmp_path / "out"))
     assert run.returncode == 1
     assert "broken.md" in run.stderr and "empty.md" in run.stderr and "Traceback" not in run.stderr
     manifests = list((tmp_path / "out").glob("*/manifest.json"))
@@ -113,8 +115,8 @@ def test_one_broken_article_does_not_stop_the_batch(tmp_path):
     assert json.loads(manifests[0].read_text(encoding="utf-8"))["article"]["title"] == "一碗面的早晨"
 
 
-def test_help_lists_commands():
-    run = peitu("--help")
+def test_help_lists_commands(tmp_path):
+    run = peitu(tmp_path, "--help")
     assert run.returncode == 0 and "illustrate" in run.stdout
-    run = peitu("illustrate", "--help")
+    run = peitu(tmp_path, "illustrate", "--help")
     assert "--type" in run.stdout and "--out" in run.stdout

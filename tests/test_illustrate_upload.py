@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline.fakes.wechat import FakeWeChat
 
-from .conftest import REPO
+from .conftest import REPO, write_config
 
 ARTICLE = REPO / "examples" / "articles" / "career-first-time-manager.md"
 
@@ -24,16 +23,10 @@ def fake():
 
 
 def run(tmp_path: Path, fake: FakeWeChat, *args: str) -> subprocess.CompletedProcess:
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    config["paths"].update(state=str(tmp_path / "state.db"), cache=str(tmp_path / "cache"),
-                           output=str(tmp_path / "out"))
-    for key in ("templates", "styles", "glossary", "userdict", "stopwords"):
-        config["paths"][key] = str(REPO / config["paths"][key])
-    config["wechat"]["accounts"]["default"]["base_url"] = fake.url
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    config = write_config(tmp_path, wechat={"accounts": {"default": {"base_url": fake.url}}})
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT")}
     env.update(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret)
-    return subprocess.run([sys.executable, "-m", "pipeline", "--config", str(tmp_path / "config.yaml"),
+    return subprocess.run([sys.executable, "-m", "pipeline", "--config", str(config),
                            "illustrate", *args], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
 
