@@ -19,9 +19,8 @@ from .ingest.article_type import require_type
 from .ingest.frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options
 from .ingest.outline import Parsed
 from .ingest.source import read_text
+from .limits import AUTHOR_MAX, CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, DIGEST_MAX, TITLE_MAX
 
-TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
-CONTENT_MAX_CHARS, CONTENT_MAX_BYTES = 20_000, 1_000_000
 IMAGE_LIST_MAX = 20
 MEDIA_ID_KEYS = ("thumb_media_id", "media_id", "image_media_id")
 COMMENT_KEYS = ("need_open_comment", "only_fans_can_comment")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import InputError
+from ..limits import DIGEST_MAX
 from ..models import Article
 from .article_type import detect_type, require_type, resolve_type
 from .frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options, split_front_matter
@@ -28,7 +29,6 @@ __all__ = ["read_article", "parse_article", "parse_parts"]
 
 log = logging.getLogger(__name__)
 
-DIGEST_CHARS = 128
 IMAGE_POST = "image"          # front matter `type: image` marks a 小绿书 image post, not an article type
 
 
@@ -77,7 +77,7 @@ def parse_article(text: str, cfg: Config, *, fmt: Format, source: Path | None = 
     article = Article(
         title=title, sections=sections, text=body_text, body_html=parsed.body_html,
         slug=_slug(fm, source, title), source=source, author=fm.first(("author",))[1],
-        digest=_cut(fm.first(DIGEST_KEYS)[1] or parsed.description or _first_paragraph(parsed), DIGEST_CHARS),
+        digest=_cut(fm.first(DIGEST_KEYS)[1] or parsed.description or _first_paragraph(parsed), DIGEST_MAX),
         meta=fm.meta, cover=fm.first(COVER_KEYS)[1], options=options, markers=parsed.markers)
     annotate(article, cfg)
     article.type = _type(article, fm, cfg, where, type_override, image_post)

@@ -12,12 +12,10 @@ from typing import Any
 from wechatpy.client.api.base import BaseWeChatAPI
 
 from ...errors import InputError
+from ...limits import (AUTHOR_MAX, CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, DIGEST_MAX, SOURCE_URL_MAX_BYTES,
+                       TITLE_MAX)
 
-# WeChat's limits for an article of a draft, in characters (content also in UTF-8 bytes)
-LIMITS = {"title": 32, "author": 16, "digest": 128}
-CONTENT_MAX_CHARS = 20_000
-CONTENT_MAX_BYTES = 1_000_000
-SOURCE_URL_MAX_BYTES = 1024
+LIMITS = {"title": TITLE_MAX, "author": AUTHOR_MAX, "digest": DIGEST_MAX}
 
 
 def check_article(article: dict[str, Any], where: str = "draft") -> None:
