@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, JsonValue, PlainValidator, StringConstraints,
-                      ValidationError)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PlainValidator,
+                      StringConstraints, ValidationError)
 
 from ..errors import ConfigError
 from ..models import ImagePlan
@@ -156,6 +156,8 @@ def explain(err: ValidationError) -> str:
         text = f"no '{where}'"
     elif kind == "too_short":
         text = f"'{where}' is empty: no image"
+    elif kind == "string_pattern_mismatch":
+        text = f"'{where}': not an id (letters, digits and ._:- only)"
     else:
         text = f"'{where}': {msg}"
     more = err.error_count() - 1
@@ -191,6 +193,7 @@ def _http_url(value: str) -> str:
 
 
 Url = Annotated[str, StringConstraints(max_length=16_384), AfterValidator(_http_url)]
+Urls = Annotated[list[Url], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]   # one URL or a list
 Image = Annotated[bytes, PlainValidator(_image)]             # base64 or a data: URL, decoded
 Seed = Annotated[int, Field(ge=0, le=2 ** 63 - 1)]           # it goes to the manifest and SQLite
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")]   # goes into a URL path

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, Field, FilePath
+from pydantic import BaseModel, Field, FilePath, RootModel
 
 from ..errors import ConfigError
 from ..models import ImagePlan
@@ -59,14 +59,8 @@ class Entry(BaseModel):
     status: Status = Status()
 
 
-class History(BaseModel):
+class History(RootModel[dict[str, Entry]]):
     """/history/{id}: {} while queued or running, then {id: entry}."""
-
-    model_config = {"extra": "allow"}
-
-    def entry(self, prompt_id: str, step: str) -> Entry | None:
-        value = (self.model_extra or {}).get(prompt_id)
-        return None if value is None else validate(Entry, value, step)
 
 
 def default_workflow(ckpt: str) -> dict[str, Any]:
@@ -137,7 +131,7 @@ class ComfyUI(Provider):
                 return Reply(error=f"workflow rejected: {problems[:300]}")
             return Reply(next=Call("GET", self.url(ep, f"history/{queued.prompt_id}"), self.headers(ep),
                                    step="poll", carry={"id": queued.prompt_id}))
-        entry = validate(History, answer.body, call.step).entry(call.carry["id"], call.step)
+        entry = validate(History, answer.body, call.step).root.get(call.carry["id"])
         if entry is None:
             return Reply(next=call)                   # still queued or running
         if entry.status.status_str == "error":

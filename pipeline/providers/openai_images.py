@@ -55,4 +55,5 @@ class OpenAIImages(Provider):
                      urls=[i.url for i in items if i.url and not i.b64_json])
 
     def check(self, ep: Endpoint) -> Call:
+        options(InputOptions, ep)
         return Call("GET", self.url(ep, "models"), self.headers(ep), step="check")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Url, options, validate
+from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Urls, options, validate
 
 ASPECTS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
 
@@ -28,7 +28,7 @@ class ReplicateOptions(InputOptions):
 class Prediction(BaseModel):
     id: Id
     status: Literal["starting", "processing", "succeeded", "failed", "canceled", "aborted"]
-    output: Url | list[Url] | None = None      # one URL or a list, by the model's output schema
+    output: Urls | None = None                # one URL or a list, by the model's output schema
     error: str | None = None
 
 
@@ -58,10 +58,9 @@ class Replicate(Provider):
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
         p = validate(Prediction, answer.body, call.step)
         if p.status == "succeeded":
-            urls = [p.output] if isinstance(p.output, str) else p.output or []
-            if not urls:
+            if not p.output:
                 raise Malformed(f"{call.step} answer: 'output' is empty: no image")
-            return Reply(urls=urls)
+            return Reply(urls=p.output)
         if p.status in ("failed", "canceled", "aborted"):
             return Reply(error=f"prediction {p.status}: {p.error or 'no reason given'}")
         return Reply(next=Call("GET", self.url(ep, f"predictions/{p.id}"), self.headers(ep), step="poll"))

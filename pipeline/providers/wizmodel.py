@@ -7,14 +7,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Url, fit, options, validate
+from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Urls, fit, options, validate
 
 
 class Prediction(BaseModel):
     status: str | None = None
     error: str | None = None
-    output: Url | list[Url] | None = None
-    image_url: Url | None = None             # what some of its clients read instead
+    output: Urls | None = None
+    image_url: Urls | None = None            # what some of its clients read instead
 
 
 class WizModel(Provider):
@@ -38,8 +38,7 @@ class WizModel(Provider):
         p = validate(Prediction, answer.body, call.step)
         if p.status == "failed" or p.error:
             return Reply(error=p.error or "prediction failed")
-        output = p.output if p.output is not None else p.image_url
-        urls = [output] if isinstance(output, str) else output or []
+        urls = p.output if p.output is not None else p.image_url
         if not urls:
             raise Malformed(f"{call.step} answer: 'output' is empty: no image")
         return Reply(urls=urls)
