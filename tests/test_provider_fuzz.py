@@ -292,7 +292,7 @@ def parse_checked(name: str, step: str, answer: Answer) -> None:
     assert reply.next is None or (isinstance(reply.next, Call) and isinstance(reply.next.url, str)
                                   and reply.next.url.startswith(("https://", "http://")))
     assert reply.seed is None or (type(reply.seed) is int and 0 <= reply.seed < 2 ** 63)
-    assert reply.error is None or (isinstance(reply.error, str) and reply.error)
+    assert reply.error is None or (isinstance(reply.error, str) and 0 < len(reply.error) <= 700)
     assert reply.images or reply.urls or reply.next or reply.error, "a success with no image is Malformed"
 
 
@@ -339,7 +339,7 @@ def test_fault_always_reads_an_error_body(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name, step", STEPS)
 def test_parse_holds_over_many_more_answers(name, step):
-    @fuzz(2000)
+    @fuzz(600)
     @given(answers(name, step))
     def prop(answer: Answer) -> None:
         parse_checked(name, step, answer)
@@ -350,7 +350,7 @@ def test_parse_holds_over_many_more_answers(name, step):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(REAL))
 def test_fault_holds_over_many_more_error_bodies(name):
-    @fuzz(2000)
+    @fuzz(600)
     @given(error_answers(name))
     def prop(answer: Answer) -> None:
         fault_checked(name, answer)

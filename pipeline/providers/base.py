@@ -198,6 +198,7 @@ Image = Annotated[bytes, PlainValidator(_image)]             # base64 or a data:
 Seed = Annotated[int, Field(ge=0, le=2 ** 63 - 1)]           # it goes to the manifest and SQLite
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")]   # goes into a URL path
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Text = Annotated[str, AfterValidator(lambda s: s[:300])]    # a provider's message, cut to fit one line
 
 
 class Said(BaseModel):

@@ -136,7 +136,8 @@ class ComfyUI(Provider):
             return Reply(next=call)                   # still queued or running
         if entry.status.status_str == "error":
             said = [data.get("exception_message") for kind, data in entry.status.messages if kind == "execution_error"]
-            return Reply(error="workflow failed: " + ("; ".join(s for s in said if isinstance(s, str)) or "no message"))
+            return Reply(error="workflow failed: " + ("; ".join(s for s in said if isinstance(s, str))[:300]
+                                                      or "no message"))
         if not entry.status.completed:
             return Reply(next=call)
         urls = [self.url(ep, "view?" + urlencode({"filename": img.filename, "subfolder": img.subfolder,

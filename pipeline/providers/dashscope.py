@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, Fault, Id, JsonObject, Malformed, Options, Provider, Reply, Url, drop_none,
-                   error_text, fit, options, validate, wh)
+from .base import (Answer, Call, Endpoint, Fault, Id, JsonObject, Malformed, Options, Provider, Reply, Text, Url,
+                   drop_none, error_text, fit, options, validate, wh)
 
 # DashScope error codes that mean something other than their HTTP status says
 CODES = {"Throttling": 429, "InvalidApiKey": 401, "Arrearage": 403, "DataInspectionFailed": 400}
@@ -28,15 +28,15 @@ class Submitted(BaseModel):
 
 class Result(BaseModel):
     url: Url | None = None
-    code: str | None = None                  # an image of the task that failed (n > 1)
-    message: str | None = None
+    code: Text | None = None                 # an image of the task that failed (n > 1)
+    message: Text | None = None
 
 
 class Progress(BaseModel):
     task_status: Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"]
     results: list[Result] | None = None
-    code: str | None = None                  # why a task FAILED
-    message: str | None = None
+    code: Text | None = None                 # why a task FAILED
+    message: Text | None = None
 
 
 class Task(BaseModel):

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Url, drop_none, fit,
+from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Text, Url, drop_none, fit,
                    options, validate)
 
 
@@ -23,8 +23,8 @@ class Queued(BaseModel):
 
 class Status(BaseModel):
     status: Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
-    error: str | None = None                 # COMPLETED with an error: the run failed
-    error_type: str | None = None
+    error: Text | None = None                # COMPLETED with an error: the run failed
+    error_type: Text | None = None
 
 
 class File(BaseModel):

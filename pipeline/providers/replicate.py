@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Urls, options, validate
+from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Text, Urls, options, validate
 
 ASPECTS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
 
@@ -29,7 +29,7 @@ class Prediction(BaseModel):
     id: Id
     status: Literal["starting", "processing", "succeeded", "failed", "canceled", "aborted"]
     output: Urls | None = None                # one URL or a list, by the model's output schema
-    error: str | None = None
+    error: Text | None = None
 
 
 class Replicate(Provider):

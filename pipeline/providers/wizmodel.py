@@ -7,12 +7,12 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Urls, fit, options, validate
+from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Text, Urls, fit, options, validate
 
 
 class Prediction(BaseModel):
     status: str | None = None
-    error: str | None = None
+    error: Text | None = None
     output: Urls | None = None
     image_url: Urls | None = None            # what some of its clients read instead
 
