@@ -56,12 +56,6 @@ class Answer:
     headers: Mapping[str, str]
     body: bytes
 
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise Malformed(f"expected JSON, got {self.body[:60]!r}") from None
-
 
 @dataclass
 class Reply:
@@ -108,15 +102,16 @@ class Provider:
         return fit(plan.width, plan.height, multiple=8, low=256, high=2048)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        """The request that starts a generation."""
+        """The request that starts a generation; ConfigError when ep.options are wrong (see `options`)."""
         raise NotImplementedError
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        """Read a successful (2xx) answer to `call`."""
+        """Read a successful (2xx) answer to `call` through its schema (`validate`): a Reply that holds
+        an image, a URL, the next call or the job's failure; Malformed for anything else."""
         raise NotImplementedError
 
     def fault(self, answer: Answer) -> Fault:
-        """Read an error answer (status ≥ 400, or a 2xx the provider uses for errors)."""
+        """Read an error answer (status ≥ 400, or a 2xx the provider uses for errors). Never raises."""
         return Fault(error_text(answer), answer.status)
 
     def check(self, ep: Endpoint) -> Call:
@@ -184,10 +179,9 @@ def _image(value: Any) -> bytes:
 
 
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    parts.port                                              # ValueError when the port is not a number
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() or not c.isprintable()
-                                                                          for c in value):
+    parts = urlsplit(value)                                 # .port: ValueError when not a port number
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0 \
+            or not value.isprintable() or " " in value:
         raise ValueError("not an http(s) URL")
     return value
 
