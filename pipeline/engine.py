@@ -86,7 +86,7 @@ class Engine:
         self.cfg = cfg
         self.router = router_for(cfg)
         self.on_image = on_image
-        slots = self.router.workers(None, 10**6)
+        slots = 2 * self.router.workers(None, 10**6)
         self.articles_in_flight = articles_in_flight or max(2, min(16, slots + 2))
         self._images = ThreadPoolExecutor(slots, thread_name_prefix="peitu-image")
         self._forced_pools: dict[str, ThreadPoolExecutor] = {}
