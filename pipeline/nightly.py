@@ -30,7 +30,7 @@ from filelock import FileLock, Timeout
 from .config import Config
 from .errors import PeituError, WeChatError
 from .fsutil import atomic_write
-from .models import ImagePlan, Rendition
+from .models import IllustrateOptions, ImagePlan, Rendition
 from .publish.wechat.article import (Uploaded, content_hash, has_placeholder, news_article, parse_draft_article,
                                      upload_images)
 from .publish.wechat.client import account_config, account_settings, build_client
@@ -226,11 +226,12 @@ class Nightly:
     def _render(self, media_id: str, idx: int, item: dict[str, Any], article: Any, cover: bool,
                 placeholder: bool) -> _Work:
         """Make the images, save them beside the state file, and record the plan (one transaction)."""
-        from .illustrate import IllustrateOptions, illustrate
+        from .engine import Engine
         from .library import record_illustration
 
         opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
-        ill = illustrate(article, self.cfg, opts)
+        with Engine(self.cfg) as engine:
+            ill = engine.illustrate(article, opts)
         if ill.errors:
             key, err = next(iter(ill.errors.items()))
             raise PeituError(f"image {key} failed: {err}", where=f"draft {media_id}#{idx}")

@@ -10,7 +10,8 @@ from PIL import Image
 from pipeline.config import load_config
 from pipeline.errors import InputError, WeChatError
 from pipeline.fakes.wechat import FakeWeChat, editor_image
-from pipeline.illustrate import IllustrateOptions, illustrate
+from pipeline.engine import Engine
+from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
 from pipeline.publish.wechat.article import upload_illustration
 
@@ -36,7 +37,7 @@ def ucfg(tmp_path, fake):  # noqa: F811
 
 
 def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucfg):  # noqa: F811
-    ill = illustrate(read_article(article_file(tmp_path), ucfg), ucfg, IllustrateOptions())
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions())
     media_id = upload_illustration(ill, ucfg)
     item = fake.drafts[media_id].news_item[0]
     assert (item["title"], item["author"]) == ("早睡的好处", "健康组")
@@ -54,7 +55,7 @@ def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucf
 def test_author_cover_is_kept_and_uploaded_with_centred_crops(tmp_path, fake, ucfg):  # noqa: F811
     (tmp_path / "cover.webp").write_bytes(b"")
     Image.open(io.BytesIO(editor_image(1000, 500))).save(tmp_path / "cover.webp", "WEBP")
-    ill = illustrate(read_article(article_file(tmp_path, "cover: cover.webp\n"), ucfg), ucfg, IllustrateOptions())
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path, "cover: cover.webp\n"), ucfg), IllustrateOptions())
     assert not any(r.role == "cover" for r in ill.renditions)
     item = fake.drafts[upload_illustration(ill, ucfg)].news_item[0]
     material = fake.materials[item["thumb_media_id"]]
@@ -65,7 +66,7 @@ def test_author_cover_is_kept_and_uploaded_with_centred_crops(tmp_path, fake, uc
 def test_a_title_over_32_characters_uploads_nothing(tmp_path, fake, ucfg):  # noqa: F811
     path = article_file(tmp_path)
     path.write_text(path.read_text(encoding="utf-8").replace("早睡的好处", "早睡" * 17), encoding="utf-8")
-    ill = illustrate(read_article(path, ucfg), ucfg, IllustrateOptions(inline_count=0))
+    ill = Engine(ucfg).illustrate(read_article(path, ucfg), IllustrateOptions(inline_count=0))
     with pytest.raises(InputError, match="title has 34 characters"):
         upload_illustration(ill, ucfg)
     assert sum(fake.calls.values()) == 0
@@ -73,14 +74,14 @@ def test_a_title_over_32_characters_uploads_nothing(tmp_path, fake, ucfg):  # no
 
 def test_a_missing_local_image_is_an_error_naming_it(tmp_path, fake, ucfg):  # noqa: F811
     path = article_file(tmp_path, body=BODY.replace("bedroom.png", "gone.png"))
-    ill = illustrate(read_article(path, ucfg), ucfg, IllustrateOptions(inline_count=0))
+    ill = Engine(ucfg).illustrate(read_article(path, ucfg), IllustrateOptions(inline_count=0))
     with pytest.raises(InputError, match="gone.png not found"):
         upload_illustration(ill, ucfg)
     assert not fake.drafts
 
 
 def test_a_draft_add_whose_answer_was_lost_is_not_added_twice(tmp_path, fake, ucfg):  # noqa: F811
-    ill = illustrate(read_article(article_file(tmp_path), ucfg), ucfg, IllustrateOptions(inline_count=0))
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions(inline_count=0))
 
     def lose_answer(api, server):
         if api == "draft/add":

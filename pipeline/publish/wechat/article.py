@@ -23,8 +23,9 @@ from PIL import Image
 
 from ...config import Config
 from ...errors import InputError, WeChatError
-from ...models import Article, ImagePlan, Marker, Rendition
+from ...models import Article, ImagePlan, Illustration, Marker, Rendition
 from ...state import connect, schema
+from ..place import place_images
 from .draft import check_article
 from ...images.decode import sniff
 from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, Uploader, centred, cover_from, crop
@@ -154,7 +155,6 @@ def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], 
                   cfg: Config, *, account: str = "default") -> Uploaded:
     """Upload the cover (one image for both crops) and each body image once; place the URLs in the body.
     Each upload is noted in the asset library against the rendition it came from."""
-    from ...illustrate import place_images
     from ...library import record_upload
 
     srcs = {}
@@ -244,7 +244,7 @@ def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
     return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)), crop(w, h, centred(w, h, 1.0)))
 
 
-def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> str:
+def upload_illustration(ill: Illustration, cfg: Config, account: str | None = None) -> str:
     """Create a draft in `account`'s draft box from an illustrated local article → the draft's media_id.
 
     The cover goes up as permanent material (thumb_media_id, with both crops), body images (generated
