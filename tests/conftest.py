@@ -35,3 +35,98 @@ def write_config(folder: Path, **sections: dict) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# ---- state store, WeChat runs and kill -9 (the store helper's part) ------------------------------------
+
+import os  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+from pipeline.fakes.wechat import FakeWeChat  # noqa: E402
+from pipeline.publish.wechat.client import BASE_URL_ENV  # noqa: E402
+
+MMBIZ_IMG = re.compile(r'<img[^>]*src="(http://mmbiz\.qpic\.cn/[^"]+)"')
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """The fake WeChat on 127.0.0.1, with its AppID and AppSecret in the environment."""
+    with FakeWeChat() as server:
+        monkeypatch.setenv("WECHAT_APPID", server.appid)
+        monkeypatch.setenv("WECHAT_SECRET", server.secret)
+        monkeypatch.delenv(BASE_URL_ENV, raising=False)
+        yield server
+
+
+def wechat_config(folder: Path, fake: FakeWeChat, **extra) -> Path:
+    """A config file for runs against `fake`: state and output under `folder`, the local provider,
+    small images (fast); `extra` replaces top-level sections."""
+    data = {
+        "paths": {"state": str(folder / "state.db"), "cache": str(folder / "cache"),
+                  "output": str(folder / "output"),
+                  **{k: str(REPO / "templates" / v) for k, v in (
+                      ("templates", "prompts"), ("styles", "styles"), ("glossary", "glossary.yaml"),
+                      ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
+        "images": {"generate_cover": {"width": 672, "height": 288},
+                   "generate_inline": {"width": 512, "height": 288}, "inline_count": 2},
+        "providers": {"order": ["local"]},
+        "article_types": yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["article_types"],
+        "wechat": {"accounts": {"default": {"base_url": fake.url}}},
+        **extra,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def peitu(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`peitu --config CONFIG ARGS…` as a child process (output merged into stdout, text)."""
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "250", **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "--config", str(config),
+                             *args], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def kill_at(fake: FakeWeChat, api: str, nth: int, proc_box: list, *, before: bool = False) -> None:
+    """kill -9 the child in `proc_box[0]` at the fake's nth `api` call: after WeChat did it and before
+    the answer goes out (the worst case: done, and the caller never knows), or `before` WeChat does it."""
+    seen = [0]
+
+    def hook(name: str, server: FakeWeChat) -> None:
+        if name != api:
+            return
+        seen[0] += 1
+        if seen[0] == nth:
+            server.before_call = server.on_call = None
+            os.kill(proc_box[0].pid, signal.SIGKILL)
+            if before:
+                raise ConnectionAbortedError("killed before WeChat handled the call")
+
+    if before:
+        fake.before_call = hook
+    else:
+        fake.on_call = hook
+
+
+def run_to_end(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str]:
+    out = proc.communicate(timeout=timeout)[0]
+    return proc.returncode, out
+
+
+def pause_at(fake: FakeWeChat, api: str) -> tuple[Callable[[], bool], Callable[[], None]]:
+    """Hold the first `api` call until released → (wait until a call is held, release)."""
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+
+    def hook(name: str, server: FakeWeChat) -> None:
+        if name == api and not held.is_set():
+            held.set()
+            release.wait(120)
+
+    fake.before_call = hook
+    return lambda: held.wait(120), release.set

@@ -5,8 +5,10 @@ draft add/get/update/batchget/count/delete) the way the official docs describe t
 traps: errors as HTTP 200 + errcode, 40164 naming the caller's IP, tokens that expire (42001) or are
 superseded, daily quotas (45009), body images that must come from uploadimg (others are dropped),
 `\\uXXXX` escapes stored literally, and drafts listed newest-updated first (so paging while updating
-skips drafts). Faults can be injected per API; `on_call` runs after a call is done and before the
-answer is sent (a test can kill the client there). GET / shows the draft box in a browser.
+skips drafts). Faults can be injected per API. Two hooks let a test pause or kill the client at any call:
+`before_call` runs before a call is handled (it may block; an exception drops the request unhandled),
+`on_call` after it is done and before the answer is sent (an exception drops the answer). GET / shows the
+draft box in a browser.
 
 Used by the tests and by `peitu sandbox`.
 """
@@ -120,6 +122,7 @@ class FakeWeChat:
     whitelist: set[str] | None = None                                # caller IPs allowed (None: any)
     caller_ip: str | None = None                                     # the IP to report (default: the peer's)
     max_articles: int = DEFAULT_MAX_ARTICLES
+    before_call: Callable[[str, FakeWeChat], None] | None = None     # before a call is handled (not under lock)
     on_call: Callable[[str, FakeWeChat], None] | None = None         # after a call is done, before its answer
     host: str = "127.0.0.1"
     port: int = 0
@@ -255,6 +258,9 @@ class FakeWeChat:
         route = ROUTES.get(api)
         if route is None or not path.startswith("/cgi-bin/"):
             return 404, b"not found", "text/plain"
+        hook = self.before_call
+        if hook:
+            hook(api, self)
         with self.lock:
             self.calls[api] += 1
             try:

@@ -64,8 +64,8 @@ def search(lib: Library, query: str = "", *, type: str | None = None, role: str 
         source = "library_images i"
         order = "i.created_at DESC, i.id DESC"
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = lib.conn.execute(f"SELECT count(*) FROM {source}{clause}", args).fetchone()[0]
-    ids = [r[0] for r in lib.conn.execute(
+    total = lib.store.query(f"SELECT count(*) FROM {source}{clause}", args)[0][0]
+    ids = [r[0] for r in lib.store.query(
         f"SELECT i.id FROM {source}{clause} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset])]
     return SearchResult(lib.entries(ids), total)
 
