@@ -52,7 +52,7 @@ def machine_lock(name: str) -> Iterator[Path]:
     try:
         lock.acquire()
     except Timeout:
-        raise LockHeld(f"the lock '{name}' is held by another process on this machine", where=str(path)) from None
+        raise LockHeld("held by another process on this machine", where=str(path)) from None
     try:
         yield path
     finally:
@@ -87,8 +87,7 @@ class RedisLease(Lease):
             raise PeituError(f"cannot reach Redis for the lock '{self.name}' ({type(err).__name__})",
                              where=self.what, hint="check that Redis runs and the URL in that variable") from None
         until = time.time() + max(left, 0) / 1000
-        raise LockHeld(f"the lock '{self.name}' is held by {describe_holder(holder or '?', until)}",
-                       where=f"Redis ({self.what})")
+        raise LockHeld(f"held by {describe_holder(holder or '?', until)}", where=f"Redis ({self.what})")
 
     def renew(self) -> bool:
         from redis.exceptions import LockNotOwnedError

@@ -281,7 +281,6 @@ def run_nightly(cfg: Config, account: str | None = None, **options: Any) -> Nigh
     nightly = Nightly(cfg, account, **options)
     if nightly.dry_run:
         return nightly.run()
-    appid = nightly.client.appid
-    what = f"nightly run for WeChat account '{nightly.account}' ({appid} at {nightly.client.base_url})"
+    what = f"nightly run for WeChat account '{nightly.account}' ({nightly.client.base_url})"
     with account_lock(nightly.cfg, nightly.store, nightly.scope, what) as guard:
         return nightly.run(guard)

@@ -28,6 +28,7 @@ import stat
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -383,7 +384,7 @@ def describe_holder(owner: str, expires: float | None = None) -> str:
     return text
 
 
-class Lease:
+class Lease(ABC):
     """A lock held for `ttl_s` at a time: `acquire()` or LockHeld, `renew()` (False when lost), `release()`.
     As a context manager it is acquired, renewed by a heartbeat thread every ttl/3 while held, and released
     on exit; a holder that is killed stops renewing, so the lock frees itself when it expires."""
@@ -395,14 +396,17 @@ class Lease:
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
 
+    @abstractmethod
     def acquire(self) -> None:
-        raise NotImplementedError
+        """Take the lock, or raise LockHeld."""
 
+    @abstractmethod
     def renew(self) -> bool:
-        raise NotImplementedError
+        """Push the expiry on by ttl_s; False when the lock is no longer ours."""
 
+    @abstractmethod
     def release(self) -> None:
-        raise NotImplementedError
+        """Give the lock up (only if it is still ours)."""
 
     def check(self) -> None:
         """Raise when the lock was lost (this process stalled past the expiry and another took it)."""
@@ -448,8 +452,7 @@ class StoreLease(Lease):
             now = self.clock()
             if rows and rows[0]["owner"] != self.owner and rows[0]["expires"] > now \
                     and not holder_gone(rows[0]["owner"]):
-                raise LockHeld(f"the lock '{self.name}' is held by {describe_holder(*rows[0])}",
-                               where=str(self.store.path))
+                raise LockHeld(f"held by {describe_holder(*rows[0])}", where=str(self.store.path))
             self.store.execute(
                 "INSERT INTO locks (name, owner, expires) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires",

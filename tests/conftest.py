@@ -46,15 +46,19 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-from pipeline.fakes.wechat import FakeWeChat  # noqa: E402
+from pipeline.fakes.wechat import FakeWeChat, editor_image  # noqa: E402
 from pipeline.publish.wechat.client import BASE_URL_ENV  # noqa: E402
 
 MMBIZ_IMG = re.compile(r'<img[^>]*src="(http://mmbiz\.qpic\.cn/[^"]+)"')
 
 
 @pytest.fixture
-def fake(monkeypatch):
-    """The fake WeChat on 127.0.0.1, with its AppID and AppSecret in the environment."""
+def fake(monkeypatch, tmp_path):
+    """The fake WeChat on 127.0.0.1, with its AppID and AppSecret in the environment (and the machine-wide
+    account locks of this test, and of the runs it starts, in a folder of its own)."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     with FakeWeChat() as server:
         monkeypatch.setenv("WECHAT_APPID", server.appid)
         monkeypatch.setenv("WECHAT_SECRET", server.secret)
@@ -82,6 +86,54 @@ def wechat_config(folder: Path, fake: FakeWeChat, **extra) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+PROSE = "这一段讲的是具体的做法和经验，包括准备、步骤、常见问题和解决办法，读者可以照着去做。"
+
+
+def seed(fake: FakeWeChat, n: int = 20) -> dict[str, dict]:
+    """n drafts in four kinds, by i % 4: 0 editor's cover, nothing to do; 1 no cover (cover + images
+    after headings); 2 editor's cover + two placeholders; 3 no cover + one named placeholder."""
+    drafts = {}
+    for i in range(n):
+        kind = i % 4
+        body = f"<p>第{i}篇的开头。{PROSE}</p><h2>第一部分</h2><p>{PROSE}</p><h2>第二部分</h2><p>{PROSE * 2}</p>"
+        if kind == 2:
+            body = f"<p>开头。</p><p>【配图】</p><h2>第一部分</h2><p>{PROSE}</p><p>【配图：一只猫在窗台上晒太阳】</p>"
+        if kind == 3:
+            body = f"<p>第{i}篇。{PROSE}</p><p>【配图：雨后的城市街道，霓虹倒影】</p><h2>小结</h2><p>{PROSE}</p>"
+        thumb = fake.add_editor_image(editor_image(hue=i * 9), f"editor-{i}.jpg") if kind in (0, 2) else ""
+        media_id = fake.add_editor_draft([{"title": f"测试草稿第{i}篇", "author": "编辑部", "content": body,
+                                           "thumb_media_id": thumb}])
+        drafts[media_id] = {"kind": kind, "thumb": thumb}
+    return drafts
+
+
+def check_exactly_once(fake: FakeWeChat, drafts: dict[str, dict]) -> None:
+    """Every eligible draft illustrated once, editors' covers untouched, no duplicate or orphan material."""
+    ours = {m for m, mat in fake.materials.items() if mat.name.startswith("peitu-")}
+    used = []
+    for media_id, d in drafts.items():
+        item = fake.drafts[media_id].news_item[0]
+        images = MMBIZ_IMG.findall(item["content"])
+        assert all(src.split("/")[-2] in fake.images for src in images)
+        assert "【配图" not in item["content"]
+        if d["kind"] == 0:
+            assert fake.drafts[media_id].updates == 0 and item["thumb_media_id"] == d["thumb"] in fake.materials
+            continue
+        if d["kind"] == 2:
+            assert item["thumb_media_id"] == d["thumb"] in fake.materials   # the editor's cover stays
+            assert not item.get("pic_crop_1_1")
+            assert len(images) == 2
+        else:
+            assert item["thumb_media_id"] in ours
+            assert item["pic_crop_235_1"] and item["pic_crop_1_1"]
+            used.append(item["thumb_media_id"])
+            assert len(images) == (2 if d["kind"] == 1 else 1)
+        assert len(set(images)) == len(images)
+    assert sorted(used) == sorted(ours)                                # one material per cover, none spare
+    assert len(set(used)) == len(used)
+    assert not fake.dropped_images
 
 
 def peitu(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

@@ -169,7 +169,7 @@ class FakeWeChat:
     def url(self) -> str:
         assert self._server, "start() the fake first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def inject(self, api: str, errcode: int, *, times: int = 1, after: int = 0, errmsg: str | None = None) -> None:
         """Answer `errcode` to the next `times` calls of `api` (e.g. "draft/update"), after `after` more succeed."""
@@ -334,7 +334,7 @@ class FakeWeChat:
         self._credentials(req.get("appid"), req.get("secret"), req.get("grant_type"))
         now = time.time()
         current = self.stable and self.tokens.get(self.stable, 0.0)
-        if req.get("force_refresh") or not current or current - now <= min(300, self.token_ttl / 2):
+        if req.get("force_refresh") or not self.stable or not current or current - now <= min(300, self.token_ttl / 2):
             self.stable = self._issue_token()
         return {"access_token": self.stable, "expires_in": int(self.tokens[self.stable] - now)}
 
@@ -344,7 +344,8 @@ class FakeWeChat:
         msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
         for part in msg.iter_parts():
             if part.get_param("name", header="content-disposition") == "media":
-                return part.get_filename() or "", part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                return part.get_filename() or "", payload if isinstance(payload, bytes) else b""
         raise ApiError(41005)
 
     def _image(self, body: bytes, ctype: str, formats: tuple[str, ...]) -> tuple[str, bytes, str]:

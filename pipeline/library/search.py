@@ -41,7 +41,8 @@ def parse_since(value: str, tz: str = "Asia/Shanghai", *, now: datetime | None =
 def search(lib: Library, query: str = "", *, type: str | None = None, role: str | None = None,
            since: float | None = None, limit: int = 50, offset: int = 0) -> SearchResult:
     """Images matching every word of `query` (best first), or all images (newest first) when it is empty."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if type:
         where.append("i.article_type = ?")
         args.append(type)

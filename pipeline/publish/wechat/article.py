@@ -39,6 +39,7 @@ _CLOSERS = "】]）)"
 CONTEXT_CHARS = 60
 MMBIZ_PREFIXES = ("http://mmbiz.qpic.cn/", "https://mmbiz.qpic.cn/")   # images WeChat already has
 
+
 def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
     """【配图】 also matches 【配图：PROMPT】 and 【配图:PROMPT】; group "prompt" is the named subject."""
     if placeholder and placeholder[-1] in _CLOSERS:
@@ -98,7 +99,7 @@ def adopt_placeholders(article: Article, prompts: list[str]) -> None:
     soup = BeautifulSoup(article.body_html, "html.parser")
     start = max((m.index for m in article.markers), default=0)
     for img in soup.select("img[data-peitu-placeholder]"):
-        n = int(img["data-peitu-placeholder"])
+        n = int(str(img["data-peitu-placeholder"]))
         prompt = prompts[n - 1] or article.title
         index = start + n
         del img["data-peitu-placeholder"]
@@ -262,7 +263,8 @@ def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> st
 def _mark_added(store: Store, scope: str, key: str, status: str, media_id: str | None = None) -> None:
     store.execute("INSERT INTO wechat_added_drafts (scope, article_hash, status, media_id, updated) "
                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, article_hash) DO UPDATE SET status = excluded.status, "
-                  "media_id = excluded.media_id, updated = excluded.updated", (scope, key, status, media_id, time.time()))
+                  "media_id = excluded.media_id, updated = excluded.updated",
+                  (scope, key, status, media_id, time.time()))
 
 
 def _add_once(client: Any, store: Store, article: dict[str, Any]) -> str:

@@ -242,7 +242,7 @@ def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> P
     name, acct = account_settings(cfg, account)
     appid, secret = get_secret(acct.appid_env), get_secret(acct.secret_env)
     missing = [env for env, value in ((acct.appid_env, appid), (acct.secret_env, secret)) if not value]
-    if missing:
+    if missing or not appid or not secret:
         raise ConfigError(f"WeChat account '{name}' needs {' and '.join(missing)}",
                           hint="set them in the environment or .env (see .env.example); "
                                "find them in 公众号后台 → 设置与开发 → 基本配置")
