@@ -240,12 +240,11 @@ class Store:
             self._depth = 1
             try:
                 yield self
+                self._run("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
-            else:
-                self._run("COMMIT")
             finally:
                 self._depth = 0
 
@@ -291,8 +290,8 @@ class Store:
                                   f"knows {latest})", where=str(self.path), hint="upgrade peitu")
             for number in range(version + 1, latest + 1):
                 for sql in (*MIGRATIONS[number - 1], *SQLITE_ONLY.get(number, ())):
-                    self._conn.execute(sql)
-                self._conn.execute(f"PRAGMA user_version = {number}")
+                    self._run(sql)
+                self._run(f"PRAGMA user_version = {number}")
                 log.debug("state %s: migration %d applied", self.path, number)
 
     def _version(self) -> int:
@@ -306,18 +305,19 @@ def _connect(path: Path) -> sqlite3.Connection:
         for name in (path.name, *SIBLINGS):
             private_file(path.parent / name)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    except (OSError, sqlite3.Error) as err:
+        raise ConfigError(f"cannot open the state file: {getattr(err, 'strerror', None) or err}", where=str(path),
+                          hint="set paths.state in config.yaml to a file in a folder you can write") from None
+    try:
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA journal_mode=WAL")             # reads the header: fails here if not a database
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA user_version").fetchone()     # reads the header: fails here if not a database
         for suffix in ("-wal", "-shm"):
             private_file(path.parent / (path.name + suffix), create=False)
         return conn
-    except OSError as err:
-        raise ConfigError(f"cannot open the state file: {err.strerror or err}", where=str(path),
-                          hint="set paths.state in config.yaml to a file in a folder you can write") from None
-    except sqlite3.DatabaseError as err:
+    except (OSError, sqlite3.DatabaseError) as err:
+        conn.close()
         raise ConfigError(f"the state file cannot be used: {err}", where=str(path),
                           hint="if it is not peitu's, set paths.state elsewhere; if it is damaged, move it "
                                "aside (the library records and nightly progress in it are then lost)") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -50,6 +51,29 @@ def test_a_provider_without_its_key_is_a_warning(tmp_path, fake, monkeypatch):
     config = wechat_config(tmp_path, fake, providers={"order": ["siliconflow", "local"]})
     check = by_area(run_checks(config))["provider siliconflow"]
     assert check.status == "warn" and "SILICONFLOW_API_KEY" in check.found
+
+
+def test_state_file_is_opened_and_its_schema_and_privacy_reported(tmp_path, fake, monkeypatch):
+    check = by_area(run_checks(wechat_config(tmp_path, fake)))["state"]
+    assert check.status == "ok" and "schema 2 of 2" in check.found and "private" in check.found
+    home = tmp_path / "home"                            # a state file right in the home folder: left as it is
+    home.mkdir()
+    os.chmod(home, 0o755)
+    monkeypatch.setenv("HOME", str(home))
+    config = wechat_config(tmp_path, fake)
+    config.write_text(config.read_text(encoding="utf-8").replace(str(tmp_path / "state.db"), str(home / "state.db")))
+    check = by_area(run_checks(config))["state"]
+    assert check.status == "warn" and "755" in check.found and "chmod 700" in check.fix
+    assert stat.S_IMODE(home.stat().st_mode) == 0o755 and stat.S_IMODE((home / "state.db").stat().st_mode) == 0o600
+
+
+def test_an_unusable_state_path_fails_with_what_to_do(tmp_path, fake):
+    (tmp_path / "blocker").write_text("a file where the state folder should be")
+    config = wechat_config(tmp_path, fake)
+    config.write_text(config.read_text(encoding="utf-8").replace(str(tmp_path / "state.db"),
+                                                                 str(tmp_path / "blocker" / "state.db")))
+    check = by_area(run_checks(config))["state"]
+    assert check.status == "fail" and "paths.state" in check.fix
 
 
 def test_broken_config_is_reported_first_and_alone(tmp_path):
