@@ -277,6 +277,31 @@ def test_a_refused_cover_is_not_looked_for_and_a_busy_one_is_not_resent_blindly(
     assert fake.calls["material/batchget_material"] == 2 and len(fake.materials) == 1
 
 
+def ledger(cfg: Config) -> list[tuple[str, str]]:
+    return [(r["kind"], r["status"]) for r in Store.open(cfg.path(cfg.paths.state)).query(
+        "SELECT kind, status FROM wechat_uploads ORDER BY kind")]
+
+
+def test_the_ledger_keeps_an_intent_only_while_the_outcome_is_unknown(wx_cfg, fake):
+    """Refused uploads leave nothing to look for; a lost answer leaves 'sending' for the next run."""
+    fake.inject("media/uploadimg", 40005)
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg).inline(jpeg(400, 300))
+    assert ledger(wx_cfg) == []
+
+    def lose(api, server):
+        server.on_call = None
+        raise ConnectionAbortedError("answer lost")
+
+    fake.on_call = lose
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg, client_for(wx_cfg, timeout=5)).inline(jpeg(400, 300))
+    assert ledger(wx_cfg) == [("uploadimg", "sending")]
+    url = uploader(wx_cfg).inline(jpeg(400, 300))            # sent again: WeChat cannot be asked
+    assert ledger(wx_cfg) == [("uploadimg", "done")] and len(fake.images) == 2
+    assert uploader(wx_cfg).inline(jpeg(400, 300)) == url and fake.calls["media/uploadimg"] == 3
+
+
 def test_images_over_the_limits_are_refused_before_the_call(wx_cfg, fake):
     up = uploader(wx_cfg)
     big = noise_png(700)

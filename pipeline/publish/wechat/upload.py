@@ -181,7 +181,12 @@ class Uploader:
             log.info("body image %s: the last upload was cut off before its answer; uploading it again", row["name"])
         part = _checked(data, name, INLINE_FORMATS, INLINE_MAX_BYTES, "inline image", under=True)
         self._mark("uploadimg", sha, part[0], "sending")
-        url = self.client.media.upload_image(part)
+        try:
+            url = self.client.media.upload_image(part)
+        except WeChatError as err:
+            if err.errcode not in UNCLEAR:
+                self._drop("uploadimg", sha)             # refused: WeChat has nothing of it
+            raise
         self._mark("uploadimg", sha, part[0], "done", None, url)
         return url
 
