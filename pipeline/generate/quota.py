@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from .store import Store
+from ..store import Store
 
 log = logging.getLogger(__name__)
 WARN_AT = 0.8

@@ -28,7 +28,7 @@ from .breaker import Breaker
 from .cache import Cache, cache_key
 from .quota import Usage
 from .ratelimit import RateLimiter, rates
-from .store import Store
+from ..store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -120,7 +120,7 @@ class Router:
             for name in names:
                 if name not in NAMES:
                     raise ConfigError(f"{where}: unknown provider '{name}' (known: {', '.join(NAMES)})")
-        self.store = Store(cfg.path(cfg.paths.state))
+        self.store = Store.open(cfg.path(cfg.paths.state))
         self.limiter = RateLimiter(cfg.path(cfg.paths.state).parent / "ratelimit.sqlite")
         self.usage = Usage(self.store, cfg.schedule.timezone)
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))
