@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .engine import Engine
 from .errors import PeituError, WeChatError
 from .fsutil import atomic_write
 from .locks import AccountLock, account_lock
@@ -98,6 +99,7 @@ class Nightly:
         self.scope = self.client.scope
         self.work_dir = self.store.folder / "nightly" / self.account
         self.report = NightlyReport(self.account, dry_run=dry_run)
+        self._engine: Engine | None = None
 
     def run(self, guard: AccountLock | None = None) -> NightlyReport:
         """Illustrate every draft article that asks for it; a failing one is recorded and the rest go on.
@@ -118,6 +120,8 @@ class Nightly:
             log.warning("nightly [%s] stopped: %s (progress is kept; the next run goes on)", self.account, err)
         finally:
             self.report.seconds = time.perf_counter() - start
+            if self._engine is not None:
+                self._engine.close()
         return self.report
 
     def drafts(self) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -226,12 +230,11 @@ class Nightly:
     def _render(self, media_id: str, idx: int, item: dict[str, Any], article: Any, cover: bool,
                 placeholder: bool) -> _Work:
         """Make the images, save them beside the state file, and record the plan (one transaction)."""
-        from .engine import Engine
         from .library import record_illustration
 
         opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
-        with Engine(self.cfg) as engine:
-            ill = engine.illustrate(article, opts)
+        self._engine = self._engine or Engine(self.cfg)
+        ill = self._engine.illustrate(article, opts)
         if ill.errors:
             key, err = next(iter(ill.errors.items()))
             raise PeituError(f"image {key} failed: {err}", where=f"draft {media_id}#{idx}")
