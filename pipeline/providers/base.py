@@ -19,6 +19,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from ..errors import ConfigError
 from ..models import ImagePlan
+from .rules import ModelRules, rules_for
 
 
 class Malformed(Exception):
@@ -89,6 +90,11 @@ class Provider:
     seeds: ClassVar[bool] = True                  # the API takes a seed
     auth_scheme: ClassVar[str] = "Bearer"
     check_ok: ClassVar[tuple[int, ...]] = (200,)  # statuses of `check` that mean "key accepted"
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules()}   # model-name pattern → its rules
+
+    def rules(self, ep: Endpoint) -> ModelRules:
+        """The configured model's rules (the first matching pattern of `models`)."""
+        return rules_for(ep.model, self.models)
 
     def headers(self, ep: Endpoint) -> dict[str, str]:
         """Auth and content headers for every call to the provider's own host."""
@@ -99,7 +105,7 @@ class Provider:
 
     def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
         """The size to ask for: what the model accepts, close to the plan's aspect ratio."""
-        return fit(plan.width, plan.height, multiple=8, low=256, high=2048)
+        return self.rules(ep).size(plan.width, plan.height)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         """The request that starts a generation; ConfigError when ep.options are wrong (see `options`)."""
