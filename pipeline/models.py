@@ -89,6 +89,10 @@ class ImagePlan:
     palette: list[str] = field(default_factory=list)   # style's colours (#hex): backgrounds, then accents
     text_color: str = ""               # style's ink for titles drawn on the image
     title_overlay: bool = True         # hosted covers: peitu sets `title` on the picture
+    subjects: list[str] = field(default_factory=list)   # concrete things from the text the image shows (中文)
+    kind: str = ""                     # scene | object | diagram | map | person | pattern (what sort of picture)
+    purpose: str = ""                  # why the image is here, in a few words (for editors and the manifest)
+    display_title: str = ""            # a shorter title to set on the cover when the real one is too long
 
 
 @dataclass
