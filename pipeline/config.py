@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import ConfigError
 from .yamlsafe import load_yaml
@@ -25,6 +25,15 @@ HOUR, DAY = 3600, 86_400
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`inline_count: yes` is a mistake, not the number 1."""
+        if isinstance(value, bool) and info.field_name and \
+                cls.model_fields[info.field_name].annotation in (int, float, int | None, float | None):
+            raise ValueError("must be a number, not true/false")
+        return value
 
 
 class Paths(Strict):

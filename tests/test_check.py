@@ -12,6 +12,8 @@ from pipeline.check import check_article
 from pipeline.cli import cli
 from pipeline.config import Config
 
+from .conftest import write_config
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "articles"
 LONG_TITLE = "这是一个非常非常长的标题，长到超过了微信公众号允许的三十二个字的上限了吧"
 
@@ -144,3 +146,15 @@ def test_cli_table_json_and_exit_codes(cfg: Config, tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert data == [{"level": "warning", "code": "duplicate-h1", "file": str(warn), "line": 5,
                      "message": data[0]["message"]}]
+
+
+def test_illustrate_says_when_the_file_name_became_the_title(tmp_path: Path) -> None:
+    path = write(tmp_path, "开头一段，讲讲周末去了哪里，看见了什么。\n\n## 第一节\n\n第一节的内容写得长一些，好让它配图。\n",
+                 "周末随笔.md")
+    config = write_config(tmp_path)
+    run = CliRunner().invoke(cli, ["--config", str(config), "illustrate", str(path), "--inline", "0",
+                                   "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    assert "没有标题" in run.output and "周末随笔" in run.output
+    manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["article"]["title"] == "周末随笔"

@@ -35,9 +35,9 @@ SUFFIX = ".j2"
 
 Signature = tuple[int, int]
 SourceKey = tuple[tuple[str, str], ...]
-# templates (by the content of every file they use) that ran past the time limit: later renders
-# fail at once instead of spending the limit again, until a file changes
-_runaway: dict[SourceKey, TemplateError] = {}
+# templates (by the content of every file they use) that ran past the time limit, with the file name,
+# line and error: later renders fail at once instead of spending the limit again, until a file changes
+_runaway: dict[SourceKey, tuple[str, int, TemplateError]] = {}
 RUNAWAY_KEPT = 256
 
 
@@ -173,20 +173,22 @@ class TemplateLibrary:
                blocks: Iterable[str] | None = None) -> dict[str, str]:
         """Render blocks (default: every required and optional block present) to tidy one-line text,
         within TIME_LIMIT seconds and MAX_OUTPUT characters (see .sandbox)."""
-        if _runaway:
-            known = _runaway.get(self._source_key(name))
-            if known is not None:
-                raise known
+        if _runaway and (known := _runaway.get(self._source_key(name))):
+            filename, line, err = known                  # seen in another folder, maybe: name this one
+            where = self.display(self.find(filename) or self.path(name)) + (f":{line}" if line else "")
+            raise TemplateError(err.message, where=where, hint=err.hint)
         started = time.thread_time()
         try:
             with time_limit():
                 return self._render(name, context, blocks)
         except RenderTimeout as timeout:
             err = self._error(timeout, self.path(name))
-            if time.thread_time() - started >= TIME_LIMIT / 2:     # its own work, not a stalled machine
+            if time.thread_time() - started >= TIME_LIMIT / 10:    # its own work, not a stalled process
                 if len(_runaway) >= RUNAWAY_KEPT:
                     _runaway.pop(next(iter(_runaway)))
-                _runaway[self._source_key(name)] = err
+                file, _, line = (err.where or "").rpartition(":")
+                file, line = (file, line) if line.isdigit() else (err.where or "", "0")
+                _runaway[self._source_key(name)] = (Path(file).name, int(line), err)
             raise err from None
 
     def _render(self, name: str, context: dict[str, Any], blocks: Iterable[str] | None) -> dict[str, str]:
