@@ -76,8 +76,8 @@ class _Checker:
         key, title = fm.first(("title",))
         title = title or parsed.title
         if not title:
-            used = fallback_title(self.path, "")
-            self.add("warning", "no-title", f"没有标题，peitu 用文件名“{used}”作标题，封面上也会显示它 "
+            named = fallback_title(self.path, "")
+            self.add("warning", "no-title", f"没有标题，peitu 用文件名“{named}”作标题，封面上也会显示它 "
                      f"(no title: no front-matter title:, no # H1 line, no HTML <title>/<h1>; the file name "
                      f"is used; add a title)", 1)
         if len(title) > TITLE_MAX:

@@ -174,9 +174,9 @@ class TemplateLibrary:
         """Render blocks (default: every required and optional block present) to tidy one-line text,
         within TIME_LIMIT seconds and MAX_OUTPUT characters (see .sandbox)."""
         if _runaway and (known := _runaway.get(self._source_key(name))):
-            filename, line, err = known                  # seen in another folder, maybe: name this one
-            where = self.display(self.find(filename) or self.path(name)) + (f":{line}" if line else "")
-            raise TemplateError(err.message, where=where, hint=err.hint)
+            filename, at, seen = known                  # seen in another folder, maybe: name this one
+            where = self.display(self.find(filename) or self.path(name)) + (f":{at}" if at else "")
+            raise TemplateError(seen.message, where=where, hint=seen.hint)
         started = time.thread_time()
         try:
             with time_limit():

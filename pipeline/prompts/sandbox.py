@@ -283,6 +283,7 @@ class _Watchdog:
                 _set_async_exc(ctypes.c_ulong(tid), None)
 
     def _run(self) -> None:
+        assert _set_async_exc is not None                    # limit() starts this thread only then
         with self._cond:
             while True:
                 now = time.monotonic()
