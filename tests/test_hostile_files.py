@@ -73,6 +73,7 @@ RUNAWAYS: dict[str, tuple[str, str, bool]] = {
                  "{% endfor %}{{ ns.s|length }}", "more than 100,000 characters", True),
     "join-bomb": ("{% set s = 'x' * 100000 %}{{ [s, s, s]|join }}", "|join of more than 100,000", True),
     "format-width": ("{{ '%999999999s' % title }}", "format width", True),
+    "bytes-multiplication": ("{{ ('x' * 100000).encode() * 100000 }}", "repeating (*)", True),
 }
 
 # ---- config.yaml shapes: (text, what the error must say) -------------------------------------------
@@ -96,15 +97,18 @@ CONFIGS: dict[str, tuple[str, tuple[str, ...]]] = {
                          ("article_types.rules.food.keywords: must be a block",)),
     "order-as-text": ("providers:\n  order: local\n", ("providers.order: must be a list",)),
     "time-as-number": ("schedule:\n  time: 200\n", ("schedule.time: must be text",)),
-    "unknown-timezone": ("schedule:\n  timezone: Mars/Olympus\n", ("schedule.timezone", "Mars/Olympus", "Asia/Shanghai")),
+    "unknown-timezone": ("schedule:\n  timezone: Mars/Olympus\n",
+                         ("schedule.timezone", "Mars/Olympus", "Asia/Shanghai")),
     "account-timezone": ("wechat:\n  accounts:\n    main:\n      schedule: {timezone: Asia/Beijing}\n",
                          ("wechat.accounts.main.schedule.timezone", "Asia/Shanghai")),
     "huge-number": ("images:\n  inline_count: 99999999999999999999999999\n", ("images.inline_count", "20")),
-    "huge-quota": ("providers:\n  settings:\n    local: {daily_quota: 1e30}\n", ("providers.settings.local.daily_quota",)),
+    "huge-quota": ("providers:\n  settings:\n    local: {daily_quota: 1e30}\n",
+                   ("providers.settings.local.daily_quota",)),
     "huge-timeout": ("providers:\n  deadline_s: 1e300\n", ("providers.deadline_s", "86400")),
     "infinite": ("providers:\n  backoff_max_s: .inf\n", ("providers.backoff_max_s", "finite")),
     "not-a-number": ("library:\n  reuse_threshold: .nan\n", ("library.reuse_threshold", "finite")),
-    "negative": ("providers:\n  settings:\n    local: {max_in_flight: -1}\n", ("providers.settings.local.max_in_flight",)),
+    "negative": ("providers:\n  settings:\n    local: {max_in_flight: -1}\n",
+                 ("providers.settings.local.max_in_flight",)),
     "bool-as-number": ("images:\n  inline_count: yes\n", ("images.inline_count",)),
     "unicode-key": ("图片:\n  数量: 3\n", ("图片: unknown key",)),
     "integer-key": ("1: 2\n", ("1:",)),
@@ -309,8 +313,8 @@ def test_the_real_command_never_says_internal_error(project: Path) -> None:
     assert run.returncode == 2 and "config.yaml:" in run.stderr and "alias bomb" in run.stderr, run.stderr
     assert "内部错误" not in run.stderr and time.monotonic() - started < 3 * WITHIN_S
     (project / "config.yaml").write_text(shipped, encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "pipeline", "--config", config, "illustrate", str(project / "article.md"),
-                          "--inline", "0", "--out", str(project / "a-file" / "out")],
+    run = subprocess.run([sys.executable, "-m", "pipeline", "--config", config, "illustrate",
+                          str(project / "article.md"), "--inline", "0", "--out", str(project / "a-file" / "out")],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "a-file" in run.stderr and "Not a directory" in run.stderr, run.stderr
     assert "内部错误" not in run.stderr and "Traceback" not in run.stderr

@@ -53,7 +53,7 @@ class RenderTimeout(BaseException):
 def size(value: Any, limit: int = MAX_VALUE) -> int:
     """Characters (strings) or items (collections, counted through nesting) in `value`, counted only
     up to just past `limit`; other values count the length of their text, or 1 when that is costly."""
-    if isinstance(value, str):
+    if isinstance(value, (str, bytes)):
         return len(value)
     if isinstance(value, dict):
         value = itertools.chain.from_iterable(value.items())
@@ -67,7 +67,7 @@ def size(value: Any, limit: int = MAX_VALUE) -> int:
                 total += 1
                 stack.append(iter(item.items() if isinstance(item, dict) else item))
                 break
-            total += len(item) if isinstance(item, str) else 1
+            total += len(item) if isinstance(item, (str, bytes)) else 1
             if total > limit:
                 break
         else:
@@ -146,9 +146,9 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
                     left.bit_length() + right.bit_length() > MAX_POWER_BITS:
                 raise RenderLimit("multiplying makes too large a number")
             seq, n = (left, right) if isinstance(right, int) else (right, left)
-            if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and size(seq) * max(n, 0) > MAX_VALUE:
+            if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and size(seq) * max(n, 0) > MAX_VALUE:
                 raise RenderLimit(f"repeating (*) makes more than {MAX_VALUE:,} characters or items")
-        elif operator_ == "+" and isinstance(left, (str, list, tuple)) and size(left) + size(right) > MAX_VALUE:
+        elif operator_ == "+" and isinstance(left, (str, bytes, list, tuple)) and size(left) + size(right) > MAX_VALUE:
             raise RenderLimit(f"adding (+) makes more than {MAX_VALUE:,} characters or items")
         elif operator_ == "**" and isinstance(left, int) and isinstance(right, (int, float)) and abs(left) > 1 \
                 and right > 0 and right * math.log2(abs(left)) > MAX_POWER_BITS:
