@@ -281,6 +281,12 @@ def check_files(cfg: Config, source: str) -> None:
         if Path(style).name != style or style.startswith(".") or not (styles / f"{style}.yaml").is_file():
             have = ", ".join(sorted(p.stem for p in styles.glob("*.yaml"))) or "(none)"
             fail(key, f"style '{style[:60]}' has no file in {styles}", f"use one of: {have}")
+    kinds = {"templates": "dir", "styles": "dir", "glossary": "file", "userdict": "file", "stopwords": "file"}
+    for name, kind in kinds.items():              # a missing one is reported where it is needed
+        path = cfg.path(getattr(cfg.paths, name))
+        if _exists(path) and not _is(path, kind):
+            fail(f"paths.{name}", f"{path} is not a {'folder' if kind == 'dir' else 'file'}",
+                 f"set paths.{name} to a {'folder' if kind == 'dir' else 'file'} (see the repository's config.yaml)")
     if cfg.paths.font is not None and not _is(cfg.path(cfg.paths.font), "file"):
         fail("paths.font", f"no font file at {cfg.path(cfg.paths.font)}",
              "fix paths.font, or remove it to use the packaged Noto Sans CJK")
@@ -294,6 +300,13 @@ def check_files(cfg: Config, source: str) -> None:
         if problem:
             kind = "a folder" if folder else "a file (e.g. .peitu/state.db)"
             fail(key, problem, f"set {key} to {kind} in a place this user can write")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _is(path: Path, kind: Literal["file", "dir"]) -> bool:
@@ -311,7 +324,8 @@ def unwritable(path: Path, *, folder: bool) -> str | None:
         if path.exists():
             if folder != path.is_dir():
                 return f"{path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}"
-            return None if os.access(path, os.W_OK) else f"no permission to write {path}"
+            writable = os.access(path, os.W_OK) and (folder or os.access(path.parent, os.W_OK | os.X_OK))
+            return None if writable else f"no permission to write {path if folder else path.parent}"
         place = path if folder else path.parent
         existing = place
         while not existing.exists() and existing.parent != existing:

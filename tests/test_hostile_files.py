@@ -126,6 +126,8 @@ CONFIGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "state-is-a-folder": ("paths:\n  state: templates\n", ("paths.state", "is a folder")),
     "output-under-a-file": ("paths:\n  output: a-file/out\n", ("paths.output", "a-file is a file")),
     "cache-is-a-file": ("paths:\n  cache: a-file\n", ("paths.cache", "is a file, not a folder")),
+    "glossary-is-a-folder": ("paths:\n  glossary: templates\n", ("paths.glossary", "is not a file")),
+    "templates-is-a-file": ("paths:\n  templates: a-file\n", ("paths.templates", "is not a folder")),
     "path-with-nul": ('paths:\n  output: "out\\0put"\n', ("paths.output", "NUL")),
     "path-as-list": ("paths:\n  output: [a, b]\n", ("paths.output: must be a path",)),
     "empty-placeholder": ("wechat:\n  placeholder: ''\n", ("wechat.placeholder",)),
