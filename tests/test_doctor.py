@@ -85,8 +85,9 @@ def test_broken_config_is_reported_first_and_alone(tmp_path):
 
 def test_bad_timezone_is_a_failure(tmp_path, fake):
     config = wechat_config(tmp_path, fake, schedule={"time": "02:00", "timezone": "Asia/Beijing"})
-    check = by_area(run_checks(config))["schedule default"]
-    assert check.status == "fail" and "Asia/Shanghai" in check.fix
+    (check,) = run_checks(config)          # refused when the config loads, naming the key
+    assert check.area == "config" and check.status == "fail"
+    assert "schedule.timezone" in check.found and "Asia/Beijing" in check.found and "Asia/Shanghai" in check.found
 
 
 def test_cli_exit_code_and_no_secret_in_output(tmp_path, fake):

@@ -128,6 +128,10 @@ def main() -> None:
             click.echo(redact(traceback.format_exc()), err=True)
         if isinstance(err, PeituError):
             click.secho(f"错误 error: {redact(str(err))}", fg="red", err=True)
+        elif isinstance(err, OSError) and err.filename:       # a file or folder peitu could not use
+            click.secho(f"错误 error: {redact(str(err.filename))}: {err.strerror or err}", fg="red", err=True)
+            click.echo("  → check the paths in config.yaml (paths.*) and on the command line: each must be a file "
+                       "or folder as named there, that this user can read and write", err=True)
         else:
             click.secho(f"内部错误 internal error: {type(err).__name__}: {redact(str(err))}", fg="red", err=True)
             if not debug:

@@ -224,10 +224,10 @@ class EditorViews:
                     plans = [plan_dict(p, article) for p in made]
                 except PeituError as err:          # in this template, or a file it relies on
                     file, _, line = (err.where or "").rpartition(":")
-                    if line.isdigit() and self._is(file, draft):
-                        findings.append(finding_dict(Finding(real, int(line), err.message)))
-                    else:
-                        findings.append(finding_dict(Finding(err.where or real, 0, err.message)))
+                    if not line.isdigit():
+                        file, line = err.where or real, "0"
+                    findings.append(finding_dict(Finding(real if self._is(file, draft) else file, int(line),
+                                                         err.message)))
         return findings, plans
 
     def _is(self, shown: str, path: Path) -> bool:
