@@ -72,8 +72,8 @@ def test_an_unusable_state_path_fails_with_what_to_do(tmp_path, fake):
     config = wechat_config(tmp_path, fake)
     config.write_text(config.read_text(encoding="utf-8").replace(str(tmp_path / "state.db"),
                                                                  str(tmp_path / "blocker" / "state.db")))
-    check = by_area(run_checks(config))["state"]
-    assert check.status == "fail" and "paths.state" in check.fix
+    (check,) = run_checks(config)          # refused when the config loads, naming the key
+    assert check.area == "config" and check.status == "fail" and "paths.state" in check.found
 
 
 def test_broken_config_is_reported_first_and_alone(tmp_path):
