@@ -310,7 +310,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                           hint="set paths.state in config.yaml to a file in a folder you can write") from None
     try:
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")             # reads the header: fails here if not a database
+        _wal(conn)                                          # reads the header: fails here if not a database
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         for suffix in ("-wal", "-shm"):
@@ -321,6 +321,21 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise ConfigError(f"the state file cannot be used: {err}", where=str(path),
                           hint="if it is not peitu's, set paths.state elsewhere; if it is damaged, move it "
                                "aside (the library records and nightly progress in it are then lost)") from None
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (it stays so). Two processes creating the file at once may both ask;
+    SQLite answers "locked" to the second without waiting on its busy timeout, so ask again briefly."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def private_folder(folder: Path) -> None:
