@@ -105,8 +105,9 @@ def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预
 
 
 def write_index(out_root: Path, entries: list[dict]) -> Path:
-    """output/index.html: one card per article (title, type, cover, link to its preview),
-    built from every manifest.json under out_root so earlier runs stay listed."""
+    """output/index.html: one card per article (title, type, cover, link to its preview and to its
+    gallery if `peitu gallery` made one), built from every manifest.json under out_root so earlier runs
+    stay listed."""
     cards = []
     for path in sorted(out_root.glob(f"*/{NAME}")):
         try:
@@ -116,8 +117,9 @@ def write_index(out_root: Path, entries: list[dict]) -> Path:
         cards.append({"slug": path.parent.name, "article": m.article.model_dump(), "cover": m.cover_file(),
                       "failed": m.failed()})
     cards += [e for e in entries if e.get("slug") not in {c["slug"] for c in cards}]
+    galleries = sorted(p.parent.name for p in out_root.glob("*/gallery.html"))
     path = out_root / "index.html"
-    atomic_write(path, page("index.html.j2", {"cards": cards}))
+    atomic_write(path, page("index.html.j2", {"cards": cards, "galleries": galleries}))
     return path
 
 
