@@ -1,4 +1,4 @@
-"""The preview and index pages carry their font: a WOFF2 subset of Noto Sans CJK SC with the page's
+"""The preview and index pages carry their font: a WOFF subset of Noto Sans CJK SC with the page's
 characters, so they read on a machine with no CJK font."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from pipeline.models import Article, Illustration, Section
 from pipeline.publish.output import write_index, write_output
 from pipeline.publish.webfont import FAMILY, font_face
 
-DATA_URL = re.compile(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)")
+DATA_URL = re.compile(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)")
 
 
 def embedded(html: str) -> TTFont:
     """The font a page embeds (exactly one @font-face)."""
     [data] = DATA_URL.findall(html)
     font = TTFont(io.BytesIO(base64.b64decode(data)))
-    assert font.flavor == "woff2"
+    assert font.flavor == "woff"
     return font
 
 
