@@ -51,9 +51,11 @@ def contact_sheet(g: Gallery) -> Image.Image:
     """Every cover in one picture: a row per type, a column per style, labelled; the article's type and
     the configured style marked ●."""
     w, h = CELL
-    sheet = Image.new("RGB", (LEFT + len(g.styles) * (w + GAP) + GAP, TOP + len(g.types) * (h + GAP) + GAP), PAPER)
+    heading, heading_font = f"风格画廊 · {g.article.title}", cjk_font(30, "Bold")
+    width = max(LEFT + len(g.styles) * (w + GAP) + GAP, round(heading_font.getlength(heading)) + GAP * 4)
+    sheet = Image.new("RGB", (width, TOP + len(g.types) * (h + GAP) + GAP), PAPER)
     draw = ImageDraw.Draw(sheet)
-    draw.text((GAP * 2, 18), f"风格画廊 · {g.article.title}", font=cjk_font(30, "Bold"), fill=INK)
+    draw.text((GAP * 2, 18), heading, font=heading_font, fill=INK)
     draw.text((GAP * 2, 60), "行：文章类型（模板）  列：风格  ● 本文现在用的", font=cjk_font(18), fill=MUTED)
     for j, style in enumerate(g.styles):
         draw.text((LEFT + j * (w + GAP), TOP - 30), style.caption, font=cjk_font(18, "Bold"),
