@@ -2,7 +2,8 @@
 
 Errors block publishing (WeChat would refuse the draft, or an upload would fail); warnings are things
 peitu fixes or works around (it drops a repeated H1, cuts a long digest, converts a WebP image) that an
-author may want to know."""
+author may want to know. With `made`, the cover peitu made for the article before (its output folder) is
+checked too: WeChat's 1:1 card must show the share image composed to hold the title."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from .config import Config
 from .errors import InputError
 from .images.decode import sniff
 from .ingest import IMAGE_POST, fallback_title, parse_parts
+from .ingest import _slug as output_slug        # the folder `peitu illustrate` writes an article to
 from .ingest.article_type import require_type
 from .ingest.frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options
 from .ingest.outline import Parsed
 from .ingest.source import read_text
 from .limits import AUTHOR_MAX, CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, DIGEST_MAX, TITLE_MAX
+from .manifest import Manifest
 
 IMAGE_LIST_MAX = 20
 MEDIA_ID_KEYS = ("thumb_media_id", "media_id", "image_media_id")
@@ -158,8 +161,38 @@ class _Checker:
                      line)
 
 
-def check_article(path: Path, cfg: Config) -> list[Finding]:
-    """Everything worth telling an author about one article, errors first, then by line."""
+    def made_cover(self, folder: Path) -> None:
+        """The cover in an output folder made from this article: a 1:1 share image that is no square of
+        the 2.35:1 cover means WeChat's 1:1 card (a square of the cover) cannot show the title as composed."""
+        from PIL import Image
+
+        from .publish.wechat.upload import share_square
+
+        try:
+            made = Manifest.read(folder)
+        except InputError:
+            return
+        if not made.article.source or Path(made.article.source).resolve() != self.path.resolve():
+            return                                   # another article's folder, or none
+        files = {f.role: folder / f.name for i in made.images if i.key == "cover" for f in i.files}
+        if not (files.get("cover") and files.get("cover_1x1")):
+            return
+        try:
+            with Image.open(files["cover"]) as wide, Image.open(files["cover_1x1"]) as square:
+                found = share_square(wide, square)
+        except OSError:
+            return
+        if found is None:
+            cover, share = files["cover"].name, files["cover_1x1"].name
+            self.findings.append(Finding(
+                "warning", "cover-crop", f"微信的 1:1 卡片取自封面 {cover}，与分享图 {share} 不同，标题可能被截断 "
+                f"(WeChat's 1:1 card is a square of {cover}, and no square of it is the share image {share}: "
+                "the title may be cut; illustrate the article again)", str(folder)))
+
+
+def check_article(path: Path, cfg: Config, *, made: bool = False) -> list[Finding]:
+    """Everything worth telling an author about one article, errors first, then by line; with `made`,
+    also the cover `peitu illustrate` made for it (in paths.output)."""
     checker = _Checker(Path(path), cfg)
     try:
         text, fmt = read_text(checker.path)
@@ -177,4 +210,6 @@ def check_article(path: Path, cfg: Config) -> list[Finding]:
         checker.add("error", "no-body", "文章没有正文 the article has no body text", fm.body_line + 1)
     checker.front_matter(fm, parsed)
     checker.body(parsed)
+    if made:
+        checker.made_cover(cfg.path(cfg.paths.output) / output_slug(fm, checker.path, parsed.title))
     return sorted(checker.findings, key=lambda f: (f.level != "error", f.line))

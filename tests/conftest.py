@@ -236,3 +236,57 @@ def pause_at(fake: FakeWeChat, api: str) -> tuple[Callable[[], bool], Callable[[
 
     fake.before_call = hook
     return lambda: held.wait(120), release.set
+
+
+# ---- covers as WeChat shows them, fonts in pages, the gallery (brief 13b) ---------------------------------
+
+import io  # noqa: E402
+
+import requests  # noqa: E402
+from bs4 import BeautifulSoup  # noqa: E402
+from PIL import Image, ImageChops, ImageStat  # noqa: E402
+
+
+def fetch_cards(fake: FakeWeChat, media_id: str) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The fake draft box page's feed card (2.35:1 crop), 1:1 card and whole material for a draft's first
+    article, loaded as a browser loads them."""
+    page = BeautifulSoup(requests.get(fake.url + "/", timeout=10).text, "html.parser")
+    article = page.select_one(f'article[data-media-id="{media_id}"]')
+    assert article is not None, f"draft {media_id} is not on the draft box page"
+    feed, card, material = (Image.open(io.BytesIO(requests.get(fake.url + article.select_one(f"img.{cls}")["src"],
+                                                               timeout=10).content)).convert("RGB")
+                            for cls in ("wide", "square", "material"))
+    return feed, card, material
+
+
+def grey_distance(a: Image.Image, b: Image.Image) -> float:
+    """Mean grey difference (0–255) of two pictures seen as 64 × 64 thumbnails."""
+    small = [im.convert("L").resize((64, 64), Image.Resampling.BOX) for im in (a, b)]
+    return float(ImageStat.Stat(ImageChops.difference(*small)).mean[0])
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install chromium)")
+
+
+def screenshot(url: str, png: Path, *, size: tuple[int, int] = (430, 900), env: dict[str, str] | None = None) -> Image.Image:
+    """A headless Chromium screenshot of `url` (kept at `png` for a person to look at)."""
+    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--no-first-run", f"--user-data-dir={png.parent / 'chromium-profile'}",
+                    f"--window-size={size[0]},{size[1]}", "--virtual-time-budget=5000", f"--screenshot={png}", url],
+                   capture_output=True, timeout=120, check=True, env={**os.environ, **(env or {})})
+    return Image.open(png).convert("RGB")
+
+
+def without_cjk_fonts(folder: Path) -> dict[str, str]:
+    """Environment for a browser that sees no CJK font: a private fontconfig with DejaVu only."""
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f'<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{folder / "fc-cache"}</cachedir>'
+                    '</fontconfig>', encoding="utf-8")
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+def ink(picture: Image.Image) -> int:
+    """How many pixels are dark (text and lines on a light page)."""
+    return picture.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255]

@@ -158,3 +158,52 @@ def test_illustrate_says_when_the_file_name_became_the_title(tmp_path: Path) -> 
     assert "没有标题" in run.output and "周末随笔" in run.output
     manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
     assert manifest["article"]["title"] == "周末随笔"
+
+
+# ---- the cover peitu made: WeChat's 1:1 card must show the composed share image ------------------------
+
+def illustrated(cfg: Config, path: Path) -> Path:
+    """Illustrate `path` into cfg's output folder as `peitu illustrate` does (local provider, cover only)."""
+    from pipeline.engine import Engine, file_jobs, to_folder
+    from pipeline.models import IllustrateOptions
+
+    with Engine(cfg) as engine:
+        [outcome] = engine.run(file_jobs([path], cfg, IllustrateOptions(inline_count=0, provider="local")),
+                               to_folder(cfg, cfg.path(cfg.paths.output)))
+    assert outcome.result is not None
+    return outcome.result.folder
+
+
+def test_a_made_cover_whose_share_image_is_a_square_of_it_passes(cfg: Config, tmp_path: Path) -> None:
+    path = write(tmp_path, "---\ntitle: 秋天的第一碗牛肉面\n---\n\n天气一凉，就想吃一碗热乎乎的牛肉面。\n")
+    folder = illustrated(cfg, path)
+    assert (folder / "cover_1x1.jpg").is_file()
+    assert check_article(path, cfg, made=True) == []
+
+
+def test_a_made_cover_whose_1x1_crop_would_cut_the_title_is_a_warning(cfg: Config, tmp_path: Path) -> None:
+    path = write(tmp_path, "---\ntitle: 秋天的第一碗牛肉面\n---\n\n天气一凉，就想吃一碗热乎乎的牛肉面。\n")
+    folder = illustrated(cfg, path)
+    with Image.open(folder / "cover.jpg") as cover:          # the whole cover squeezed: in no square of it
+        cover.resize((383, 383)).save(folder / "cover_1x1.jpg")
+    [finding] = check_article(path, cfg, made=True)
+    assert (finding.level, finding.code, finding.file) == ("warning", "cover-crop", str(folder))
+    assert "cover_1x1.jpg" in finding.message and "title may be cut" in finding.message
+    assert check_article(path, cfg) == []                     # before illustrating (peitu illustrate's check): not looked at
+    (tmp_path / "elsewhere").mkdir()
+    other = write(tmp_path / "elsewhere", path.read_text(encoding="utf-8"))
+    assert check_article(other, cfg, made=True) == []         # same slug, another article: not its cover
+
+
+def test_check_command_reports_the_cover_crop(cfg: Config, tmp_path: Path) -> None:
+    from .conftest import write_config
+
+    config = write_config(tmp_path)
+    path = write(tmp_path, "---\ntitle: 秋天的第一碗牛肉面\n---\n\n天气一凉，就想吃一碗热乎乎的牛肉面。\n")
+    cfg.paths.output = tmp_path / "out"
+    folder = illustrated(cfg, path)
+    with Image.open(folder / "cover.jpg") as cover:
+        cover.resize((383, 383)).save(folder / "cover_1x1.jpg")
+    result = CliRunner().invoke(cli, ["--config", str(config), "check", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [f["code"] for f in json.loads(result.output)] == ["cover-crop"]

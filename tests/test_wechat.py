@@ -21,6 +21,7 @@ from pipeline.publish.wechat.draft import check_article
 from pipeline.publish.wechat.upload import Uploader, cover_from, image_filename
 from pipeline.models import Rendition
 from pipeline.store import Store
+from .conftest import fetch_cards, grey_distance
 
 
 @pytest.fixture
@@ -325,18 +326,61 @@ def rendition(role: str, w: int, h: int) -> Rendition:
     return Rendition(name=f"{role}.jpg", data=jpeg(w, h), width=w, height=h, format="JPEG", role=role, key="cover")
 
 
-def test_cover_and_share_square_go_up_as_one_image_with_both_crops(wx_cfg, fake):
-    cover = cover_from([rendition("cover", 900, 383), rendition("cover_1x1", 383, 383)])
-    assert (cover.width, cover.height) == (1283, 383)
-    with Image.open(io.BytesIO(cover.data)) as im:
-        assert im.size == (1283, 383)
-    assert cover.crop_235_1 == "0_0_0.701481_1"
-    assert cover.crop_1_1 == "0.701481_0_1_1"
+def hues(width: int = 900, height: int = 383) -> Image.Image:
+    """A picture whose every column differs (hue left to right, light top to bottom)."""
+    h = Image.linear_gradient("L").rotate(90).resize((width, height))
+    v = Image.linear_gradient("L").resize((width, height)).point(lambda x: 120 + x // 2)
+    return Image.merge("HSV", (h, Image.new("L", (width, height), 200), v)).convert("RGB")
+
+
+def rendered(role: str, picture: Image.Image) -> Rendition:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return Rendition(f"{role}.jpg", out.getvalue(), *picture.size, "JPEG", role, "cover")
+
+
+def test_the_cover_material_is_the_wide_picture_and_its_centre_square_the_share_card(wx_cfg, fake):
+    picture = hues()
+    wide, share = rendered("cover", picture), rendered("cover_1x1", picture.crop((258, 0, 641, 383)))
+    cover = cover_from([wide, share])
+    assert cover.data == wide.data and (cover.width, cover.height) == (900, 383)   # the JPEG as written
+    assert cover.crop_235_1 == "0_0_1_1"
+    assert cover.crop_1_1 == "0.286667_0_0.712222_1"
     client = client_for(wx_cfg)
     thumb = uploader(wx_cfg, client).cover(cover.data)[0]
     media_id = client.draft.add([article(thumb, pic_crop_235_1=cover.crop_235_1, pic_crop_1_1=cover.crop_1_1)])
     saved = client.draft.get(media_id)[0]
     assert (saved["pic_crop_235_1"], saved["pic_crop_1_1"]) == (cover.crop_235_1, cover.crop_1_1)
+    feed, card, material = fetch_cards(fake, media_id)
+    assert material.size == feed.size == (900, 383) and card.size == (383, 383)
+    assert grey_distance(feed, picture) < 3 and grey_distance(card, picture.crop((258, 0, 641, 383))) < 3
+
+
+def test_a_share_image_off_centre_is_found_where_it_is_in_the_cover():
+    picture = hues()
+    cover = cover_from([rendered("cover", picture), rendered("cover_1x1", picture.crop((60, 0, 443, 383)))])
+    x1, y1, x2, y2 = (float(v) for v in cover.crop_1_1.split("_"))
+    assert abs(x1 * 900 - 60) <= 8 and round((x2 - x1) * 900) == 383 and (y1, y2) == (0, 1)
+
+
+def test_a_share_image_that_is_no_square_of_the_cover_gets_the_centre_and_a_warning(caplog):
+    picture = hues()
+    other = picture.resize((383, 163)).resize((383, 383))     # the whole picture squeezed: in no square of it
+    with caplog.at_level(logging.WARNING, logger="pipeline.publish.wechat.upload"):
+        cover = cover_from([rendered("cover", picture), rendered("cover_1x1", other)])
+    assert cover.crop_1_1 == "0.286667_0_0.712222_1"
+    assert "may cut the title" in caplog.text
+
+
+def test_the_fake_centre_crops_a_cover_whose_crops_are_unset(wx_cfg, fake):
+    client = client_for(wx_cfg)
+    picture = hues(1000, 500)
+    thumb = uploader(wx_cfg, client).cover(rendered("cover", picture).data)[0]
+    feed, card, material = fetch_cards(fake, client.draft.add([article(thumb)]))
+    assert material.size == (1000, 500) and card.size == (500, 500)
+    assert feed.size[0] == 1000 and abs(feed.size[1] - 1000 / 2.35) <= 1
+    assert grey_distance(card, picture.crop((250, 0, 750, 500))) < 3
+    assert grey_distance(feed, picture.crop((0, 37, 1000, 463))) < 3
 
 
 def test_a_cover_alone_gets_a_centred_square_crop():

@@ -15,7 +15,7 @@ from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
 from pipeline.publish.wechat.article import upload_illustration
 
-from .conftest import MMBIZ_IMG, wechat_config
+from .conftest import MMBIZ_IMG, fetch_cards, grey_distance, wechat_config
 
 BODY = ("## 为什么要早睡\n\n睡眠不足会影响记忆、情绪和免疫力，长期熬夜的人更容易生病，白天也更难集中注意力。\n\n"
         "## 怎样养成习惯\n\n固定起床时间，睡前一小时放下手机，卧室保持安静和黑暗，周末也不要补觉太多。\n\n"
@@ -41,8 +41,12 @@ def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucf
     media_id = upload_illustration(ill, ucfg)
     item = fake.drafts[media_id].news_item[0]
     assert (item["title"], item["author"]) == ("早睡的好处", "健康组")
-    assert fake.materials[item["thumb_media_id"]].width == 900 + 383
-    assert item["pic_crop_1_1"] == "0.701481_0_1_1"
+    files = {r.role: r for r in ill.renditions}
+    assert fake.materials[item["thumb_media_id"]].data == files["cover"].data       # the 2.35:1 cover itself
+    assert (item["pic_crop_235_1"], item["pic_crop_1_1"]) == ("0_0_1_1", "0.286667_0_0.712222_1")
+    feed, card, _ = fetch_cards(fake, media_id)                                      # what WeChat shows
+    with Image.open(io.BytesIO(files["cover"].data)) as wide, Image.open(io.BytesIO(files["cover_1x1"].data)) as share:
+        assert grey_distance(feed, wide) < 2 and grey_distance(card, share) < 8     # another square: > 15
     images = MMBIZ_IMG.findall(item["content"])
     assert len(images) == 2 and not fake.dropped_images         # 1 generated + the author's bedroom.png
     author = fake.images[images[-1].split("/")[-2]]

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "providers": "pipeline.cli.providers:providers",
     "usage": "pipeline.cli.providers:usage",
     "check": "pipeline.cli.check:check",
+    "gallery": "pipeline.cli.gallery:gallery",
     "library": "pipeline.cli.library:library",
     "web": "pipeline.cli.web:web",
     "templates": "pipeline.cli.templates:templates",

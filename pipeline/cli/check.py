@@ -25,7 +25,8 @@ def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
     (20,000 characters / 1 MB), broken front matter or peitu: settings.
     Warnings: no title (the file name is used), a body H1 that repeats the title, a
     digest over 128 (cut), cover keys that disagree, images in a format or size
-    WeChat refuses (peitu converts them).
+    WeChat refuses (peitu converts them), a cover peitu made whose 1:1 crop would
+    cut the title (WeChat's chat card).
     \b
     Examples:
       peitu check drafts/*.md
@@ -34,7 +35,7 @@ def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
     from ..check import check_article
 
     cfg = app.config
-    findings = [f for path in articles for f in check_article(path, cfg)]
+    findings = [f for path in articles for f in check_article(path, cfg, made=True)]
     errors = sum(f.level == "error" for f in findings)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

@@ -8,7 +8,7 @@ superseded, daily quotas (45009), body images that must come from uploadimg (oth
 skips drafts). Faults can be injected per API. Two hooks let a test pause or kill the client at any call:
 `before_call` runs before a call is handled (it may block; an exception drops the request unhandled),
 `on_call` after it is done and before the answer is sent (an exception drops the answer). GET / shows the
-draft box in a browser.
+draft box in a browser, each cover as the feed (its 2.35:1 crop) and a chat card (its 1:1 crop) show it.
 
 Used by the tests and by `peitu sandbox`.
 """
@@ -253,7 +253,7 @@ class FakeWeChat:
         if path in ("/", "/index.html"):
             return 200, self.index_html().encode(), "text/html; charset=utf-8"
         if path.startswith("/mmbiz/"):
-            return self._serve_image(path.rsplit("/", 1)[-1])
+            return self._serve_image(path.rsplit("/", 1)[-1], query.get("crop"))
         api = path.removeprefix("/cgi-bin/")
         route = ROUTES.get(api)
         if route is None or not path.startswith("/cgi-bin/"):
@@ -498,15 +498,34 @@ class FakeWeChat:
 
     # ---- the browser view ---------------------------------------------------------------------
 
-    def _serve_image(self, image_id: str) -> tuple[int, bytes, str]:
+    def _serve_image(self, image_id: str, crop: str | None = None) -> tuple[int, bytes, str]:
+        """GET /mmbiz/<id>: an uploaded image; `?crop=X1_Y1_X2_Y2` cuts a material as a crop field does."""
         with self.lock:
-            data = self.images.get(image_id) or (self.materials[image_id].data if image_id in self.materials else None)
+            material = self.materials.get(image_id)
+            data = self.images.get(image_id) or (material.data if material else None)
         if data is None:
             return 404, b"not found", "text/plain"
-        return 200, data, "image/" + (_sniff(data) or "jpeg")
+        if crop is None:
+            return 200, data, "image/" + (_sniff(data) or "jpeg")
+        if material is None or not _CROP.match(crop):
+            return 404, b"not found", "text/plain"
+        with Image.open(io.BytesIO(data)) as im:
+            part = im.convert("RGB").crop(_crop_box(crop, im.width, im.height))
+        out = io.BytesIO()
+        part.save(out, "JPEG", quality=92)
+        return 200, out.getvalue(), "image/jpeg"
+
+    def _card_crops(self, item: dict[str, Any]) -> tuple[str, str]:
+        """The crops WeChat takes from an article's cover material: (feed 2.35:1, card 1:1) as X1_Y1_X2_Y2,
+        the article's own crop fields or, where one is unset, the centred box (as WeChat does)."""
+        m = self.materials[item["thumb_media_id"]]
+        return (str(item.get("pic_crop_235_1") or _centred(m.width, m.height, 2.35)),
+                str(item.get("pic_crop_1_1") or _centred(m.width, m.height, 1.0)))
 
     def index_html(self) -> str:
-        """The draft box as an editor would see it, with images served by this fake."""
+        """The draft box as an editor would see it, with images served by this fake: each article as the
+        feed shows it (the 2.35:1 crop of its cover), as a later article of a push and a chat card show it
+        (the 1:1 crop), and the uploaded material whole, as the account's 素材库 shows it."""
         def local(src: str) -> str:
             m = _MMBIZ_ID.match(src)
             return f"/mmbiz/{m.group(1)}" if m else src
@@ -517,16 +536,31 @@ class FakeWeChat:
             for d in drafts:
                 for i, a in enumerate(d.news_item):
                     thumb = a.get("thumb_media_id")
-                    cover = (f'<img class="cover" src="/mmbiz/{html.escape(thumb)}">' if thumb in self.materials
-                             else '<div class="cover none">无封面 no cover</div>')
+                    title = html.escape(a["title"])
+                    if thumb in self.materials:
+                        wide, square = self._card_crops(a)
+                        src = f"/mmbiz/{html.escape(thumb)}"
+                        m = self.materials[thumb]
+                        cover = (f'<div class="feed"><img class="wide" src="{src}?crop={wide}" alt="2.35:1">'
+                                 f'<b>{title}</b></div><div class="row"><b>{title}</b>'
+                                 f'<img class="square" src="{src}?crop={square}" alt="1:1"></div>'
+                                 f'<p class="meta">素材库 material {m.width}×{m.height} · 2.35:1 {wide} · 1:1 {square}'
+                                 f'</p><img class="material" src="{src}" alt="material">')
+                    else:
+                        cover = '<div class="cover none">无封面 no cover</div>'
                     body = _IMG_SRC.sub(lambda m: m.group(0).replace(m.group(1), local(m.group(1))), a["content"])
-                    cards.append(f'<article><h2>{html.escape(a["title"])}</h2><p class="meta">{d.media_id} #{i} · '
-                                 f'{html.escape(a.get("author") or "")} · {time.strftime("%Y-%m-%d %H:%M", time.localtime(d.update_time))}'
-                                 f'</p>{cover}<details><summary>正文 content</summary>{body}</details></article>')
+                    cards.append(f'<article data-media-id="{d.media_id}" data-index="{i}"><h2>{title}</h2>'
+                                 f'<p class="meta">{d.media_id} #{i} · {html.escape(a.get("author") or "")} · '
+                                 f'{time.strftime("%Y-%m-%d %H:%M", time.localtime(d.update_time))}</p>{cover}'
+                                 f'<details><summary>正文 content</summary>{body}</details></article>')
         return ("<!doctype html><meta charset=utf-8><title>草稿箱 · fake WeChat</title><style>"
                 "body{font-family:sans-serif;max-width:760px;margin:2em auto;background:#f6f6f6}"
                 "article{background:#fff;padding:1em 1.5em;margin:1em 0;border-radius:8px}"
-                ".cover{width:100%;max-height:260px;object-fit:contain;background:#eee}.none{padding:3em;text-align:center;color:#999}"
+                ".feed{max-width:414px;border:1px solid #eee;border-radius:8px;overflow:hidden}"
+                ".feed img{display:block;width:100%;aspect-ratio:2.35/1}.feed b{display:block;padding:8px 12px}"
+                ".row{max-width:390px;display:flex;gap:12px;align-items:center;padding:12px;border:1px solid #eee;"
+                "border-top:0}.row b{flex:1;font-weight:500}.row img{width:64px;height:64px}"
+                ".material{width:240px;margin-bottom:8px}.none{padding:3em;text-align:center;color:#999}"
                 "details img{max-width:100%}.meta{color:#888;font-size:13px}</style>"
                 f"<h1>草稿箱 draft box ({len(drafts)})</h1>" + "".join(cards))
 
@@ -634,6 +668,19 @@ def _check_crop(value: str, thumb: Material, ratio: float) -> None:
     w, h = (x2 - x1) * thumb.width, (y2 - y1) * thumb.height
     if abs(w / h - ratio) > 0.02 * ratio:
         raise ApiError(47001, f"data format error: crop {value} is {w:.0f}×{h:.0f} px, not {ratio}:1")
+
+
+def _crop_box(value: str, width: int, height: int) -> tuple[int, int, int, int]:
+    """A crop field's X1_Y1_X2_Y2 (fractions) as a pixel box of a width × height image."""
+    x1, y1, x2, y2 = (float(v) for v in value.split("_"))
+    return round(x1 * width), round(y1 * height), round(x2 * width), round(y2 * height)
+
+
+def _centred(width: int, height: int, ratio: float) -> str:
+    """The centred crop of `ratio` (w/h) as X1_Y1_X2_Y2: what WeChat takes when a crop field is unset."""
+    w, h = min(width, height * ratio), min(height, width / ratio)
+    x, y = (width - w) / 2 / width, (height - h) / 2 / height
+    return "_".join(f"{v:.6f}" for v in (x, y, 1 - x, 1 - y))
 
 
 # ---- sample content: an editor's pictures and drafts, for `peitu sandbox` and the tests ---------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -18,9 +18,16 @@ from ..manifest import NAME, ArticleEntry, FileEntry, ImageEntry, Manifest
 from ..models import GeneratedImage, ImagePlan, Illustration, Rendition
 from ..secrets import redact
 from .place import place_images
+from .webfont import font_face
 
 _env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
+
+
+def page(template: str, ctx: dict) -> str:
+    """A page that carries its font: rendered once to learn its characters, then with their subset."""
+    t = _env.get_template(template)
+    return t.render(ctx, font_face=font_face(t.render(ctx, font_face="")))
 
 
 def _file_entry(r: Rendition) -> FileEntry:
@@ -51,7 +58,7 @@ def manifest(ill: Illustration) -> Manifest:
         images.append(ImageEntry(key=p.key, role=p.role, section=section, marker=p.marker_index,
                                  **_made(p, ill.images.get(p.key)), files=files.get(p.key, []), error=error))
     return Manifest(
-        peitu=__version__, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        peitu=__version__, created=datetime.now(UTC).isoformat(timespec="seconds"),
         article=ArticleEntry(title=a.title, slug=a.slug, source=str(a.source) if a.source else None,
                              author=a.author, digest=a.digest, type=a.type, length=a.length,
                              keywords=a.keywords, cover_named_by_author=a.cover or None),
@@ -91,15 +98,16 @@ def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预
            "account": account, "errors": {k: redact(str(v)) for k, v in ill.errors.items()},
            "today": datetime.now().strftime("%Y年%m月%d日")}
     atomic_write(folder / "article.html", _env.get_template("article.html.j2").render(ctx))
-    atomic_write(folder / "preview.html", _env.get_template("preview.html.j2").render(ctx))
+    atomic_write(folder / "preview.html", page("preview.html.j2", ctx))
     ill.timings["write_s"] = time.perf_counter() - start
     manifest(ill).write(folder)
     return folder
 
 
 def write_index(out_root: Path, entries: list[dict]) -> Path:
-    """output/index.html: one card per article (title, type, cover, link to its preview),
-    built from every manifest.json under out_root so earlier runs stay listed."""
+    """output/index.html: one card per article (title, type, cover, link to its preview and to its
+    gallery if `peitu gallery` made one), built from every manifest.json under out_root so earlier runs
+    stay listed."""
     cards = []
     for path in sorted(out_root.glob(f"*/{NAME}")):
         try:
@@ -109,8 +117,9 @@ def write_index(out_root: Path, entries: list[dict]) -> Path:
         cards.append({"slug": path.parent.name, "article": m.article.model_dump(), "cover": m.cover_file(),
                       "failed": m.failed()})
     cards += [e for e in entries if e.get("slug") not in {c["slug"] for c in cards}]
+    galleries = sorted(p.parent.name for p in out_root.glob("*/gallery.html"))
     path = out_root / "index.html"
-    atomic_write(path, _env.get_template("index.html.j2").render(cards=cards))
+    atomic_write(path, page("index.html.j2", {"cards": cards, "galleries": galleries}))
     return path
 
 

@@ -142,8 +142,8 @@ class Uploaded:
 
 def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], renditions: list[Rendition],
                   cfg: Config, *, account: str = "default") -> Uploaded:
-    """Upload the cover (one image for both crops) and each body image once; place the URLs in the body.
-    Each upload is noted in the asset library against the rendition it came from."""
+    """Upload the cover (the 2.35:1 picture, with its 1:1 crop) and each body image once; place the URLs in
+    the body. Each upload is noted in the asset library against the rendition it came from."""
     from ...library import record_upload
 
     srcs = {}
@@ -152,7 +152,7 @@ def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], 
             srcs[r.key] = uploader.inline(r.data, r.name)
             record_upload(cfg, r.data, "", srcs[r.key], account=account)
     done = Uploaded(content=place_images(article, plans, srcs))
-    cover = cover_from(renditions, cfg.images.jpeg_quality)
+    cover = cover_from(renditions)
     if cover is not None:
         done.thumb_media_id, url = uploader.cover(cover.data)
         done.crop_235_1, done.crop_1_1 = cover.crop_235_1, cover.crop_1_1

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from ...errors import InputError, WeChatError
 from ...images.decode import sniff
@@ -83,25 +83,50 @@ def centred(width: int, height: int, ratio: float) -> tuple[int, int, int, int]:
     return x, y, x + cw, y + ch
 
 
-def cover_from(renditions: list[Rendition], jpeg_quality: int = 88) -> Cover | None:
-    """One image for both crops: the 2.35:1 cover with the designed 1:1 share image beside it
-    (e.g. 900×383 + 383×383 = 1283×383), or the cover alone with a centred 1:1 crop."""
+MATCH_SIDE = 64                       # squares are compared as 64 × 64 grey thumbnails
+MATCH_TOLERANCE = 12.0                # mean grey difference (0–255) within which two squares are one picture
+
+
+def share_square(cover: Image.Image, share: Image.Image) -> tuple[int, int, int, int] | None:
+    """The full-height square of `cover` that shows the picture `share` shows: the centre square when it
+    does (the images stage composes the 1:1 share image there), else the closest one along the width;
+    None when no square of the cover is the share image (WeChat's 1:1 card would show something else)."""
+    w, h = cover.size
+    if w < h:
+        return None
+    n = MATCH_SIDE
+    small = cover.convert("L").resize((max(n, round(w * n / h)), n), Image.Resampling.BOX)
+    target = share.convert("L").resize((n, n), Image.Resampling.BOX)
+
+    def distance(x: int) -> float:
+        return float(ImageStat.Stat(ImageChops.difference(small.crop((x, 0, x + n, n)), target)).mean[0])
+
+    centre = (small.width - n) // 2
+    best = centre if distance(centre) <= MATCH_TOLERANCE else min(range(small.width - n + 1), key=distance)
+    if distance(best) > MATCH_TOLERANCE:
+        return None
+    if best == centre:
+        return centred(w, h, 1.0)
+    x = min(round(best * w / small.width), w - h)
+    return x, 0, x + h, h
+
+
+def cover_from(renditions: list[Rendition]) -> Cover | None:
+    """The cover material: the 2.35:1 cover picture itself (its JPEG as written, not re-encoded), with
+    pic_crop_235_1 the whole picture and pic_crop_1_1 the square of it that is the 1:1 share image."""
     wide = next((r for r in renditions if r.role == "cover"), None)
     if wide is None:
         return None
+    w, h = wide.width, wide.height
     square = next((r for r in renditions if r.role == "cover_1x1"), None)
-    if square is None:
-        return Cover(wide.data, wide.width, wide.height, crop(wide.width, wide.height, (0, 0, wide.width, wide.height)),
-                     crop(wide.width, wide.height, centred(wide.width, wide.height, 1.0)))
-    with Image.open(io.BytesIO(wide.data)) as a, Image.open(io.BytesIO(square.data)) as b:
-        w, h = a.size
-        share = b.convert("RGB").resize((h, h), Image.Resampling.LANCZOS)
-        sheet = Image.new("RGB", (w + h, h), "white")
-        sheet.paste(a.convert("RGB"), (0, 0))
-        sheet.paste(share, (w, 0))
-    out = io.BytesIO()
-    sheet.save(out, "JPEG", quality=jpeg_quality, optimize=True)
-    return Cover(out.getvalue(), w + h, h, crop(w + h, h, (0, 0, w, h)), crop(w + h, h, (w, 0, w + h, h)))
+    box = None
+    if square is not None:
+        with Image.open(io.BytesIO(wide.data)) as a, Image.open(io.BytesIO(square.data)) as b:
+            box = share_square(a, b)
+        if box is None:
+            log.warning("the 1:1 share image is not a square of the cover: WeChat's 1:1 card shows the cover's "
+                        "centre square, which may cut the title")
+    return Cover(wide.data, w, h, crop(w, h, (0, 0, w, h)), crop(w, h, box or centred(w, h, 1.0)))
 
 
 PAGE = 20                             # material/batchget_material: at most 20 a page
