@@ -35,3 +35,10 @@ def write_config(folder: Path, **sections: dict) -> Path:
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# ── generate: the router, the transport and the fake providers ────────────────────────────────────────
+
+def lines(image) -> list[str]:
+    """A GeneratedImage's attempts as the manifest shows them ("zhipu: ok", "openai: failed — …")."""
+    return [str(a) for a in image.attempts]

@@ -7,8 +7,10 @@ import pytest
 from pipeline.errors import ProviderError
 from pipeline.fakes.providers import FAKES, fake, fake_config, keys_for
 from pipeline.generate import generate_all
-from pipeline.generate.http import check_image
+from pipeline.images.decode import check_whole
 from pipeline.models import GeneratedImage, ImagePlan
+
+from .conftest import lines
 from pipeline.providers import provider
 
 KEYLESS = ("sdwebui", "comfyui")          # self-hosted servers usually run without a key
@@ -44,8 +46,8 @@ def test_success_gives_a_checked_image_with_provenance(served):
     name, server, cfg = served
     out = one(cfg)
     assert isinstance(out, GeneratedImage), out
-    assert out.provider == name and out.attempts == [f"{name}: ok"]
-    width, height = check_image(out.data, cfg.images.max_pixels)
+    assert out.provider == name and lines(out) == [f"{name}: ok"]
+    width, height = check_whole(out.data, cfg.images.max_pixels)
     assert width >= height                 # a wide image was asked for (Kolors offers square at most)
     assert out.seed == (1000 if provider(name).seeds else None)
     assert len(server.creates()) == 1
@@ -58,7 +60,7 @@ def test_retryable_status_is_retried_then_succeeds(served, fault):
     out = one(cfg)
     assert isinstance(out, GeneratedImage), out
     assert len(server.creates()) == 2
-    assert out.attempts[0].startswith(f"{name}: HTTP {fault}, retry 1")
+    assert lines(out)[0].startswith(f"{name}: HTTP {fault}, retry 1")
 
 
 @pytest.mark.parametrize("fault, words", [

@@ -16,6 +16,8 @@ from pipeline.generate import generate_all, router_for
 from pipeline.generate.router import Router
 from pipeline.models import GeneratedImage, ImagePlan
 
+from .conftest import lines
+
 SECRET = "sk-live-7d3f9a1c2b4e6f8091a2b3c4"
 
 
@@ -56,8 +58,8 @@ def test_fallback_tries_in_order_and_records_why(setup, servers, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-not-the-key-the-fake-wants")
     [out] = generate_all(plans(1), cfg)
     assert isinstance(out, GeneratedImage) and out.provider == "zhipu"
-    assert out.attempts[0].startswith("openai: failed — OpenAI Images (openai): the key was refused (HTTP 401)")
-    assert out.attempts[-1] == "zhipu: ok"
+    assert lines(out)[0].startswith("openai: failed — OpenAI Images (openai): the key was refused (HTTP 401)")
+    assert lines(out)[-1] == "zhipu: ok"
     assert len(a.creates()) == 1 and len(b.creates()) == 1
 
 
@@ -84,7 +86,7 @@ def test_last_resort_local_when_no_keys(cfg, monkeypatch):
     cfg.providers.last_resort = "local"
     [out] = generate_all(plans(1), cfg)
     assert isinstance(out, GeneratedImage) and out.provider == "local"
-    assert out.attempts == ["openai: skipped — no key: set OPENAI_API_KEY in .env or the environment",
+    assert lines(out) == ["openai: skipped — no key: set OPENAI_API_KEY in .env or the environment",
                             "replicate: skipped — no key: set REPLICATE_API_TOKEN in .env or the environment",
                             "local: ok"]
 
@@ -114,7 +116,7 @@ def test_daily_quota_warns_at_80_percent_skips_at_100_and_persists(setup, server
         out = generate_all(plans(7), cfg)
     assert [o.provider for o in out].count("deepinfra") == 5
     assert len(a.creates()) == 5
-    warnings = [r.getMessage() for r in caplog.records if "quota" in r.getMessage()]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "pipeline.generate.quota"]
     assert len(warnings) == 1 and "4 of today's quota of 5" in warnings[0]
     fresh = Router(cfg)                                      # another run the same day
     assert fresh.usage.used("deepinfra") == 5
@@ -138,7 +140,7 @@ def test_breaker_rests_a_failing_provider(setup, servers):
     out = generate_all(plans(4), cfg)
     assert all(isinstance(o, GeneratedImage) and o.provider == "openai" for o in out)
     assert len(a.creates()) == 2                             # then it rests
-    rested = [o for o in out if o.attempts[0].startswith("replicate: skipped — resting after failures")]
+    rested = [o for o in out if lines(o)[0].startswith("replicate: skipped — resting after failures")]
     assert len(rested) == 2
 
 
@@ -156,8 +158,8 @@ def test_same_picture_for_different_prompts_rests_the_provider(setup, servers):
     cfg = setup({"siliconflow": a, "dashscope": b}, cache=False)
     first, second, third = (generate_all([p], cfg)[0] for p in plans(3))
     assert first.provider == "siliconflow"
-    assert second.provider == "dashscope" and "same picture it made for a different prompt" in second.attempts[0]
-    assert third.provider == "dashscope" and third.attempts[0].startswith("siliconflow: skipped — resting")
+    assert second.provider == "dashscope" and "same picture it made for a different prompt" in lines(second)[0]
+    assert third.provider == "dashscope" and lines(third)[0].startswith("siliconflow: skipped — resting")
     assert len(a.creates()) == 2
 
 
@@ -183,7 +185,7 @@ def test_retry_after_is_honoured(setup, servers):
     assert isinstance(out, GeneratedImage)
     first, second = a.creates()
     assert second.at - first.at >= 0.4
-    assert out.attempts[0] == "openai: HTTP 429, retry 1 in 0.4s"
+    assert lines(out)[0] == "openai: HTTP 429, retry 1 in 0.4s"
 
 
 def test_a_long_retry_after_fails_over_instead_of_waiting(setup, servers):
@@ -191,7 +193,7 @@ def test_a_long_retry_after_fails_over_instead_of_waiting(setup, servers):
     cfg = setup({"openai": a, "zhipu": b}, backoff_max_s=5)
     a.inject("429")
     [out] = generate_all(plans(1), cfg)
-    assert out.provider == "zhipu" and "asked to wait 120s" in out.attempts[0]
+    assert out.provider == "zhipu" and "asked to wait 120s" in lines(out)[0]
     assert len(a.creates()) == 1
 
 
@@ -200,7 +202,7 @@ def test_deadline_moves_on_to_the_last_resort(setup, servers):
     cfg = setup({"dashscope": a}, deadline_s=0.5, last_resort="local")
     [out] = generate_all(plans(1), cfg)
     assert out.provider == "local"
-    assert "still running at the image's deadline" in out.attempts[0]
+    assert "still running at the image's deadline" in lines(out)[0]
 
 
 def test_batch_runs_concurrently_up_to_max_in_flight(setup, servers):
@@ -245,7 +247,7 @@ def test_no_key_in_logs_or_errors(setup, servers, caplog):
         out = generate_all(plans(3), cfg)
         checked = [router_for(cfg).check(n) for n in ("replicate", "siliconflow")]
     text = caplog.text + "\n".join(str(o) for o in out if not isinstance(o, GeneratedImage))
-    text += "\n".join(line for o in out if isinstance(o, GeneratedImage) for line in o.attempts)
+    text += "\n".join(line for o in out if isinstance(o, GeneratedImage) for line in lines(o))
     text += "\n".join(msg for _, msg in checked)
     assert "Authorization: ***" in caplog.text                # the debug log did show requests
     assert SECRET not in text and SECRET[::-1] not in text
@@ -259,7 +261,7 @@ def test_a_rested_provider_is_probed_again_after_its_rest(setup, servers):
     a.inject("503")
     [first] = generate_all(plans(1), cfg)
     [rested] = generate_all(plans(1, prompt="second"), cfg)
-    assert first.provider == rested.provider == "zhipu" and "resting" in rested.attempts[0]
+    assert first.provider == rested.provider == "zhipu" and "resting" in lines(rested)[0]
     time.sleep(0.35)
     [probe] = generate_all(plans(1, prompt="third"), cfg)
     assert probe.provider == "deepinfra" and len(a.creates()) == 2
@@ -271,7 +273,7 @@ def test_a_provider_that_throttles_is_waited_for(setup, servers):
     out = generate_all(plans(4), cfg)
     assert [o.provider for o in out] == ["zhipu"] * 4
     assert a.throttles["rate"] >= 1                          # its Retry-After said when to come back
-    assert any(line.startswith("zhipu: HTTP 429, retry 1 in") for o in out for line in o.attempts)
+    assert any(line.startswith("zhipu: HTTP 429, retry 1 in") for o in out for line in lines(o))
 
 
 def test_configured_rate_keeps_a_provider_from_throttling(setup, servers):

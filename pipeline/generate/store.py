@@ -15,6 +15,9 @@ CREATE TABLE IF NOT EXISTS provider_usage (
     day TEXT NOT NULL, provider TEXT NOT NULL,
     calls INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, images INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, provider));
+CREATE TABLE IF NOT EXISTS provider_failures (
+    day TEXT NOT NULL, provider TEXT NOT NULL, reason TEXT NOT NULL, count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, provider, reason));
 CREATE TABLE IF NOT EXISTS image_cache (
     key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
     seed INTEGER, created REAL NOT NULL);
