@@ -131,7 +131,7 @@ class Generation:
         kind = next(name for cls, name in TRANSPORT_CATEGORIES if isinstance(e, cls))
         detail = e.message
         if call.step == "download":
-            detail = f"downloading the result: {detail}"
+            detail = f"the result: {detail}" if kind == "url_refused" else f"downloading the result: {detail}"
         if kind == "deadline":
             detail += f" (the image's deadline, providers.deadline_s = {self.shared.cfg.providers.deadline_s:g}s)"
         if call.step == "create" and e.sent:

@@ -147,7 +147,7 @@ class Hosted:
             what, hint = "ran out of time", (f"raise providers.deadline_s (now {self.shared.cfg.providers.deadline_s:g}s) "
                                              f"or put a faster provider first in providers.order (超时)")
         elif category == "url_refused":
-            what, hint = "pointed peitu at a URL it will not fetch", (
+            what, hint = "URL refused", (
                 f"if {n} keeps its images on your own network, list that origin in "
                 f"providers.settings.{n}.result_origins; otherwise its API may have changed (地址被拒绝)")
         elif status is None:

@@ -32,16 +32,22 @@ METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "169.254.170.2"
                                                  "fd00:ec2::254")}
 
 
+def shown(url: str) -> str:
+    """A URL fit for a message: secrets redacted, cut short."""
+    text = redact(url)
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
 def origin(url: str) -> Origin:
     """(scheme, host, port) of a URL; UrlRefused when it has none."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in PORTS or not parts.hostname:
-        raise UrlRefused(f"refused {redact(url)[:200]}: not an http(s) URL")
+        raise UrlRefused(f"refused, not an http(s) URL: {shown(url)}")
     try:
         port = parts.port or PORTS[scheme]
     except ValueError:
-        raise UrlRefused(f"refused {redact(url)[:200]}: bad port") from None
+        raise UrlRefused(f"refused, a bad port: {shown(url)}") from None
     return scheme, parts.hostname.lower().rstrip("."), port
 
 
@@ -118,22 +124,22 @@ class UrlPolicy:
 
     def target(self, url: str) -> Target:
         """Check `url` and resolve it; UrlRefused (or ConnectFailed for a name that does not resolve)."""
-        shown = redact(url)[:200]
         parts = urlsplit(url)
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-            raise UrlRefused(f"refused {self._plain(url)}: a user name or password in a URL is never followed")
+            plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+            raise UrlRefused(f"refused, a user name or password in a URL is never followed: {shown(plain)}")
         scheme, host, port = where = origin(url)
         if scheme == "http" and not self.allow_http:
-            raise UrlRefused(f"refused {shown}: only https is allowed (set providers.settings.{self.provider}."
-                             f"allow_http: true to permit plain http)")
+            raise UrlRefused(f"refused, only https is allowed (providers.settings.{self.provider}.allow_http "
+                             f"permits plain http): {shown(url)}")
         own = where in self.origins
         addresses = resolve(host, port)
         if not own and where not in self.also:
             why = {ip: refusal(ip) for ip in addresses}
             addresses = [ip for ip in addresses if why[ip] is None]
             if not addresses:
-                raise UrlRefused(f"refused {shown}: it points at {next(iter(why.values()))}, and it is not "
-                                 f"{self.provider}'s own address (providers.settings.{self.provider}.base_url)")
+                raise UrlRefused(f"refused, it points at {next(iter(why.values()))} that is not {self.provider}'s "
+                                 f"own (providers.settings.{self.provider}.base_url): {shown(url)}")
         return Target(url, scheme, host, port, str(addresses[0]), own)
 
     def headers_for(self, target: Target, headers: dict[str, str]) -> dict[str, str]:
@@ -141,8 +147,3 @@ class UrlPolicy:
         if target.own:
             return dict(headers)
         return {k: v for k, v in headers.items() if k.lower() not in self.secrets and not SECRET_HEADER.search(k)}
-
-    @staticmethod
-    def _plain(url: str) -> str:
-        parts = urlsplit(url)
-        return redact(parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl())[:200]

@@ -9,7 +9,7 @@ from ..errors import PeituError, ProviderError, QuotaError
 from ..models import Attempt, ImagePlan
 from .errors import Failure, NotTried
 
-REASON_CHARS = 160
+REASON_CHARS = 240
 
 
 @dataclass

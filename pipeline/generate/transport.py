@@ -31,7 +31,7 @@ from .. import __version__
 from ..providers.base import Answer, Call
 from ..secrets import redact
 from .errors import Broken, ConnectFailed, DeadlineExceeded, TimedOut, TooLarge, UrlRefused
-from .policy import SECRET_HEADER, Target, UrlPolicy
+from .policy import SECRET_HEADER, Target, UrlPolicy, shown
 
 log = logging.getLogger("peitu.http")
 CONNECT_S = 10.0                   # at most this long to connect (TCP and TLS), within the request's time
@@ -73,7 +73,7 @@ class Transport:
             if answer.status == 303 or (answer.status in (301, 302) and method not in ("GET", "HEAD")):
                 method, body = "GET", None
             log.debug("↪ %s redirects to %s", answer.status, redact(url))
-        raise UrlRefused(f"refused {redact(call.url)[:200]}: more than {MAX_HOPS} redirects")
+        raise UrlRefused(f"refused, more than {MAX_HOPS} redirects: {shown(call.url)}")
 
     def _exchange(self, target: Target, method: str, headers: dict[str, str], body: bytes | None,
                   ends: float, budget: float, late: type[TimedOut], max_bytes: int) -> Answer:
