@@ -3,16 +3,21 @@ deadline, Retry-After, in-flight limits, the last resort, and secrets kept out o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import subprocess
 import sys
 import textwrap
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipeline.errors import ProviderError, QuotaError
 from pipeline.fakes.providers import fake, fake_config, keys_for
 from pipeline.generate import generate_all, router_for
+from pipeline.generate.breaker import Breaker
+from pipeline.generate.clock import ManualClock
+from pipeline.generate.ratelimit import RateLimiter
 from pipeline.generate.router import Router
 from pipeline.models import GeneratedImage, ImagePlan
 
@@ -177,15 +182,21 @@ def test_cache_gives_the_stored_image_without_a_call(setup, servers):
     assert len(files) == 2          # named by content: the fake drew the v2 image byte for byte like v1
 
 
-def test_retry_after_is_honoured(setup, servers):
+def test_retry_after_is_honoured_and_shared(setup, servers):
+    """The router waits what Retry-After says (on its clock: no real sleep), and the pause is written where
+    every process sharing the state folder sees it."""
     a = servers("openai", retry_after=0.4)
     cfg = setup({"openai": a})
     a.inject("429")
-    [out] = generate_all(plans(1), cfg)
-    assert isinstance(out, GeneratedImage)
-    first, second = a.creates()
-    assert second.at - first.at >= 0.4
+    clock = ManualClock()
+    router = Router(cfg, clock)
+    out = router.generate(plans(1)[0])
+    assert isinstance(out, GeneratedImage) and len(a.creates()) == 2
+    assert clock.slept == [0.4]
+    other = RateLimiter(router.limiter.path, ManualClock(start=ManualClock().time()))   # another process, then
+    assert other.paused("openai") == pytest.approx(0.4)
     assert lines(out)[0] == "openai: HTTP 429, retry 1 in 0.4s"
+    assert out.attempts[0].category == "http_429" and not out.fallback
 
 
 def test_a_long_retry_after_fails_over_instead_of_waiting(setup, servers):
@@ -254,17 +265,65 @@ def test_no_key_in_logs_or_errors(setup, servers, caplog):
 
 
 def test_a_rested_provider_is_probed_again_after_its_rest(setup, servers):
-    import time
-
     a, b = servers("deepinfra"), servers("zhipu")
-    cfg = setup({"deepinfra": a, "zhipu": b}, max_retries=0, breaker_failures=1, breaker_rest_s=0.3, cache=False)
+    cfg = setup({"deepinfra": a, "zhipu": b}, max_retries=0, breaker_failures=1, breaker_rest_s=30, cache=False)
+    clock = ManualClock()
+    router = Router(cfg, clock)
     a.inject("503")
-    [first] = generate_all(plans(1), cfg)
-    [rested] = generate_all(plans(1, prompt="second"), cfg)
+    first = router.generate(plans(1)[0])
+    rested = router.generate(plans(1, prompt="second")[0])
     assert first.provider == rested.provider == "zhipu" and "resting" in lines(rested)[0]
-    time.sleep(0.35)
-    [probe] = generate_all(plans(1, prompt="third"), cfg)
+    assert rested.fallback and rested.attempts[0].category == "resting"
+    clock.advance(30)
+    probe = router.generate(plans(1, prompt="third")[0])
     assert probe.provider == "deepinfra" and len(a.creates()) == 2
+
+
+def test_429s_never_rest_a_provider(setup, servers):
+    """A 429 is a request to wait: even when it makes an image fail over, the breaker does not count it."""
+    a, b = servers("siliconflow"), servers("zhipu")
+    cfg = setup({"siliconflow": a, "zhipu": b}, max_retries=0, breaker_failures=1, cache=False)
+    router = Router(cfg, ManualClock())
+    a.inject("429", "429")
+    first = router.generate(plans(1)[0])
+    second = router.generate(plans(1, prompt="second")[0])
+    third = router.generate(plans(1, prompt="third")[0])
+    assert [first.provider, second.provider, third.provider] == ["zhipu", "zhipu", "siliconflow"]
+    assert [a.category for a in second.attempts[:1]] == ["http_429"]       # tried again, not resting
+    assert router.breaker.resting("siliconflow") is None
+    assert router.usage.failure_reasons(1) == [{"provider": "siliconflow", "reason": "http_429", "count": 2}]
+
+
+def test_a_quota_day_ends_at_midnight_in_the_schedules_timezone(setup, servers):
+    a, b = servers("deepinfra"), servers("zhipu")
+    cfg = setup({"deepinfra": a, "zhipu": b}, cache=False, settings={"deepinfra": {"daily_quota": 1}})
+    midnight = dt.datetime(2026, 11, 26, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
+    clock = ManualClock(start=midnight - 90)                 # 23:58:30 in Shanghai
+    router = Router(cfg, clock)
+    made = [router.generate(p).provider for p in plans(2)]
+    assert made == ["deepinfra", "zhipu"] and "quota" in (router.unusable("deepinfra") or "")
+    clock.advance(120)                                       # 00:00:30: a new day
+    assert router.unusable("deepinfra") is None
+    assert router.generate(plans(1, prompt="next day")[0]).provider == "deepinfra"
+
+
+def test_the_breaker_rests_opens_half_way_and_closes_on_the_clock():
+    clock = ManualClock()
+    breaker = Breaker(2, 60, clock)
+    breaker.failure("p", "HTTP 500")
+    assert breaker.allow("p") and breaker.resting("p") is None
+    breaker.failure("p", "HTTP 502")
+    assert not breaker.allow("p") and breaker.resting("p") == "HTTP 502"
+    clock.advance(59.9)
+    assert not breaker.allow("p")
+    clock.advance(0.2)
+    assert breaker.allow("p") and not breaker.allow("p")      # one probe at a time
+    breaker.release("p")
+    assert breaker.allow("p")
+    breaker.success("p")
+    assert breaker.allow("p") and breaker.allow("p")
+    breaker.failure("p", "HTTP 401", trip=True)               # at once
+    assert breaker.resting("p") == "HTTP 401"
 
 
 def test_a_provider_that_throttles_is_waited_for(setup, servers):

@@ -58,8 +58,9 @@ def refusal(ip: IP) -> str | None:
     if ip in METADATA:
         return "a cloud metadata address"
     for test, what in ((ip.is_loopback, "a loopback address"), (ip.is_link_local, "a link-local address"),
-                       (ip.is_multicast, "a multicast address"), (ip.is_private, "a private address"),
-                       (ip.is_unspecified or ip.is_reserved, "a reserved address")):
+                       (ip.is_multicast, "a multicast address"), (ip.is_unspecified or ip.is_reserved,
+                                                                  "a reserved address"),
+                       (ip.is_private, "a private address")):
         if test:
             return what
     return None if ip.is_global else "not a public address"
