@@ -89,7 +89,7 @@ class Transport:
             resp = conn.getresponse()
             answer = Answer(resp.status, resp.headers, _read(resp, max_bytes))
         except (TimeoutError, urllib3.exceptions.TimeoutError):
-            raise late(f"no complete answer within {budget:g}s", sent=True) from None
+            raise late(f"no complete answer within {budget:.3g}s", sent=True) from None
         except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as err:
             raise Broken(f"the connection broke: {redact(str(err))[:200]}") from None
         finally:
@@ -104,7 +104,7 @@ class Transport:
         left = ends - time.monotonic()
         timeout = min(self.connect_s, left)
         if timeout <= 0:
-            raise late(f"no time left to connect (within {budget:g}s)", sent=False)
+            raise late(f"no time left to connect (within {budget:.3g}s)", sent=False)
         conn: HTTPConnection
         if target.scheme == "https":
             conn = HTTPSConnection(target.ip, target.port, timeout=timeout, server_hostname=target.host,
