@@ -79,7 +79,7 @@ def run(batch: list[ImagePlan], args: argparse.Namespace, one_at_a_time: bool) -
         proc.stdin.close()
         proc.wait(10)
     failed = [str(o) for o in outcomes if not isinstance(o, GeneratedImage)]
-    throttled = sum("HTTP 429" in line for o in outcomes if isinstance(o, GeneratedImage) for line in o.attempts)
+    throttled = sum(a.category == "http_429" for o in outcomes if isinstance(o, GeneratedImage) for a in o.attempts)
     if throttled:
         failed.append(f"{throttled} requests were throttled (429): the client let more through than the limits")
     return elapsed, failed

@@ -136,3 +136,14 @@ def test_a_redirect_loop_ends(server):
         Transport().send(Call("GET", server.file_url(b"x")), policy(server.base_url), timeout_s=5, left_s=5,
                          max_bytes=100)
     assert len([r for r in server.seen if r.path.startswith("/files/")]) == 4
+
+
+def test_the_connection_goes_to_the_checked_address_and_keeps_the_name(server):
+    """A base_url by name: resolved, checked, connected to by address, with the name in the Host header."""
+    port = server.url.rsplit(":", 1)[1]
+    base = f"http://localhost:{port}/v1"
+    target = policy(base).target(base + "/models")
+    assert target.own and target.ip in ("127.0.0.1", "::1")
+    answer = Transport().send(Call("GET", base + "/models", {"Authorization": f"Bearer {KEY}"}), policy(base),
+                              timeout_s=5, left_s=5, max_bytes=10**6)
+    assert answer.status == 200 and server.seen[-1].headers["host"] == f"localhost:{port}"

@@ -30,6 +30,8 @@ TRANSPORT_CATEGORIES = ((UrlRefused, "url_refused"), (DeadlineExceeded, "deadlin
 
 
 class Generation:
+    """One hosted provider's attempt at one image (see the module's docstring)."""
+
     def __init__(self, hosted: Hosted, plan: ImagePlan, trail: Trail, deadline: float):
         self.p = hosted
         self.plan = plan

@@ -40,6 +40,8 @@ def shown(url: str) -> str:
 
 def origin(url: str) -> Origin:
     """(scheme, host, port) of a URL; UrlRefused when it has none."""
+    if not isinstance(url, str):                      # an answer may hand over anything as a "URL"
+        raise UrlRefused(f"refused, not a URL: {str(url)[:60]!r}")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in PORTS or not parts.hostname:
@@ -125,11 +127,11 @@ class UrlPolicy:
 
     def target(self, url: str) -> Target:
         """Check `url` and resolve it; UrlRefused (or ConnectFailed for a name that does not resolve)."""
+        scheme, host, port = where = origin(url)
         parts = urlsplit(url)
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
             plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
             raise UrlRefused(f"refused, a user name or password in a URL is never followed: {shown(plain)}")
-        scheme, host, port = where = origin(url)
         if scheme == "http" and not self.allow_http:
             raise UrlRefused(f"refused, only https is allowed (providers.settings.{self.provider}.allow_http "
                              f"permits plain http): {shown(url)}")

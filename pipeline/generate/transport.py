@@ -30,7 +30,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from .. import __version__
 from ..providers.base import Answer, Call
 from ..secrets import redact
-from .errors import Broken, ConnectFailed, DeadlineExceeded, TimedOut, TooLarge, UrlRefused
+from .errors import Broken, ConnectFailed, DeadlineExceeded, TimedOut, TooLarge, TransportError, UrlRefused
 from .policy import SECRET_HEADER, Target, UrlPolicy, shown
 
 log = logging.getLogger("peitu.http")
@@ -63,7 +63,7 @@ class Transport:
                 target = policy.target(url)
                 answer = self._exchange(target, method, policy.headers_for(target, call.headers), body,
                                         ends, budget, late, max_bytes)
-            except (UrlRefused, ConnectFailed, TimedOut) as err:
+            except TransportError as err:
                 err.sent = err.sent or hop > 0         # an earlier hop already reached the server
                 raise
             location = answer.headers.get("location")
@@ -73,7 +73,9 @@ class Transport:
             if answer.status == 303 or (answer.status in (301, 302) and method not in ("GET", "HEAD")):
                 method, body = "GET", None
             log.debug("↪ %s redirects to %s", answer.status, redact(url))
-        raise UrlRefused(f"refused, more than {MAX_HOPS} redirects: {shown(call.url)}")
+        loop = UrlRefused(f"refused, more than {MAX_HOPS} redirects: {shown(call.url)}")
+        loop.sent = True
+        raise loop
 
     def _exchange(self, target: Target, method: str, headers: dict[str, str], body: bytes | None,
                   ends: float, budget: float, late: type[TimedOut], max_bytes: int) -> Answer:

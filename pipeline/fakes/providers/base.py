@@ -38,8 +38,12 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image, ImageDraw
 
 STATUS_FAULTS = ("400", "401", "403", "404", "429", "500", "502", "503")
-SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "empty", "truncated", "notimage", "huge", "drip",
-               "cutjpeg")
+SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "oddshape", "empty", "truncated", "notimage", "huge",
+               "drip", "cutjpeg")
+# valid JSON where every field a client reads has the wrong type: parsers must fail cleanly, never crash
+ODD_SHAPE = {"data": {"url": 5}, "images": {"url": 5}, "output": {"task_id": [1], "task_status": 7, "results": 3},
+             "status": ["COMPLETED"], "id": {"x": 1}, "prompt_id": {"a": 1}, "response_url": 5, "status_url": None,
+             "info": 7, "seed": "x", "inference_status": "done", "error": {"code": []}}
 URL_FAULTS = ("expired",)                    # only where the image comes back as a URL
 JOB_FAULTS = ("jobfail",)                    # only for async APIs
 
@@ -374,6 +378,8 @@ class FakeServer:
                 self._stop.wait(self.hang_s)
             if fault == "malformed":
                 return Response(200, b'{"data": [{"url": "http://', {"Content-Type": "application/json"})
+            if fault == "oddshape":
+                return Response.of(ODD_SHAPE)
             if not self.is_async and self.latency:
                 self._stop.wait(self.latency)
             resp: Response = getattr(self, handler)(req, m, fault)
