@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from pipeline.generate.breaker import Breaker
 from pipeline.generate.clock import ManualClock
 from pipeline.generate.ratelimit import RateLimiter
 from pipeline.generate.router import Router
+from pipeline.generate.rules import RULES, backoff, category
 from pipeline.models import GeneratedImage, ImagePlan
 
 from .conftest import lines
@@ -341,3 +343,22 @@ def test_configured_rate_keeps_a_provider_from_throttling(setup, servers):
     out = generate_all(plans(10), cfg)
     assert [o.provider for o in out] == ["siliconflow"] * 10
     assert a.throttles == {"rate": 0, "concurrency": 0} and len(a.creates()) == 10
+
+
+@pytest.mark.parametrize("status, kind, retried, breaker", [
+    (429, "http_429", True, "ignore"), (500, "http_5xx", True, "count"), (503, "http_5xx", True, "count"),
+    (408, "timeout", True, "count"), (400, "http_4xx", False, "count"), (422, "http_4xx", False, "count"),
+    (401, "auth", False, "trip"), (402, "auth", False, "trip"), (403, "auth", False, "trip"),
+    (404, "not_found", False, "trip"),
+])
+def test_the_retry_table_by_status(status, kind, retried, breaker):
+    assert category(status) == kind
+    assert (RULES[kind].retry, RULES[kind].breaker) == (retried, breaker)
+    assert RULES["timeout"].resend is False                  # a create that may have run is not re-sent
+
+
+def test_backoff_is_exponential_with_equal_jitter():
+    rnd = random.Random(3)
+    for n, full in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 30.0), (9, 30.0)]:
+        waits = [backoff(n, 1.0, 30.0, rnd) for _ in range(200)]
+        assert full / 2 <= min(waits) and max(waits) <= full and max(waits) - min(waits) > full / 4

@@ -74,8 +74,16 @@ class Generation:
         if not self.shared.usage.reserve(p.name, p.st.daily_quota):
             raise NotTried("quota", f"today's quota of {p.st.daily_quota} calls is used up "
                                     f"(providers.settings.{p.name}.daily_quota)")
+        still_running = p.failure("deadline", "the job was still running at the image's deadline "
+                                              f"(providers.deadline_s = {self.shared.cfg.providers.deadline_s:g}s)",
+                                  step="poll", sent=True)
         while True:
-            reply = self.retrying(lambda: self.ask(call))
+            try:
+                reply = self.retrying(lambda: self.ask(call))
+            except Failure as failure:
+                if failure.category == "deadline" and call.step in ("poll", "status"):   # cut off asking how it goes
+                    raise still_running from None
+                raise
             if reply.error:
                 raise p.failure("job_failed", f"the job failed: {reply.error}", step=call.step, sent=True)
             if reply.next is None:
@@ -83,8 +91,7 @@ class Generation:
             call = reply.next
             self.clock.sleep(min(p.st.poll_interval_s, self.left()))
             if self.left() <= 0:
-                raise p.failure("deadline", "the job was still running at the image's deadline (providers.deadline_s "
-                                            f"= {self.shared.cfg.providers.deadline_s:g}s)", step="poll", sent=True)
+                raise still_running
 
     def build(self) -> Call:
         try:

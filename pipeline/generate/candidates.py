@@ -164,13 +164,16 @@ class Hosted:
         """One cheap authenticated call: (ok, what to tell the user)."""
         if self.proto.key_required and not self.ep.key:
             return False, f"no key: set {self.key_env} in .env or the environment"
-        call = self.proto.check(self.ep)
         try:
+            call = self.proto.check(self.ep)
             answer = self.shared.transport.send(call, self.policy.trusting(call.url), max_bytes=5_000_000,
                                                 timeout_s=min(self.st.timeout_s, CHECK_S), left_s=CHECK_S)
         except TransportError as err:
             kind = "timeout" if isinstance(err, TimedOut) else "url_refused" if isinstance(err, UrlRefused) else "unreachable"
             return False, str(self.failure(kind, err.message))
+        except Exception as err:                 # the provider could not build its probe from the settings
+            detail = err.message if isinstance(err, PeituError) else f"{type(err).__name__}: {err}"
+            return False, str(self.failure("config", f"could not build its probe: {detail}"))
         if answer.status in self.proto.check_ok:
             how = "" if answer.status == 200 else f", HTTP {answer.status} to a probe that makes no image"
             return True, f"OK: reachable, key accepted ({self.ep.base_url}{how})"

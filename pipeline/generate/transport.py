@@ -3,10 +3,10 @@ redirects are followed by hand (each hop checked again), and the whole exchange 
 waiting for the answer and reading every byte of it — ends by its deadline, however slowly a server
 drips. Both directions are logged at DEBUG (for --debug) with every secret redacted.
 
-One connection per request, to the address the policy checked (the Host header, TLS SNI and
-certificate check keep the name): no pool that could hand a request to a connection made for another
-address, and a failure before the request was written is known to have sent nothing. Proxies from the
-environment are not used, since the address must be the checked one."""
+Each connection goes to the address the policy checked (the Host header, TLS SNI and certificate check
+keep the name), and is kept alive for the next request to that same address and name only. A failure
+before connecting is known to have sent nothing. Proxies from the environment are not used, since the
+address must be the checked one."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -36,6 +37,7 @@ from .policy import SECRET_HEADER, Target, UrlPolicy, shown
 log = logging.getLogger("peitu.http")
 CONNECT_S = 10.0                   # at most this long to connect (TCP and TLS), within the request's time
 MAX_HOPS = 3                       # redirects followed
+KEEP_ALIVE = 8                     # idle connections kept per address
 PIECE = 64 * 1024
 REDIRECTS = (301, 302, 303, 307, 308)
 BLOB = re.compile(r"[A-Za-z0-9+/=]{200,}")
@@ -43,10 +45,12 @@ LOG_CHARS = 800
 
 
 class Transport:
-    """Sends providers' calls. Stateless apart from its settings: safe to share between threads."""
+    """Sends providers' calls; safe to share between threads."""
 
     def __init__(self, *, connect_s: float = CONNECT_S, ca_certs: str | None = None):
         self.connect_s = connect_s
+        self._pool: dict[tuple[str, str, int, str], list[HTTPConnection]] = {}
+        self._lock = threading.Lock()
         # SSL_CERT_FILE names a CA bundle of your own (a company proxy's, a test server's); else certifi's
         self.ca_certs = ca_certs or os.environ.get("SSL_CERT_FILE") or certifi.where()
 
@@ -83,19 +87,24 @@ class Transport:
             shown = "" if body is None else " body=" + _text(body)
             log.debug("→ %s %s [%s]%s", method, redact(target.url), _headers(headers), shown)
         start = time.monotonic()
-        conn = self._connect(target, ends, budget, late)
+        conn = self._idle(target) or self._connect(target, ends, budget, late)
+        keep = False
         try:
-            conn.sock = _Bounded(conn.sock, ends)                  # type: ignore[assignment]
+            conn.sock.ends = ends                                  # type: ignore[union-attr]
             conn.request(method, target.path, body=body, preload_content=False,
                          headers={"Host": target.host_header, "User-Agent": f"peitu/{__version__}", **headers})
             resp = conn.getresponse()
             answer = Answer(resp.status, resp.headers, _read(resp, max_bytes))
+            keep = resp.version >= 11 and "close" not in resp.headers.get("connection", "").lower()
         except (TimeoutError, urllib3.exceptions.TimeoutError):
             raise late(f"no complete answer within {budget:.3g}s", sent=True) from None
         except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as err:
             raise Broken(f"the connection broke: {redact(str(err))[:200]}") from None
         finally:
-            conn.close()
+            if keep:
+                self._keep(target, conn)
+            else:
+                conn.close()
         if log.isEnabledFor(logging.DEBUG):
             log.debug("← %s %s in %.0f ms [%s] %s", answer.status, redact(target.url),
                       1000 * (time.monotonic() - start), _headers(answer.headers),
@@ -125,7 +134,31 @@ class Transport:
         except (OSError, ssl.SSLError, urllib3.exceptions.HTTPError) as err:
             conn.close()
             raise ConnectFailed(f"could not connect to {target.host}: {redact(str(err))[:200]}") from None
+        conn.sock = _Bounded(conn.sock, ends)                      # type: ignore[assignment]
         return conn
+
+    def _idle(self, target: Target) -> HTTPConnection | None:
+        """A kept-alive connection to this very address and name that the server has not closed, if any."""
+        with self._lock:
+            idle = self._pool.get(_key(target), [])
+            while idle:
+                conn = idle.pop()
+                if conn.is_connected:
+                    return conn
+                conn.close()
+        return None
+
+    def _keep(self, target: Target, conn: HTTPConnection) -> None:
+        with self._lock:
+            idle = self._pool.setdefault(_key(target), [])
+            if len(idle) < KEEP_ALIVE:
+                idle.append(conn)
+                return
+        conn.close()
+
+
+def _key(target: Target) -> tuple[str, str, int, str]:
+    return target.scheme, target.ip, target.port, target.host
 
 
 class _Bounded:
@@ -135,10 +168,10 @@ class _Bounded:
 
     def __init__(self, sock: socket.socket, ends: float):
         self._sock = sock
-        self._ends = ends
+        self.ends = ends                 # set again for each request on a kept-alive connection
 
     def _arm(self) -> None:
-        left = self._ends - time.monotonic()
+        left = self.ends - time.monotonic()
         if left <= 0:
             raise TimeoutError("deadline")
         self._sock.settimeout(left)
