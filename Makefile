@@ -22,9 +22,14 @@ test: $(STAMP)  ## the whole suite (what CI runs)
 test-fast: $(STAMP)  ## inner loop: skip tests marked slow
 	$(BIN)/python -m pytest -n 2 -q -m "not slow"
 
-bench: $(STAMP)  ## the three benchmarks (each ends with a key=value line)
+lint: $(STAMP)  ## ruff and mypy over the package
+	$(BIN)/ruff check pipeline
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## the benchmarks (each ends with a key=value line)
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/relevance.py
 
 clean:

@@ -24,9 +24,11 @@ sys.path.insert(0, str(ROOT))
 from pipeline.check import check_article  # noqa: E402
 from pipeline.config import load_config  # noqa: E402
 from pipeline.generate import generate_all  # noqa: E402
-from pipeline.illustrate import IllustrateOptions, finish, plan  # noqa: E402
+from pipeline.engine import plan  # noqa: E402
+from pipeline.images import renditions_for  # noqa: E402
 from pipeline.ingest import read_article  # noqa: E402
 from pipeline.library import record_illustration  # noqa: E402
+from pipeline.models import IllustrateOptions, Illustration  # noqa: E402
 from pipeline.publish.output import write_output  # noqa: E402
 
 STAGES = ("check", "ingest", "plan", "renditions", "write", "library")
@@ -46,7 +48,13 @@ def one(path: Path, cfg, opts: IllustrateOptions, out: Path) -> tuple[dict[str, 
     t["plan"] = time.perf_counter() - start
     outcomes = generate_all(plans, cfg, provider="local")          # not timed
     start = time.perf_counter()
-    ill = finish(article, plans, outcomes, cfg)
+    ill = Illustration(article, plans)
+    for p, outcome in zip(plans, outcomes):                      # what the engine does as each image arrives
+        if isinstance(outcome, Exception):
+            ill.errors[p.key] = outcome
+        else:
+            ill.renditions.extend(renditions_for(p, outcome, cfg))
+            ill.images[p.key] = outcome
     t["renditions"] = time.perf_counter() - start
     start = time.perf_counter()
     folder = write_output(ill, out)

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from .config import Config
 from .errors import InputError
 from .images.decode import sniff
-from .ingest import IMAGE_POST, parse_parts
+from .ingest import IMAGE_POST, fallback_title, parse_parts
 from .ingest.article_type import require_type
 from .ingest.frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options
 from .ingest.outline import Parsed
@@ -75,6 +75,11 @@ class _Checker:
     def front_matter(self, fm: FrontMatter, parsed: Parsed) -> None:
         key, title = fm.first(("title",))
         title = title or parsed.title
+        if not title:
+            named = fallback_title(self.path, "")
+            self.add("warning", "no-title", f"没有标题，peitu 用文件名“{named}”作标题，封面上也会显示它 "
+                     f"(no title: no front-matter title:, no # H1 line, no HTML <title>/<h1>; the file name "
+                     f"is used; add a title)", 1)
         if len(title) > TITLE_MAX:
             self.add("error", "title-too-long", f"标题 {len(title)} 字，微信上限 {TITLE_MAX} 字 "
                      f"(title has {len(title)} characters; WeChat allows {TITLE_MAX})",

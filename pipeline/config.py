@@ -1,21 +1,39 @@
-"""config.yaml, validated on load. Secrets never live here: see pipeline.secrets."""
+"""config.yaml, validated on load. Secrets never live here: see pipeline.secrets.
+
+Every problem is a ConfigError that names the key (`providers.settings.zhipu.max_in_flight`) and says
+what to do: wrong shapes and types, numbers out of range, an unknown timezone, a style with no file, a
+font that is not there, and paths peitu could never write (a file where a folder belongs, no permission)."""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import ConfigError
+from .yamlsafe import load_yaml
 
 DEFAULT_CONFIG = "config.yaml"
 SECRET_WORDS = ("key", "secret", "token", "password")
+_SECRET_KEY = re.compile(r"(?:^|[_-])(?:key|secret|token|password)s?(?:$|[_-](?!env$))", re.IGNORECASE)
+HOUR, DAY = 3600, 86_400
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """`inline_count: yes` is a mistake, not the number 1."""
+        if isinstance(value, bool) and info.field_name and \
+                cls.model_fields[info.field_name].annotation in (int, float, int | None, float | None):
+            raise ValueError("must be a number, not true/false")
+        return value
 
 
 class Paths(Strict):
@@ -45,7 +63,7 @@ class Images(Strict):
     jpeg_quality: int = Field(88, ge=30, le=100)
     inline_max_bytes: int = Field(1_000_000, gt=0, le=1_000_000)
     cover_max_bytes: int = Field(10_000_000, gt=0, le=10_000_000)
-    max_pixels: int = Field(40_000_000, gt=0)             # refuse decompression bombs above this
+    max_pixels: int = Field(40_000_000, gt=0, le=500_000_000)           # refuse decompression bombs above this
     title_on_cover: bool = True                            # set the title on hosted covers ourselves
 
 
@@ -56,13 +74,13 @@ class ProviderSettings(Strict):
     base_url: str | None = None
     model: str | None = None
     key_env: str | None = None
-    weight: float = Field(1.0, ge=0)
-    rate_per_second: float | None = Field(None, gt=0)
-    rate_per_minute: float | None = Field(None, gt=0)
-    max_in_flight: int = Field(4, ge=1)
-    daily_quota: int | None = Field(None, ge=0)
-    timeout_s: float = Field(60, gt=0)
-    poll_interval_s: float = Field(2.0, gt=0)
+    weight: float = Field(1.0, ge=0, le=1_000_000)
+    rate_per_second: float | None = Field(None, gt=0, le=10_000)
+    rate_per_minute: float | None = Field(None, gt=0, le=600_000)
+    max_in_flight: int = Field(4, ge=1, le=256)
+    daily_quota: int | None = Field(None, ge=0, le=1_000_000_000)
+    timeout_s: float = Field(60, gt=0, le=HOUR)
+    poll_interval_s: float = Field(2.0, gt=0, le=600)
     allow_http: bool = False                               # https only unless set
     result_origins: list[str] = Field(default_factory=list)  # other origins on your own network its answers
                                                            # may point to (fetched without the key)
@@ -74,24 +92,26 @@ class Providers(Strict):
     strategy: Literal["fallback", "weighted"] = "fallback"
     last_resort: str | None = "local"
     max_retries: int = Field(3, ge=0, le=10)
-    backoff_base_s: float = Field(1.0, ge=0)
-    backoff_max_s: float = Field(30.0, ge=0)
-    deadline_s: float = Field(300.0, gt=0)                 # per image, across retries and fallbacks
-    breaker_failures: int = Field(5, ge=1)
-    breaker_rest_s: float = Field(120.0, ge=0)
-    max_download_bytes: int = Field(25_000_000, gt=0)
+    backoff_base_s: float = Field(1.0, ge=0, le=HOUR)
+    backoff_max_s: float = Field(30.0, ge=0, le=DAY)
+    deadline_s: float = Field(300.0, gt=0, le=DAY)               # per image, across retries and fallbacks
+    breaker_failures: int = Field(5, ge=1, le=1000)
+    breaker_rest_s: float = Field(120.0, ge=0, le=DAY)
+    max_download_bytes: int = Field(25_000_000, gt=0, le=1_000_000_000)
     cache: bool = True
     settings: dict[str, ProviderSettings] = Field(default_factory=dict)
 
     @field_validator("settings", mode="before")
     @classmethod
     def _no_secrets(cls, value: Any) -> Any:
-        for name, block in (value or {}).items():
-            for key in (block or {}):
-                if key != "key_env" and any(w in key.lower() for w in SECRET_WORDS):
+        if value is None:
+            return {}                          # `settings:` with only commented examples under it
+        for name, block in value.items() if isinstance(value, dict) else ():
+            for key in block if isinstance(block, dict) else ():
+                if str(key) != "key_env" and any(w in str(key).lower() for w in SECRET_WORDS):
                     raise ValueError(f"providers.settings.{name}.{key}: secrets belong in the environment "
                                      f"or .env, not config.yaml; set key_env to the variable's name")
-        return value or {}                     # `settings:` with only commented examples under it
+        return value
 
 
 class TypeRule(Strict):
@@ -103,14 +123,14 @@ class TypeRule(Strict):
 
 class ArticleTypes(Strict):
     default: str = "default"
-    min_score: float = Field(2.0, ge=0)
+    min_score: float = Field(2.0, ge=0, le=1_000_000)
     rules: dict[str, TypeRule] = Field(default_factory=dict)
 
 
 class Schedule(Strict):
     time: str = "02:00"
     timezone: str = "Asia/Shanghai"
-    misfire_grace_s: int = Field(3600, ge=0)
+    misfire_grace_s: int = Field(3600, ge=0, le=7 * DAY)
 
     @field_validator("time")
     @classmethod
@@ -118,6 +138,16 @@ class Schedule(Strict):
         hh, _, mm = value.partition(":")
         if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
             raise ValueError(f"'{value}' is not a time like 02:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown timezone '{value[:60]}'; use a tz database name such as Asia/Shanghai "
+                             "or Europe/Berlin") from None
         return value
 
 
@@ -128,7 +158,7 @@ class Account(Strict):
     secret_env: str = "WECHAT_SECRET"
     base_url: str = "https://api.weixin.qq.com"
     token_api: Literal["stable_token", "token"] = "stable_token"   # stable_token: processes share one token
-    timeout_s: float = Field(30, gt=0)
+    timeout_s: float = Field(30, gt=0, le=HOUR)
     schedule: Schedule = Schedule()
     style: str | None = None
     templates: Path | None = None                         # template overrides for this account
@@ -136,15 +166,23 @@ class Account(Strict):
 
 
 class WeChat(Strict):
-    placeholder: str = "【配图】"
+    placeholder: str = Field("【配图】", min_length=1)
     redis_url_env: str | None = None                       # share the token through Redis when set
     accounts: dict[str, Account] = Field(default_factory=lambda: {"default": Account()})
+
+    @field_validator("accounts")
+    @classmethod
+    def _safe_names(cls, value: dict[str, Account]) -> dict[str, Account]:
+        for name in value:                     # names become file names (locks, nightly work folders)
+            if not name.strip() or len(name) > 64 or any(c in name for c in '/\\:*?"<>|\0') or name[0] == ".":
+                raise ValueError(f"account name {name[:70]!r} cannot be a file name; use letters, digits, - or _")
+        return value
 
 
 class Library(Strict):
     reuse: bool = False
     reuse_threshold: float = Field(0.6, ge=0, le=1)
-    reuse_window_days: int = Field(30, ge=0)
+    reuse_window_days: int = Field(30, ge=0, le=3650)
 
 
 class Config(Strict):
@@ -163,15 +201,46 @@ class Config(Strict):
         return p if p.is_absolute() else self.root / p
 
 
-def _describe(err: ValidationError, source: str) -> str:
+_EXPECTED = {   # pydantic error type → what the value must be
+    "model_type": "a block of `key: value` settings", "model_attributes_type": "a block of `key: value` settings",
+    "dict_type": "a block of `name: value` entries", "list_type": "a list, like [a, b]",
+    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+    "bool_type": "true or false", "bool_parsing": "true or false", "path_type": "a path",
+    "finite_number": "a finite number",
+}
+
+
+def _shown(value: Any) -> str:
+    """What the user wrote, briefly (a value of a key that may hold a secret is never echoed)."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        text = str(value)
+        return f"the number {text if len(text) <= 20 else text[:17] + '...'}"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block of settings"
+    return f"'{str(value)[:40]}'" if isinstance(value, str) else type(value).__name__
+
+
+def _describe(err: ValidationError, source: str) -> tuple[str, str]:
+    """(one line per problem, what to do) for a failed validation."""
     lines = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
+        secret = bool(_SECRET_KEY.search(str(e["loc"][-1]))) if e["loc"] else False
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see config.yaml in the repository for every key)"
+        elif e["type"] in _EXPECTED:
+            msg = f"must be {_EXPECTED[e['type']]}, not {'that' if secret else _shown(e.get('input'))}"
+        else:
+            msg = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
         lines.append(f"{source}: {key}: {msg}")
-    return "\n".join(lines)
+    return "\n".join(lines), f"fix {'these keys' if len(lines) > 1 else 'it'} in {source}"
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -183,16 +252,90 @@ def load_config(path: str | Path | None = None) -> Config:
             raise ConfigError(f"config file {file} not found")
         return Config(root=Path.cwd())
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError("config must be UTF-8 text", where=str(file)) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark else str(file)
-        raise ConfigError(f"not valid YAML: {getattr(e, 'problem', e)}", where=where) from None
+    except OSError as e:
+        raise ConfigError(f"cannot read the config file: {e.strerror}", where=str(file)) from None
+    data = load_yaml(text, str(file), error=ConfigError) or {}
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping of keys", where=str(file))
     try:
-        return Config(**data, root=file.resolve().parent)
+        cfg = Config.model_validate({**data, "root": file.resolve().parent})
     except ValidationError as e:
-        raise ConfigError(_describe(e, str(file))) from None
+        message, hint = _describe(e, str(file))
+        raise ConfigError(message, hint=hint) from None
+    check_files(cfg, str(file))
+    return cfg
+
+
+def check_files(cfg: Config, source: str) -> None:
+    """The files and folders the config names: a style that has a file, a font that is there, and
+    state, output and cache paths peitu can create and write. Raises a ConfigError naming the key."""
+    def fail(key: str, problem: str, hint: str) -> None:
+        raise ConfigError(f"{key}: {problem}", where=source, hint=hint)
+
+    styles = cfg.path(cfg.paths.styles)
+    named = [("style", cfg.style)] + [(f"wechat.accounts.{n}.style", a.style) for n, a in cfg.wechat.accounts.items()]
+    for key, style in named:
+        if style is None or not styles.is_dir():       # no styles folder: planning says so when it needs one
+            continue
+        if Path(style).name != style or style.startswith(".") or not (styles / f"{style}.yaml").is_file():
+            have = ", ".join(sorted(p.stem for p in styles.glob("*.yaml"))) or "(none)"
+            fail(key, f"style '{style[:60]}' has no file in {styles}", f"use one of: {have}")
+    kinds = {"templates": "dir", "styles": "dir", "glossary": "file", "userdict": "file", "stopwords": "file"}
+    for name, kind in kinds.items():              # a missing one is reported where it is needed
+        path = cfg.path(getattr(cfg.paths, name))
+        if _exists(path) and not _is(path, kind):
+            fail(f"paths.{name}", f"{path} is not a {'folder' if kind == 'dir' else 'file'}",
+                 f"set paths.{name} to a {'folder' if kind == 'dir' else 'file'} (see the repository's config.yaml)")
+    if cfg.paths.font is not None and not _is(cfg.path(cfg.paths.font), "file"):
+        fail("paths.font", f"no font file at {cfg.path(cfg.paths.font)}",
+             "fix paths.font, or remove it to use the packaged Noto Sans CJK")
+    for name, acct in cfg.wechat.accounts.items():
+        if acct.templates is not None and not _is(cfg.path(acct.templates), "dir"):
+            fail(f"wechat.accounts.{name}.templates", f"no folder at {cfg.path(acct.templates)}",
+                 "create it (templates there override the ones in paths.templates) or remove the key")
+    for key, target, folder in (("paths.state", cfg.paths.state, False), ("paths.output", cfg.paths.output, True),
+                                ("paths.cache", cfg.paths.cache, True)):
+        problem = unwritable(cfg.path(target), folder=folder)
+        if problem:
+            kind = "a folder" if folder else "a file (e.g. .peitu/state.db)"
+            fail(key, problem, f"set {key} to {kind} in a place this user can write")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _is(path: Path, kind: Literal["file", "dir"]) -> bool:
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):                       # no permission, a NUL in the name
+        return False
+
+
+def unwritable(path: Path, *, folder: bool) -> str | None:
+    """Why peitu could not create or write `path` (a folder, or a file in one), or None when it can."""
+    if "\0" in str(path):
+        return "the path contains a NUL character"
+    try:
+        if path.exists():
+            if folder != path.is_dir():
+                return f"{path} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}"
+            writable = os.access(path, os.W_OK) and (folder or os.access(path.parent, os.W_OK | os.X_OK))
+            return None if writable else f"no permission to write {path if folder else path.parent}"
+        place = path if folder else path.parent
+        existing = place
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is a file, so the folder {place} cannot be made"
+        if not os.access(existing, os.W_OK | os.X_OK):
+            return f"no permission to create {place} in {existing}"
+    except OSError as e:
+        return f"cannot reach {path}: {e.strerror}"
+    return None

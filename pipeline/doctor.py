@@ -1,12 +1,14 @@
 """`peitu doctor`: is this machine ready? Config, state, font, templates, providers, WeChat, schedule.
 
 Each check gives ok / warn / fail, what it found, and what to do about it. Nothing here changes state
-except fetching a WeChat access token (shared with every other peitu process) and one draft/count.
+except opening the state file (which creates or migrates it), fetching a WeChat access token (shared
+with every other peitu process) and one draft/count.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,16 +40,23 @@ def check_config(path: Path | None) -> tuple[Config | None, Check]:
 
 
 def check_state(cfg: Config) -> Iterator[Check]:
-    state = cfg.path(cfg.paths.state)
+    from .store import MIGRATIONS, Store
+
     try:
-        state.parent.mkdir(parents=True, exist_ok=True)
-        probe = state.parent / ".doctor-probe"
-        probe.write_text("ok")
-        probe.unlink()
-        yield Check("state", OK, f"{state.parent} is writable")
-    except OSError as err:
-        yield Check("state", FAIL, f"cannot write {state.parent}: {err.strerror}",
-                    "set paths.state in config.yaml to a writable folder")
+        store = Store.open(cfg.path(cfg.paths.state))
+        with store.tx():                             # a write: the file is usable, not only readable
+            version = store.query("PRAGMA user_version")[0][0]
+    except PeituError as err:
+        yield Check("state", FAIL, err.message + (f" ({err.where})" if err.where else ""), err.hint or "")
+        return
+    found = f"{store.path} (schema {version} of {len(MIGRATIONS)})"
+    loose = [f"{p} is {stat.S_IMODE(p.stat().st_mode):o}" for p, mode in ((store.folder, 0o700), (store.path, 0o600))
+             if stat.S_IMODE(p.stat().st_mode) & ~mode]
+    if loose:
+        yield Check("state", WARN, f"{found}; others may read it: {', '.join(loose)}",
+                    f"chmod 700 {store.folder}; chmod 600 {store.path} (it holds the WeChat access token)")
+    else:
+        yield Check("state", OK, f"{found}, private to you")
 
 
 def check_font(cfg: Config) -> Iterator[Check]:

@@ -1,10 +1,13 @@
-"""Plain dataclasses passed between stages: Article → ImagePlan → GeneratedImage → Rendition."""
+"""Plain dataclasses passed between stages: Article → ImagePlan → GeneratedImage → Rendition,
+and what the engine hands its callers: the options of a run and the Illustration of one article."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .errors import PeituError
 
 
 @dataclass
@@ -86,6 +89,10 @@ class ImagePlan:
     palette: list[str] = field(default_factory=list)   # style's colours (#hex): backgrounds, then accents
     text_color: str = ""               # style's ink for titles drawn on the image
     title_overlay: bool = True         # hosted covers: peitu sets `title` on the picture
+    subjects: list[str] = field(default_factory=list)   # concrete things from the text the image shows (中文)
+    kind: str = ""                     # scene | object | diagram | map | person | pattern (what sort of picture)
+    purpose: str = ""                  # why the image is here, in a few words (for editors and the manifest)
+    display_title: str = ""            # a shorter title to set on the cover when the real one is too long
 
 
 @dataclass
@@ -142,3 +149,31 @@ class Rendition:
     format: str                        # "JPEG" | "PNG"
     role: str                          # "cover" | "cover_1x1" | "inline" | "marker"
     key: str = ""                      # the ImagePlan.key it came from
+
+
+@dataclass
+class IllustrateOptions:
+    """What a run asks for; None means "as the article or config says"."""
+
+    type: str | None = None
+    style: str | None = None
+    provider: str | None = None
+    inline_count: int | None = None
+    cover: bool = True                 # False: never make a cover
+    force: bool = False                # make a cover even when the article names one
+
+
+@dataclass
+class Illustration:
+    """Everything made for one article, keyed by ImagePlan.key."""
+
+    article: Article
+    plans: list[ImagePlan]
+    images: dict[str, GeneratedImage] = field(default_factory=dict)     # plan key → image
+    renditions: list[Rendition] = field(default_factory=list)
+    errors: dict[str, PeituError] = field(default_factory=dict)         # plan key → what failed
+    timings: dict[str, float] = field(default_factory=dict)             # stage → seconds
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors

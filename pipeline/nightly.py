@@ -4,7 +4,7 @@ A draft article is illustrated when it has no cover or holds the placeholder (ã€
 only if it lacks one (or with force), images where the placeholders stand (or, with no placeholder,
 after the best headings), and is updated in place with everything else the editor set kept.
 
-Progress lives in the state file, one row per draft article (`nightly_articles`), and one per upload
+Progress lives in the state store, one row per draft article (`nightly_articles`), and one per upload
 (`wechat_uploads`, see publish.wechat.upload), each step committed as it finishes:
   rendered  images made and saved beside the state file; the plan recorded
   updating  every image uploaded; the article about to be sent (its hash recorded)
@@ -12,6 +12,7 @@ Progress lives in the state file, one row per draft article (`nightly_articles`)
 A run killed at any point (kill -9) resumes on the next: saved images are not made again, uploads
 recorded done are reused, a cover whose upload was cut off is found by name, and an update that
 landed is recognised by its hash. A 45009 (daily quota) stops the run with everything kept.
+One run per account at a time (see pipeline.locks): a second is refused.
 """
 
 from __future__ import annotations
@@ -25,37 +26,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
-
 from .config import Config
+from .engine import Engine
 from .errors import PeituError, WeChatError
 from .fsutil import atomic_write
-from .models import ImagePlan, Rendition
+from .locks import AccountLock, account_lock
+from .models import IllustrateOptions, ImagePlan, Rendition
 from .publish.wechat.article import (Uploaded, content_hash, has_placeholder, news_article, parse_draft_article,
                                      upload_images)
 from .publish.wechat.client import account_config, account_settings, build_client
 from .publish.wechat.errors import QUOTA
 from .publish.wechat.upload import Uploader
-from .state import connect, schema
+from .store import Row, Store
 
 log = logging.getLogger(__name__)
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS nightly_articles (
-    scope TEXT NOT NULL,              -- base URL|AppID of the account
-    media_id TEXT NOT NULL,           -- the draft
-    idx INTEGER NOT NULL,             -- the article within it (0-based)
-    account TEXT NOT NULL,
-    title TEXT NOT NULL,
-    status TEXT NOT NULL,             -- rendered | updating | done | failed
-    source_hash TEXT NOT NULL,        -- the article as found (title, content, cover)
-    result_hash TEXT,                 -- the article as sent to draft/update
-    work TEXT,                        -- JSON: plans and saved renditions, while in progress
-    error TEXT,
-    updated REAL NOT NULL,
-    PRIMARY KEY (scope, media_id, idx)
-);
-"""
 PAGE = 20
 
 
@@ -64,9 +49,11 @@ class NightlyReport:
     """What one run did; `line()` is the log line."""
 
     account: str
+    dry_run: bool = False
     drafts: int = 0
     articles: int = 0
     illustrated: int = 0
+    would_illustrate: int = 0         # --dry-run: what a run would illustrate
     resumed: int = 0
     done_before: int = 0              # done by an earlier run and unchanged since
     not_needed: int = 0               # has a cover and no placeholder
@@ -77,9 +64,11 @@ class NightlyReport:
     seconds: float = 0.0
 
     def line(self) -> str:
-        text = (f"nightly [{self.account}]: {self.drafts} drafts ({self.articles} articles): "
-                f"{self.illustrated} illustrated ({self.resumed} resumed), {self.done_before} already done, "
-                f"{self.not_needed} not needed, {self.failed} failed; {self.images} images; {self.seconds:.1f} s")
+        done = (f"{self.would_illustrate} would illustrate (dry run: nothing changed)" if self.dry_run
+                else f"{self.illustrated} illustrated ({self.resumed} resumed)")
+        text = (f"nightly [{self.account}]: {self.drafts} drafts ({self.articles} articles): {done}, "
+                f"{self.done_before} already done, {self.not_needed} not needed, {self.failed} failed; "
+                f"{self.images} images; {self.seconds:.1f} s")
         return text + (f"; stopped: {self.stopped}" if self.stopped else "")
 
 
@@ -105,21 +94,24 @@ class Nightly:
         self.force, self.dry_run, self.only = force, dry_run, only
         self.on_article = on_article or (lambda title, outcome: None)
         self.client = build_client(self.cfg, self.account)
-        self.conn = connect(self.cfg.path(self.cfg.paths.state))
-        schema(self.conn, _DDL)
-        self.uploader = Uploader(self.client, self.conn)
-        self.scope = self.uploader.scope
-        self.work_dir = self.cfg.path(self.cfg.paths.state).parent / "nightly" / self.account
-        self.report = NightlyReport(self.account)
+        self.store = Store.open(self.cfg.path(self.cfg.paths.state))
+        self.uploader = Uploader(self.client, self.store)
+        self.scope = self.client.scope
+        self.work_dir = self.store.folder / "nightly" / self.account
+        self.report = NightlyReport(self.account, dry_run=dry_run)
+        self._engine: Engine | None = None
 
-    def run(self) -> NightlyReport:
-        """Illustrate every draft article that asks for it; a failing one is recorded and the rest go on."""
+    def run(self, guard: AccountLock | None = None) -> NightlyReport:
+        """Illustrate every draft article that asks for it; a failing one is recorded and the rest go on.
+        `guard` (the account's lock) is checked before each article."""
         start = time.perf_counter()
         try:
             for media_id, items in self.drafts():
                 self.report.drafts += 1
                 for idx, item in enumerate(items):
                     self.report.articles += 1
+                    if guard:
+                        guard.check()
                     self.article(media_id, idx, item)
         except WeChatError as err:
             if err.errcode != QUOTA:
@@ -128,7 +120,8 @@ class Nightly:
             log.warning("nightly [%s] stopped: %s (progress is kept; the next run goes on)", self.account, err)
         finally:
             self.report.seconds = time.perf_counter() - start
-            self.conn.close()
+            if self._engine is not None:
+                self._engine.close()
         return self.report
 
     def drafts(self) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -148,16 +141,22 @@ class Nightly:
 
     # ---- one article ----------------------------------------------------------------------------
 
-    def _row(self, media_id: str, idx: int) -> Any:
-        return self.conn.execute("SELECT * FROM nightly_articles WHERE scope=? AND media_id=? AND idx=?",
-                                 (self.scope, media_id, idx)).fetchone()
+    def _row(self, media_id: str, idx: int) -> Row | None:
+        rows = self.store.query("SELECT * FROM nightly_articles WHERE scope = ? AND media_id = ? AND idx = ?",
+                                (self.scope, media_id, idx))
+        return rows[0] if rows else None
 
     def _save(self, media_id: str, idx: int, title: str, status: str, source_hash: str, *,
               result_hash: str | None = None, work: _Work | None = None, error: str | None = None) -> None:
-        self.conn.execute("REPLACE INTO nightly_articles VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
-            self.scope, media_id, idx, self.account, title, status, source_hash, result_hash,
-            json.dumps({"plans": [asdict(p) for p in work.plans], "renditions": work.renditions},
-                       ensure_ascii=False) if work else None, error, time.time()))
+        self.store.execute(
+            "INSERT INTO nightly_articles (scope, media_id, idx, account, title, status, source_hash, result_hash, "
+            "work, error, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (scope, media_id, idx) DO UPDATE SET "
+            "account = excluded.account, title = excluded.title, status = excluded.status, "
+            "source_hash = excluded.source_hash, result_hash = excluded.result_hash, work = excluded.work, "
+            "error = excluded.error, updated = excluded.updated",
+            (self.scope, media_id, idx, self.account, title, status, source_hash, result_hash,
+             json.dumps({"plans": [asdict(p) for p in work.plans], "renditions": work.renditions},
+                        ensure_ascii=False) if work else None, error, time.time()))
 
     def wants(self, item: dict[str, Any]) -> tuple[bool, bool]:
         """(make a cover, fill placeholders / add images) for an article as it stands."""
@@ -177,8 +176,12 @@ class Nightly:
             return
         if row and row["status"] == "updating" and (
                 row["result_hash"] == current or (row["source_hash"] != current and not (cover or placeholder))):
+            if self.dry_run:                     # the update landed just before the last run died
+                self.report.done_before += 1
+                self.on_article(label, "already done (the last run's update had landed)")
+                return
             self._save(media_id, idx, title, "done", row["source_hash"], result_hash=current)
-            self.report.illustrated += 1         # the update landed just before the last run died
+            self.report.illustrated += 1
             self.report.resumed += 1
             self.on_article(label, "illustrated (the last run's update had landed)")
             return
@@ -188,7 +191,7 @@ class Nightly:
             self.on_article(label, "not needed")
             return
         if self.dry_run:
-            self.report.illustrated += 1
+            self.report.would_illustrate += 1
             self.on_article(label, "would illustrate" + (" +cover" if cover else "") +
                             (" +placeholders" if placeholder else ""))
             return
@@ -210,8 +213,9 @@ class Nightly:
     def _fail(self, media_id: str, idx: int, title: str, current: str, err: PeituError, label: str) -> None:
         """Record the error; work already saved stays for the next run to resume."""
         if self._row(media_id, idx):
-            self.conn.execute("UPDATE nightly_articles SET error=?, updated=? WHERE scope=? AND media_id=? AND idx=?",
-                              (str(err), time.time(), self.scope, media_id, idx))
+            self.store.execute("UPDATE nightly_articles SET error = ?, updated = ? "
+                               "WHERE scope = ? AND media_id = ? AND idx = ?",
+                               (str(err), time.time(), self.scope, media_id, idx))
         else:
             self._save(media_id, idx, title, "failed", current, error=str(err))
         self.report.failed += 1
@@ -226,11 +230,11 @@ class Nightly:
     def _render(self, media_id: str, idx: int, item: dict[str, Any], article: Any, cover: bool,
                 placeholder: bool) -> _Work:
         """Make the images, save them beside the state file, and record the plan (one transaction)."""
-        from .illustrate import IllustrateOptions, illustrate
         from .library import record_illustration
 
         opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
-        ill = illustrate(article, self.cfg, opts)
+        self._engine = self._engine or Engine(self.cfg)
+        ill = self._engine.illustrate(article, opts)
         if ill.errors:
             key, err = next(iter(ill.errors.items()))
             raise PeituError(f"image {key} failed: {err}", where=f"draft {media_id}#{idx}")
@@ -239,7 +243,7 @@ class Nightly:
         saved = []
         for r in ill.renditions:
             path = folder / r.name
-            atomic_write(path, r.data)
+            atomic_write(path, r.data, private=True)
             saved.append({"name": r.name, "width": r.width, "height": r.height, "format": r.format,
                           "role": r.role, "key": r.key, "file": str(path)})
         record_illustration(self.cfg, article, ill.plans, ill.images, ill.renditions, folder)
@@ -276,14 +280,11 @@ class Nightly:
 
 
 def run_nightly(cfg: Config, account: str | None = None, **options: Any) -> NightlyReport:
-    """One nightly run for one account, holding the account's lock (a second run at once is refused)."""
-    name, _ = account_settings(cfg, account)
-    lock_path = cfg.path(cfg.paths.state).parent / f"nightly-{name}.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with FileLock(lock_path, timeout=0):
-            report = Nightly(cfg, name, **options).run()
-    except Timeout:
-        raise PeituError(f"another nightly run for account '{name}' is in progress",
-                         where=str(lock_path), hint="wait for it to finish") from None
-    return report
+    """One nightly run for one account, holding the account's lock (a second run at once is refused;
+    a dry run changes nothing and takes no lock)."""
+    nightly = Nightly(cfg, account, **options)
+    if nightly.dry_run:
+        return nightly.run()
+    what = f"nightly run for WeChat account '{nightly.account}' ({nightly.client.base_url})"
+    with account_lock(nightly.cfg, nightly.store, nightly.scope, what) as guard:
+        return nightly.run(guard)

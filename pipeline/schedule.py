@@ -30,6 +30,7 @@ from .config import Config, Schedule, load_config
 from .errors import PeituError
 from .publish.wechat.client import account_config
 from .secrets import load_dotenv, redact
+from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ class NightlyScheduler:
 
     def __init__(self, cfg: Config, accounts: list[str], config_path: str | None):
         self.cfg, self.accounts, self.config_path = cfg, accounts, config_path
-        state = cfg.path(cfg.paths.state).resolve()
-        state.parent.mkdir(parents=True, exist_ok=True)
+        state = Store.open(cfg.path(cfg.paths.state)).path     # created private and migrated before APScheduler
         self.locks = ExitStack()
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         for name in accounts:

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba.posseg
 from PIL import Image, ImageDraw, ImageFilter, ImageMath
 
 from .fonts import cjk_font, drawable
@@ -37,7 +36,9 @@ def segments(text: str) -> list[str]:
 def _tagged(text: str) -> list[tuple[str, str]]:
     """segments() with the part-of-speech flag of each segment's last word."""
     out: list[list[str]] = []
-    for pair in jieba.posseg.lcut(text):
+    from .ingest.keywords import shared_lexicon
+
+    for pair in shared_lexicon().posseg.lcut(text):
         tok, flag = pair.word, pair.flag
         prev = out[-1][0] if out else ""
         if not prev or tok == " " or prev == " ":

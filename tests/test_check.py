@@ -12,6 +12,8 @@ from pipeline.check import check_article
 from pipeline.cli import cli
 from pipeline.config import Config
 
+from .conftest import write_config
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "articles"
 LONG_TITLE = "这是一个非常非常长的标题，长到超过了微信公众号允许的三十二个字的上限了吧"
 
@@ -85,8 +87,24 @@ def test_cover_conflicts_missing_cover_and_url_as_media_id(cfg: Config, tmp_path
 
 
 def test_same_cover_under_two_keys_is_no_conflict_but_a_url_cover_warns(cfg: Config, tmp_path: Path) -> None:
-    path = write(tmp_path, "---\ncover: https://x.cn/c.png\nimage: https://x.cn/c.png\n---\n\n正文。\n")
+    path = write(tmp_path, "---\ncover: https://x.cn/c.png\nimage: https://x.cn/c.png\ntitle: 封面\n---\n\n正文。\n")
     assert codes(check_article(path, cfg)) == {"cover-url": ("warning", 2)}
+
+
+def test_an_article_without_a_title_is_reported_and_no_h2_is_promoted(cfg: Config, tmp_path: Path) -> None:
+    path = write(tmp_path, "开头一段。\n\n## 第一节\n\n第一节的内容。\n", "周末随笔.md")
+    [finding] = check_article(path, cfg)
+    assert (finding.code, finding.level, finding.line) == ("no-title", "warning", 1)
+    assert "没有标题" in finding.message and "“周末随笔”" in finding.message and "第一节" not in finding.message
+    for titled in ("---\ntitle: 有标题\n---\n\n正文。\n", "# 有标题\n\n正文。\n"):
+        assert check_article(write(tmp_path, titled), cfg) == []
+    page = write(tmp_path, "<html><head><title>页面标题</title></head><body><h2>小节</h2><p>正文。</p></body></html>",
+                 "page.html")
+    assert check_article(page, cfg) == []
+    bare = write(tmp_path, "<section><h2>小节</h2><p>正文。</p></section>", "bare.html")
+    assert codes(check_article(bare, cfg)) == {"no-title": ("warning", 1)}
+    run = CliRunner().invoke(cli, ["check", str(path)])
+    assert run.exit_code == 0 and "没有标题" in run.output                      # a warning, not an error
 
 
 def test_body_over_wechat_limits(cfg: Config, tmp_path: Path) -> None:
@@ -103,7 +121,7 @@ def test_broken_input_is_a_finding_not_a_crash(cfg: Config, tmp_path: Path) -> N
     assert finding.code == "unreadable" and finding.level == "error" and finding.line in (3, 4)
     [finding] = check_article(tmp_path / "absent.md", cfg)
     assert finding.code == "unreadable" and "not found" in finding.message
-    path = write(tmp_path, "---\npeitu:\n  inline: lots\n---\n\n正文。\n", "opt.md")
+    path = write(tmp_path, "---\npeitu:\n  inline: lots\ntitle: 选项\n---\n\n正文。\n", "opt.md")
     assert codes(check_article(path, cfg)) == {"bad-option": ("error", 2)}
     path = write(tmp_path, "# 标题\n\n![图](__generate:一只猫|size=wide__)\n", "mk.md")
     assert codes(check_article(path, cfg)) == {"unreadable": ("error", 3)}
@@ -128,3 +146,15 @@ def test_cli_table_json_and_exit_codes(cfg: Config, tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert data == [{"level": "warning", "code": "duplicate-h1", "file": str(warn), "line": 5,
                      "message": data[0]["message"]}]
+
+
+def test_illustrate_says_when_the_file_name_became_the_title(tmp_path: Path) -> None:
+    path = write(tmp_path, "开头一段，讲讲周末去了哪里，看见了什么。\n\n## 第一节\n\n第一节的内容写得长一些，好让它配图。\n",
+                 "周末随笔.md")
+    config = write_config(tmp_path)
+    run = CliRunner().invoke(cli, ["--config", str(config), "illustrate", str(path), "--inline", "0",
+                                   "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    assert "没有标题" in run.output and "周末随笔" in run.output
+    manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
+    assert manifest["article"]["title"] == "周末随笔"

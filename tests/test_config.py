@@ -69,3 +69,18 @@ def test_secret_in_config_is_refused_without_echoing_it(tmp_path):
 def test_paths_resolve_against_config_folder(tmp_path):
     cfg = load_config(write(tmp_path, "paths:\n  output: out\n"))
     assert cfg.path(cfg.paths.output) == tmp_path / "out"
+
+
+def test_anchors_and_merge_keys_within_bounds_still_work(tmp_path):
+    text = ("providers:\n  settings:\n    zhipu: &limits {max_in_flight: 2, rate_per_minute: 60}\n"
+            "    fal: {<<: *limits, max_in_flight: 1}\n")
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.providers.settings["fal"].max_in_flight == 1 and cfg.providers.settings["fal"].rate_per_minute == 60
+
+
+def test_every_number_has_a_ceiling_and_true_is_not_a_number(tmp_path):
+    for text, key in (("providers:\n  breaker_rest_s: 1e12\n", "providers.breaker_rest_s"),
+                      ("library:\n  reuse_window_days: 99999999\n", "library.reuse_window_days"),
+                      ("images:\n  jpeg_quality: true\n", "images.jpeg_quality")):
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config(write(tmp_path, text))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.illustrate import IllustrateOptions, illustrate, plan
+from pipeline.engine import Engine, plan
+from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
 from pipeline.library import Library
 from pipeline.library.store import REUSED_PROVIDER
@@ -23,11 +24,11 @@ def test_matching_library_image_replaces_generation(cfg):
         old.slug = "last-years-hotpot"
         lib.add_image(picture((150, 60, 40), cover.width, cover.height), plan=cover, article=old,
                       provider="fake-hosted", model="m", seed=1, tags=cover.keywords, now=0)
-    ill = illustrate(article, cfg, opts)
+    ill = Engine(cfg).illustrate(article, opts)
     assert ill.ok
     assert ill.images["cover"].provider == REUSED_PROVIDER
     assert all(g.provider == "local" for k, g in ill.images.items() if k != "cover")
     assert {r.role for r in ill.renditions} >= {"cover", "cover_1x1", "inline"}
 
     cfg.library.reuse = False
-    assert illustrate(article, cfg, opts).images["cover"].provider == "local"
+    assert Engine(cfg).illustrate(article, opts).images["cover"].provider == "local"

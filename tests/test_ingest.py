@@ -38,14 +38,20 @@ def test_markdown_article_outline(cfg: Config) -> None:
     assert "挑选五花肉" in a.text and "一层肥一层瘦" in a.text and "#" not in a.text
 
 
-def test_title_from_h1_then_h2_then_file_name(cfg: Config, tmp_path: Path) -> None:
+def test_title_from_h1_else_file_name_never_an_h2(cfg: Config, tmp_path: Path) -> None:
     assert md("# 标题一\n\n正文内容。\n\n## 小节\n\n更多。", cfg).title == "标题一"
-    assert md("## 第二级标题\n\n正文内容。", cfg).title == "第二级标题"
     f = tmp_path / "my-Post_2024.md"
     f.write_text("只有一段正文，没有标题。", encoding="utf-8")
     a = read_article(f, cfg)
     assert a.title == "my-Post_2024"
     assert a.slug == "my-post-2024"
+    f.write_text("开头一段。\n\n## 第一节\n\n第一节的内容。\n", encoding="utf-8")
+    a = read_article(f, cfg)
+    assert a.title == "my-Post_2024" and a.sections[1].heading == "第一节"      # the H2 stays a section
+    long = tmp_path / ("很长的文件名" * 10 + ".md")
+    long.write_text("正文。", encoding="utf-8")
+    assert len(read_article(long, cfg).title) == 32                                 # WeChat's title limit
+    assert md("## 第二级标题\n\n正文内容。", cfg).title == "第二级标题"   # pasted text: its first line
 
 
 def test_h1_title_dropped_but_not_other_h1(cfg: Config) -> None:
@@ -102,7 +108,7 @@ def test_html_fragment_as_from_a_wechat_draft(cfg: Config) -> None:
     a = parse_article(html, cfg, fmt="html", type_override="tech")
     assert [s.heading for s in a.sections] == ["", "算力"]
     assert a.sections[0].paragraphs == ["大模型正在改变手机。", "端侧 AI 芯片越来越强。"]
-    assert a.title == "算力"        # no H1: the first H2
+    assert a.title == "大模型正在改变手机。"        # no title, H1 or <title>: the first line, not the H2
     assert a.type == "tech"
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import InputError
-from pipeline.illustrate import Illustration
+from pipeline.models import Illustration
 from pipeline.library import Library, parse_since, record_illustration, record_upload, search
 from pipeline.library.export import to_csv, to_json
 from pipeline.library.importer import import_outputs
@@ -253,14 +253,14 @@ def test_import_skips_folders_recorded_when_made(cfg, lib, tmp_path):
 
 @pytest.mark.slow
 def test_real_illustration_recorded_then_imported_and_reused_through_renditions(cfg, tmp_path):
-    from pipeline.illustrate import illustrate
+    from pipeline.engine import Engine
     from pipeline.images import renditions_for
     from pipeline.ingest import read_article
     from pipeline.library import find_reusable
     from tests.conftest import REPO
 
     art = read_article(REPO / "examples" / "articles" / "food-chaoshan-beef-hotpot.md", cfg)
-    ill = illustrate(art, cfg)
+    ill = Engine(cfg).illustrate(art)
     folder = write_output(ill, cfg.paths.output)
     ids = record_illustration(cfg, art, ill.plans, ill.images, ill.renditions, folder)
     assert set(ids) == {p.key for p in ill.plans}

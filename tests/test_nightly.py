@@ -7,101 +7,20 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline.config import Config, load_config
 from pipeline.fakes.wechat import FakeWeChat, editor_image, seed_sandbox
 from pipeline.nightly import run_nightly
 from pipeline.publish.wechat.article import has_placeholder, mark_placeholders, placeholder_pattern
-from pipeline.publish.wechat.client import BASE_URL_ENV
 
-REPO = Path(__file__).resolve().parent.parent
-MMBIZ_IMG = re.compile(r'<img[^>]*src="(http://mmbiz\.qpic\.cn/[^"]+)"')
-
-
-def write_config(tmp_path: Path, fake: FakeWeChat, **extra) -> Path:
-    """A config file for a run against `fake`: state and output under tmp_path, small images (fast)."""
-    data = {
-        "paths": {"state": str(tmp_path / "state.db"), "cache": str(tmp_path / "cache"),
-                  "output": str(tmp_path / "output"),
-                  **{k: str(REPO / "templates" / v) for k, v in (
-                      ("templates", "prompts"), ("styles", "styles"), ("glossary", "glossary.yaml"),
-                      ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
-        "images": {"generate_cover": {"width": 672, "height": 288},
-                   "generate_inline": {"width": 512, "height": 288}, "inline_count": 2},
-        "providers": {"order": ["local"]},
-        "article_types": yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["article_types"],
-        "wechat": {"accounts": {"default": {"base_url": fake.url}}},
-        **extra,
-    }
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    with FakeWeChat() as server:
-        monkeypatch.setenv("WECHAT_APPID", server.appid)
-        monkeypatch.setenv("WECHAT_SECRET", server.secret)
-        monkeypatch.delenv(BASE_URL_ENV, raising=False)
-        yield server
+from .conftest import MMBIZ_IMG, REPO, check_exactly_once, kill_at, peitu, run_to_end, seed, wechat_config
 
 
 @pytest.fixture
 def ncfg(tmp_path, fake) -> Config:
-    return load_config(write_config(tmp_path, fake))
-
-
-PROSE = "这一段讲的是具体的做法和经验，包括准备、步骤、常见问题和解决办法，读者可以照着去做。"
-
-
-def seed(fake: FakeWeChat, n: int = 20) -> dict[str, dict]:
-    """n drafts in four kinds, by i % 4: 0 editor's cover, nothing to do; 1 no cover (cover + images
-    after headings); 2 editor's cover + two placeholders; 3 no cover + one named placeholder."""
-    drafts = {}
-    for i in range(n):
-        kind = i % 4
-        body = f"<p>第{i}篇的开头。{PROSE}</p><h2>第一部分</h2><p>{PROSE}</p><h2>第二部分</h2><p>{PROSE * 2}</p>"
-        if kind == 2:
-            body = f"<p>开头。</p><p>【配图】</p><h2>第一部分</h2><p>{PROSE}</p><p>【配图：一只猫在窗台上晒太阳】</p>"
-        if kind == 3:
-            body = f"<p>第{i}篇。{PROSE}</p><p>【配图：雨后的城市街道，霓虹倒影】</p><h2>小结</h2><p>{PROSE}</p>"
-        thumb = fake.add_editor_image(editor_image(hue=i * 9), f"editor-{i}.jpg") if kind in (0, 2) else ""
-        media_id = fake.add_editor_draft([{"title": f"测试草稿第{i}篇", "author": "编辑部", "content": body,
-                                           "thumb_media_id": thumb}])
-        drafts[media_id] = {"kind": kind, "thumb": thumb}
-    return drafts
-
-
-def check_exactly_once(fake: FakeWeChat, drafts: dict[str, dict]) -> None:
-    """Every eligible draft illustrated once, editors' covers untouched, no duplicate or orphan material."""
-    ours = {m for m, mat in fake.materials.items() if mat.name.startswith("peitu-")}
-    used = []
-    for media_id, d in drafts.items():
-        item = fake.drafts[media_id].news_item[0]
-        images = MMBIZ_IMG.findall(item["content"])
-        assert all(src.split("/")[-2] in fake.images for src in images)
-        assert "【配图" not in item["content"]
-        if d["kind"] == 0:
-            assert fake.drafts[media_id].updates == 0 and item["thumb_media_id"] == d["thumb"]
-            continue
-        if d["kind"] == 2:
-            assert item["thumb_media_id"] == d["thumb"]              # the editor's cover stays
-            assert not item.get("pic_crop_1_1")
-            assert len(images) == 2
-        else:
-            assert item["thumb_media_id"] in ours
-            assert item["pic_crop_235_1"] and item["pic_crop_1_1"]
-            used.append(item["thumb_media_id"])
-            assert len(images) == (2 if d["kind"] == 1 else 1)
-        assert len(set(images)) == len(images)
-    assert sorted(used) == sorted(ours)                                # one material per cover, none spare
-    assert len(set(used)) == len(used)
-    assert not fake.dropped_images
+    return load_config(wechat_config(tmp_path, fake))
 
 
 def test_placeholder_forms():
@@ -159,11 +78,13 @@ def test_force_replaces_an_editor_cover(ncfg, fake):
     assert editor_cover in fake.materials                              # replaced, never deleted
 
 
-def test_dry_run_changes_nothing(ncfg, fake):
+def test_dry_run_changes_nothing_and_says_would(ncfg, fake):
     seed_sandbox(fake)
     report = run_nightly(ncfg, dry_run=True)
-    assert report.illustrated == 4
+    assert report.would_illustrate == 4 and report.illustrated == 0
+    assert "4 would illustrate" in report.line() and " illustrated" not in report.line()
     assert fake.calls["draft/update"] == 0 and fake.calls["material/add_material"] == 0
+    assert fake.calls["media/uploadimg"] == 0
 
 
 def test_a_draft_edited_during_the_run_is_left_for_the_next(ncfg, fake):
@@ -208,46 +129,25 @@ def test_twenty_drafts_with_token_expiry_busy_and_daily_quota(ncfg, fake):
     assert fake.calls["media/uploadimg"] + fake.calls["material/add_material"] == uploads
 
 
-def _peitu(config: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "250"}
-    return subprocess.Popen([sys.executable, "-c", "from pipeline.cli import main; main()", "--config", str(config),
-                             *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _kill_on(fake: FakeWeChat, api: str, nth: int, proc_box: list) -> None:
-    """kill -9 the client when the fake has done its nth `api` call, before the answer goes out."""
-    seen = [0]
-
-    def hook(name, server):
-        if name == api:
-            seen[0] += 1
-            if seen[0] == nth:
-                server.on_call = None
-                os.kill(proc_box[0].pid, signal.SIGKILL)
-
-    fake.on_call = hook
-
-
 @pytest.mark.slow
 def test_kill_9_mid_run_then_rerun_illustrates_each_draft_once(tmp_path, fake):
-    config = write_config(tmp_path, fake)
+    config = wechat_config(tmp_path, fake)
     drafts = seed(fake, 12)
     box: list = []
-    _kill_on(fake, "material/add_material", 3, box)          # cut off mid-upload of a cover
-    box.append(_peitu(config, "nightly"))
-    out = box[0].communicate(timeout=300)[0]
-    assert box[0].returncode == -signal.SIGKILL, out
+    kill_at(fake, "material/add_material", 3, box)           # cut off mid-upload of a cover
+    box.append(peitu(config, "nightly"))
+    rc, out = run_to_end(box[0])
+    assert rc == -signal.SIGKILL, out
     assert len([m for m in fake.materials.values() if m.name.startswith("peitu-")]) == 3
 
     box.clear()
-    _kill_on(fake, "draft/update", 2, box)                   # cut off after WeChat applied an update
-    box.append(_peitu(config, "nightly"))
-    out = box[0].communicate(timeout=300)[0]
-    assert box[0].returncode == -signal.SIGKILL, out
+    kill_at(fake, "draft/update", 2, box)                    # cut off after WeChat applied an update
+    box.append(peitu(config, "nightly"))
+    rc, out = run_to_end(box[0])
+    assert rc == -signal.SIGKILL, out
 
-    final = _peitu(config, "nightly")
-    out = final.communicate(timeout=300)[0]
-    assert final.returncode == 0, out
+    rc, out = run_to_end(peitu(config, "nightly"))
+    assert rc == 0, out
     assert re.search(r"nightly \[default\]: 12 drafts .* 0 failed", out), out
     check_exactly_once(fake, drafts)
     assert all(fake.drafts[m].updates in (1, 2) for m, d in drafts.items() if d["kind"])
@@ -262,7 +162,7 @@ def test_each_account_has_its_own_keys_drafts_style_and_schedule(tmp_path, fake,
     try:
         monkeypatch.setenv("FOOD_APPID", other.appid)
         monkeypatch.setenv("FOOD_SECRET", other.secret)
-        config = write_config(tmp_path, fake, wechat={"accounts": {
+        config = wechat_config(tmp_path, fake, wechat={"accounts": {
             "default": {"base_url": fake.url},
             "food": {"base_url": other.url, "appid_env": "FOOD_APPID", "secret_env": "FOOD_SECRET",
                      "style": "watercolor", "templates": str(REPO / "templates" / "prompts"),
@@ -297,7 +197,7 @@ def test_a_draft_deleted_mid_run_is_reported_and_the_rest_go_on(ncfg, fake):
 
 @pytest.mark.slow
 def test_debug_logs_show_requests_but_never_the_token_or_secret(tmp_path, fake):
-    config = write_config(tmp_path, fake, wechat={"accounts": {"default": {"base_url": fake.url,
+    config = wechat_config(tmp_path, fake, wechat={"accounts": {"default": {"base_url": fake.url,
                                                                             "token_api": "token"}}})
     seed_sandbox(fake)
     fake.inject("draft/update", 42001, after=1)                # a refresh mid-run, logged too

@@ -1,19 +1,22 @@
 """What each provider puts on the wire (read back from its fake), how it maps sizes and seeds,
-how async APIs are polled, how provider error codes are read, and `check` calls."""
+how async APIs are polled, how provider error codes are read, `check` calls, and how wrongly shaped
+answers and options are refused (tests/test_provider_fuzz.py fuzzes the same over every provider)."""
 
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 
 import pytest
 import requests
 
+from pipeline.errors import ConfigError
 from pipeline.fakes.providers import fake, fake_config, keys_for
 from pipeline.generate import generate_all, router_for
 from pipeline.models import GeneratedImage, ImagePlan
 from pipeline.providers import provider
-from pipeline.providers.base import Answer, Endpoint, fit, nearest
+from pipeline.providers.base import Answer, Call, Endpoint, Malformed, fit, nearest
 from pipeline.providers.replicate import aspect_ratio
 from pipeline.providers.zhipu import status_of
 
@@ -225,3 +228,134 @@ def test_endpoint_defaults_come_from_the_provider():
     p = provider("dashscope")
     call = p.create(ImagePlan(**COVER), Endpoint("dashscope", p.base_url, p.model, "k"))
     assert call.url == "https://dashscope.aliyuncs.com/api/v1/services/aigc/text2image/image-synthesis"
+
+
+# ── wrongly shaped answers and options ─────────────────────────────────────────────────
+
+def endpoint(name: str, **options) -> Endpoint:
+    p = provider(name)
+    return Endpoint(name, p.base_url, p.model, "k", options)
+
+
+HOSTILE = [   # (provider, step, 2xx body, what the Malformed message says)
+    ("openai", "create", {"data": {"url": 5}}, "'data': Input should be a valid array"),
+    ("openai", "create", {"data": [{"url": "ftp://cdn.example.com/i.png"}]}, "'data.0.url': not an http(s) URL"),
+    ("openai", "create", {"data": [{"b64_json": "not base64!"}]}, "'data.0.b64_json': not valid base64"),
+    ("openai", "create", {"data": []}, "'data' is empty: no image"),
+    ("openai", "create", [{"data": []}], "not a JSON object"),
+    ("openai", "create", b"<html>502 Bad Gateway</html>", "not JSON"),
+    ("zhipu", "create", {"data": [{}]}, "neither url nor b64_json"),
+    ("replicate", "create", {"id": "../../account", "status": "starting"}, "'id': not an id"),
+    ("replicate", "poll", {"id": "p1", "status": "sleeping"}, "'status'"),
+    ("replicate", "poll", {"id": "p1", "status": "succeeded", "output": None}, "'output' is empty: no image"),
+    ("siliconflow", "create", {"images": [{"url": "https://cdn.example.com/i.png"}], "seed": 2 ** 64}, "'seed'"),
+    ("siliconflow", "create", {"created": 1}, "no 'images'"),
+    ("deepinfra", "create", {"images": "data:image/png;base64,AAAA"}, "'images'"),
+    ("dashscope", "create", {"output": {"task_status": "PENDING"}}, "no 'output.task_id'"),
+    ("dashscope", "poll", {"output": {"task_status": "SUCCEEDED", "results": []}}, "no image"),
+    ("fal", "create", {"status_url": "https://elsewhere.example/s", "response_url": "https://elsewhere.example/r"},
+     "another host"),
+    ("fal", "status", {"status": "DONE"}, "'status'"),
+    ("fal", "result", {"images": [{"url": None}]}, "'images.0.url'"),
+    ("sdwebui", "create", {"images": [5]}, "'images.0': expected a base64 string"),
+    ("comfyui", "create", {"number": 1}, "no 'prompt_id'"),
+    ("comfyui", "poll", {"pid": {"outputs": {"9": {"images": [{"filename": ""}]}}}}, "'pid.outputs.9.images.0.filename'"),
+    ("wizmodel", "create", {"output": ["https://cdn.example.com/i.png", 5]}, "'output.1'"),
+    ("huggingface", "create", b"", "no image"),
+]
+
+
+@pytest.mark.parametrize("name, step, body, says", HOSTILE)
+def test_a_wrongly_shaped_answer_is_malformed_naming_the_field(name, step, body, says):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    call = Call("GET", "https://queue.fal.run/x", step=step, carry={"id": "pid", "result": "https://queue.fal.run/r"})
+    with pytest.raises(Malformed) as caught:
+        provider(name).parse(Answer(200, {"content-type": "image/png"}, raw), call, endpoint(name))
+    assert str(caught.value).startswith(f"{step} answer: ") and says in str(caught.value), str(caught.value)
+
+
+def test_a_wrongly_shaped_answer_falls_over_to_the_next_provider(tmp_path, monkeypatch, canned):
+    """The run that ended with 0 of 11 articles: openai answered {"data": {"url": 5}} with HTTP 200."""
+    bad, good = canned(b'{"data": {"url": 5}}'), fake("siliconflow").start()
+    try:
+        servers = {"openai": bad, "siliconflow": good}
+        for env, value in keys_for(servers).items():
+            monkeypatch.setenv(env, value)
+        plans = [ImagePlan(**(COVER | {"key": f"inline-{i}", "seed": i})) for i in range(3)]
+        outs = generate_all(plans, fake_config(tmp_path, servers, cache=False))
+    finally:
+        good.stop()
+    assert all(isinstance(o, GeneratedImage) and o.provider == "siliconflow" for o in outs), outs
+    first = str(outs[0].attempts[0])
+    assert first.startswith("openai: failed") and "does not understand" in first and "'data'" in first, first
+    assert bad.seen >= 1
+
+
+@pytest.mark.parametrize("body, wait", [(b'{"error": "loading", "estimated_time": 20}', 20.0),
+                                        (b'{"error": "loading", "estimated_time": NaN}', None),
+                                        (b'{"error": "loading", "estimated_time": -5}', None),
+                                        (b'{"error": "loading", "estimated_time": "soon"}', None),
+                                        (b"<html>503</html>", None)])
+def test_huggingface_reads_a_sane_estimated_time_only(body, wait):
+    fault = provider("huggingface").fault(Answer(503, {}, body))
+    assert fault.retry_after == wait and fault.status == 503 and fault.message
+
+
+@pytest.mark.parametrize("name, body, says", [
+    ("openai", {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}},
+     "Incorrect API key provided"),
+    ("fal", {"detail": [{"loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing"}]},
+     "field required"),
+    ("deepinfra", {"detail": {"error": "Model is not available"}}, "Model is not available"),
+    ("replicate", {"title": "Unauthenticated", "status": 401, "detail": "no valid token"}, "no valid token"),
+    ("comfyui", {"error": {"type": "prompt_no_outputs", "message": "Prompt has no outputs"}}, "Prompt has no outputs"),
+    ("huggingface", {"error": ["first", "second"]}, "first; second"),
+    ("siliconflow", {"code": 20012, "message": "Model does not exist"}, "Model does not exist"),
+    ("zhipu", {"error": {"code": 1302, "message": "并发数过高"}}, "1302: 并发数过高"),
+    ("sdwebui", {"error": {"nested": ["odd"]}}, '{"error": {"nested": ["odd"]}}'),   # unknown shape: its text
+])
+def test_fault_reads_each_error_shape(name, body, says):
+    fault = provider(name).fault(Answer(400, {}, json.dumps(body, ensure_ascii=False).encode()))
+    assert says in fault.message, fault.message
+
+
+BAD_OPTIONS = [   # (provider, options, the key the ConfigError names)
+    ("replicate", {"wait": "soon"}, "wait"),
+    ("replicate", {"sise": "pixels"}, "sise"),
+    ("replicate", {"size": "huge"}, "size"),
+    ("openai", {"input": ["n", 2]}, "input"),
+    ("dashscope", {"parameters": {"when": datetime.date(2026, 11, 25)}}, "parameters"),
+    ("fal", {"input": {"guidance_scale": float("nan")}}, "input"),
+    ("sdwebui", {"max_side": 10}, "max_side"),
+    ("sdwebui", {"steps": "many"}, "steps"),
+    ("siliconflow", {"sizes": [[1024]]}, "sizes"),
+    ("huggingface", {"hub_url": "huggingface.co"}, "hub_url"),
+    ("comfyui", {"workflow": "no/such/workflow.json"}, "workflow"),
+    ("deepinfra", {"negative_prompt": "perhaps"}, "negative_prompt"),
+]
+
+
+@pytest.mark.parametrize("name, options, key", BAD_OPTIONS)
+def test_a_bad_option_is_a_config_error_naming_it(name, options, key):
+    p, ep = provider(name), endpoint(name, **options)
+    for step in (lambda: p.create(ImagePlan(**COVER), ep), lambda: p.check(ep)):
+        with pytest.raises(ConfigError) as caught:
+            step()
+        assert str(caught.value).startswith(f"providers.settings.{name}.options.{key}: "), str(caught.value)
+        assert "config.yaml" in str(caught.value)
+
+
+def test_a_bad_option_fails_the_image_with_the_setting_named(run):
+    server, out, req = run("replicate", settings={"options": {"wait": "soon"}})
+    assert isinstance(out, ConfigError) and "providers.settings.replicate.options.wait" in str(out)
+    assert req is None                                       # nothing was sent
+
+
+@pytest.mark.parametrize("text, says", [("{not json", "not a readable JSON file"),
+                                        ('[{"class_type": "SaveImage"}]', "not an API-format workflow")])
+def test_comfyui_workflow_file_must_be_an_api_format_json_object(tmp_path, text, says):
+    workflow = tmp_path / "wf.json"
+    workflow.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        provider("comfyui").create(ImagePlan(**COVER), endpoint("comfyui", workflow=str(workflow)))
+    assert "providers.settings.comfyui.options.workflow" in str(caught.value) and says in str(caught.value)

@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from .test_nightly import REPO
+from .conftest import REPO
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from pipeline.errors import PeituError
 from pipeline.fakes.wechat import seed_sandbox
 from pipeline.schedule import NightlyScheduler, job_id, nightly_job
 
-from .test_nightly import fake, write_config  # noqa: F401  (fixture)
+from .conftest import wechat_config
 
 
 def wait_for(condition, timeout: float = 120.0) -> bool:
@@ -42,8 +42,8 @@ def make_due(config, account: str = "default", in_s: float = 1.0) -> None:
     sched.stop()
 
 
-def test_jobs_follow_each_accounts_time_and_timezone(tmp_path, fake):  # noqa: F811
-    config = write_config(tmp_path, fake, wechat={"accounts": {
+def test_jobs_follow_each_accounts_time_and_timezone(tmp_path, fake):
+    config = wechat_config(tmp_path, fake, wechat={"accounts": {
         "default": {"base_url": fake.url},
         "food": {"base_url": fake.url, "schedule": {"time": "06:30", "timezone": "Europe/Berlin"}}}})
     cfg = load_config(config)
@@ -60,8 +60,8 @@ def test_jobs_follow_each_accounts_time_and_timezone(tmp_path, fake):  # noqa: F
     assert runs["default"] > datetime.now(timezone.utc)
 
 
-def test_one_scheduler_per_account(tmp_path, fake):  # noqa: F811
-    config = write_config(tmp_path, fake)
+def test_one_scheduler_per_account(tmp_path, fake):
+    config = wechat_config(tmp_path, fake)
     cfg = load_config(config)
     first = NightlyScheduler(cfg, ["default"], str(config))
     first.start()
@@ -75,8 +75,8 @@ def test_one_scheduler_per_account(tmp_path, fake):  # noqa: F811
     second.stop()
 
 
-def test_a_changed_time_reschedules_and_an_unchanged_one_keeps_the_stored_run(tmp_path, fake):  # noqa: F811
-    config = write_config(tmp_path, fake)
+def test_a_changed_time_reschedules_and_an_unchanged_one_keeps_the_stored_run(tmp_path, fake):
+    config = wechat_config(tmp_path, fake)
     cfg = load_config(config)
     make_due(config, in_s=3600)
     kept = NightlyScheduler(cfg, ["default"], str(config))
@@ -94,9 +94,9 @@ def test_a_changed_time_reschedules_and_an_unchanged_one_keeps_the_stored_run(tm
     assert (when.hour, when.minute) == (3, 15)
 
 
-def test_a_missed_night_runs_once_on_restart(tmp_path, fake, caplog):  # noqa: F811
+def test_a_missed_night_runs_once_on_restart(tmp_path, fake, caplog):
     caplog.set_level(logging.INFO, logger="pipeline")
-    config = write_config(tmp_path, fake)
+    config = wechat_config(tmp_path, fake)
     seed_sandbox(fake)
     make_due(config, in_s=2)
     time.sleep(3)                                      # the machine was off when the job was due
@@ -112,9 +112,9 @@ def test_a_missed_night_runs_once_on_restart(tmp_path, fake, caplog):  # noqa: F
     assert (when.hour, when.minute) == (2, 0)          # then back to the nightly time
 
 
-def test_a_night_missed_beyond_the_grace_time_is_skipped_and_said(tmp_path, fake, caplog):  # noqa: F811
+def test_a_night_missed_beyond_the_grace_time_is_skipped_and_said(tmp_path, fake, caplog):
     caplog.set_level(logging.INFO)
-    config = write_config(tmp_path, fake, schedule={"time": "02:00", "timezone": "Asia/Shanghai",
+    config = wechat_config(tmp_path, fake, schedule={"time": "02:00", "timezone": "Asia/Shanghai",
                                                     "misfire_grace_s": 1})
     make_due(config, in_s=2)
     time.sleep(4)
@@ -129,9 +129,9 @@ def test_a_night_missed_beyond_the_grace_time_is_skipped_and_said(tmp_path, fake
     assert (when.hour, when.minute) == (2, 0)
 
 
-def test_the_job_logs_one_line_with_counts(tmp_path, fake, caplog):  # noqa: F811
+def test_the_job_logs_one_line_with_counts(tmp_path, fake, caplog):
     caplog.set_level(logging.INFO, logger="pipeline.schedule")
-    config = write_config(tmp_path, fake)
+    config = wechat_config(tmp_path, fake)
     seed_sandbox(fake)
     nightly_job(str(config), "default")
     lines = [r.getMessage() for r in caplog.records if r.name == "pipeline.schedule"]
@@ -141,17 +141,17 @@ def test_the_job_logs_one_line_with_counts(tmp_path, fake, caplog):  # noqa: F81
         rf"2 not needed, 0 failed; {uploads} images; \d+\.\d s", lines[0]), lines
 
 
-def test_a_failing_job_logs_the_error_and_keeps_the_scheduler_alive(tmp_path, fake, caplog, monkeypatch):  # noqa: F811
+def test_a_failing_job_logs_the_error_and_keeps_the_scheduler_alive(tmp_path, fake, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="pipeline.schedule")
     monkeypatch.setenv("WECHAT_SECRET", "wrong-secret-value")
-    nightly_job(str(write_config(tmp_path, fake)), "default")
+    nightly_job(str(wechat_config(tmp_path, fake)), "default")
     (line,) = [r.getMessage() for r in caplog.records if r.name == "pipeline.schedule"]
     assert "failed" in line and "40125" in line and "wrong-secret-value" not in line
 
 
 @pytest.mark.slow
-def test_sigterm_lets_the_running_job_finish_then_exits_0(tmp_path, fake):  # noqa: F811
-    config = write_config(tmp_path, fake)
+def test_sigterm_lets_the_running_job_finish_then_exits_0(tmp_path, fake):
+    config = wechat_config(tmp_path, fake)
     seed_sandbox(fake)
     make_due(config, in_s=2)
     time.sleep(2.5)

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.illustrate import IllustrateOptions, Illustration, illustrate
+from pipeline.engine import Engine
+from pipeline.models import IllustrateOptions, Illustration
 from pipeline.ingest import read_article
 from pipeline.library import Library, record_illustration
 from pipeline.models import GeneratedImage, Rendition
@@ -33,7 +34,7 @@ def images_of(folder) -> dict[str, dict]:
 def illustrated(cfg):
     """The food example illustrated (cover + one inline image) into the config's output folder and recorded."""
     article = read_article(REPO / FOOD, cfg)
-    ill = illustrate(article, cfg, IllustrateOptions(inline_count=1))
+    ill = Engine(cfg).illustrate(article, IllustrateOptions(inline_count=1))
     assert ill.ok, ill.errors
     folder = write_output(ill, cfg.path(cfg.paths.output))
     ids = record_illustration(cfg, article, ill.plans, ill.images, ill.renditions, folder)

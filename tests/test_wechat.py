@@ -16,11 +16,11 @@ from wechatpy.exceptions import WeChatClientException
 from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError, WeChatError
 from pipeline.fakes.wechat import FakeWeChat, editor_image
-from pipeline.publish.wechat.client import BASE_URL_ENV, SQLiteTokenStorage, build_client
+from pipeline.publish.wechat.client import BASE_URL_ENV, StoreTokenStorage, build_client
 from pipeline.publish.wechat.draft import check_article
 from pipeline.publish.wechat.upload import Uploader, cover_from, image_filename
 from pipeline.models import Rendition
-from pipeline.state import connect
+from pipeline.store import Store
 
 
 @pytest.fixture
@@ -37,6 +37,10 @@ def wx_cfg(cfg: Config, fake: FakeWeChat, monkeypatch: pytest.MonkeyPatch) -> Co
     monkeypatch.delenv(BASE_URL_ENV, raising=False)
     cfg.wechat.accounts["default"].base_url = fake.url
     return cfg
+
+
+def uploader(cfg: Config, client=None) -> Uploader:
+    return Uploader(client or client_for(cfg), Store.open(cfg.path(cfg.paths.state)))
 
 
 def client_for(cfg: Config, **kw):
@@ -110,14 +114,14 @@ def test_plain_wechatpy_loops_on_40001_where_peitu_does_not(fake):
 
 
 def test_token_storage_honours_the_ttl(tmp_path):
-    store = SQLiteTokenStorage(tmp_path / "s.db", "scope")
+    store = StoreTokenStorage(Store.open(tmp_path / "s.db"), "scope")
     store.set("k", "v", ttl=1)
     store.set("forever", "v")
     assert store.get("k") == "v"
     time.sleep(1.1)
     assert store.get("k", "gone") == "gone"
     assert store.get("forever") == "v"
-    other = SQLiteTokenStorage(tmp_path / "s.db", "other")
+    other = StoreTokenStorage(Store.open(tmp_path / "s.db"), "other")
     assert other.get("forever") is None                    # scoped by server
 
 
@@ -210,8 +214,7 @@ def test_a_part_without_an_image_extension_gets_40113_from_the_fake(fake):
 
 
 def test_uploads_go_up_once_per_content(wx_cfg, fake):
-    conn = connect(wx_cfg.path(wx_cfg.paths.state))
-    up = Uploader(client_for(wx_cfg), conn)
+    up = uploader(wx_cfg)
     cover = jpeg()
     first = up.cover(cover)
     assert up.cover(cover) == first
@@ -222,9 +225,9 @@ def test_uploads_go_up_once_per_content(wx_cfg, fake):
 
 
 def test_a_cover_whose_answer_was_lost_is_found_not_uploaded_again(wx_cfg, fake):
-    """The server stores the material, then the connection dies before the answer (as with kill -9)."""
-    conn = connect(wx_cfg.path(wx_cfg.paths.state))
-    up = Uploader(client_for(wx_cfg, timeout=5), conn)
+    """The server stores the material, then the connection dies before the answer (as with kill -9):
+    the upload is reconciled by name at once, and a rerun finds it in the ledger."""
+    up = uploader(wx_cfg, client_for(wx_cfg, timeout=5))
 
     def drop(api, server):
         if api == "material/add_material":
@@ -232,16 +235,75 @@ def test_a_cover_whose_answer_was_lost_is_found_not_uploaded_again(wx_cfg, fake)
             raise ConnectionAbortedError("answer lost")
 
     fake.on_call = drop
+    media_id, url = up.cover(jpeg())
+    assert list(fake.materials) == [media_id] and url == fake.materials[media_id].url
+    assert fake.calls["material/batchget_material"] == 1
+    assert uploader(wx_cfg).cover(jpeg())[0] == media_id
+    assert fake.calls["material/add_material"] == 1 and fake.calls["material/batchget_material"] == 1
+
+
+def test_a_cover_lost_behind_25_editor_uploads_is_found_in_the_whole_list(wx_cfg, fake):
+    """A killed upload's cover is looked for through every page of the material list, not a window."""
+    for n in range(25):
+        fake.add_editor_image(jpeg(300, 200), f"old-{n}.jpg")
+
+    def lose(api, server):
+        if api == "material/add_material":
+            server.on_call = None
+            raise ConnectionAbortedError("answer lost")
+
+    fake.on_call = lose
+    fake.inject("material/batchget_material", 41001, times=1)    # and the same-run lookup fails too
     with pytest.raises(WeChatError):
-        up.cover(jpeg())
-    assert len(fake.materials) == 1
-    media_id, _ = up.cover(jpeg())
-    assert list(fake.materials) == [media_id]
-    assert fake.calls["material/add_material"] == 1
+        uploader(wx_cfg).cover(jpeg())
+    for n in range(25):                                          # editors keep uploading meanwhile
+        fake.add_editor_image(jpeg(300, 200), f"new-{n}.jpg")
+    media_id, _ = uploader(wx_cfg).cover(jpeg())
+    ours = [m for m in fake.materials.values() if m.name.startswith("peitu-")]
+    assert [m.media_id for m in ours] == [media_id] and fake.calls["material/add_material"] == 1
+    # 26th of 51, newest first: on the second page, where the newest and oldest 20 never reach; and no further
+    assert fake.calls["material/batchget_material"] == 1 + 2
+
+
+def test_a_refused_cover_is_not_looked_for_and_a_busy_one_is_not_resent_blindly(wx_cfg, fake):
+    fake.inject("material/add_material", 40005)
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg).cover(jpeg())
+    fake.inject("material/add_material", -1)                     # busy: WeChat may have done it
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg).cover(jpeg())
+    assert fake.calls["material/add_material"] == 2 and fake.calls["material/batchget_material"] == 1
+    uploader(wx_cfg).cover(jpeg())
+    assert fake.calls["material/batchget_material"] == 2 and len(fake.materials) == 1
+
+
+def ledger(cfg: Config) -> list[tuple[str, str]]:
+    return [(r["kind"], r["status"]) for r in Store.open(cfg.path(cfg.paths.state)).query(
+        "SELECT kind, status FROM wechat_uploads ORDER BY kind")]
+
+
+def test_the_ledger_keeps_an_intent_only_while_the_outcome_is_unknown(wx_cfg, fake):
+    """Refused uploads leave nothing to look for; a lost answer leaves 'sending' for the next run."""
+    fake.inject("media/uploadimg", 40005)
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg).inline(jpeg(400, 300))
+    assert ledger(wx_cfg) == []
+
+    def lose(api, server):
+        server.on_call = None
+        raise ConnectionAbortedError("answer lost")
+
+    fake.on_call = lose
+    with pytest.raises(WeChatError):
+        uploader(wx_cfg, client_for(wx_cfg, timeout=5)).inline(jpeg(400, 300))
+    assert ledger(wx_cfg) == [("uploadimg", "sending")]
+    url = uploader(wx_cfg).inline(jpeg(400, 300))            # sent again: WeChat cannot be asked
+    assert ledger(wx_cfg) == [("uploadimg", "done")] and len(fake.images) == 2
+    assert uploader(wx_cfg).inline(jpeg(400, 300)) == url and fake.calls["media/uploadimg"] == 3
 
 
 def test_images_over_the_limits_are_refused_before_the_call(wx_cfg, fake):
-    up = Uploader(client_for(wx_cfg), connect(wx_cfg.path(wx_cfg.paths.state)))
+    up = uploader(wx_cfg)
     big = noise_png(700)
     assert len(big) > 1_000_000
     with pytest.raises(InputError, match="under 1,000,000"):
@@ -271,7 +333,7 @@ def test_cover_and_share_square_go_up_as_one_image_with_both_crops(wx_cfg, fake)
     assert cover.crop_235_1 == "0_0_0.701481_1"
     assert cover.crop_1_1 == "0.701481_0_1_1"
     client = client_for(wx_cfg)
-    thumb = Uploader(client, connect(wx_cfg.path(wx_cfg.paths.state))).cover(cover.data)[0]
+    thumb = uploader(wx_cfg, client).cover(cover.data)[0]
     media_id = client.draft.add([article(thumb, pic_crop_235_1=cover.crop_235_1, pic_crop_1_1=cover.crop_1_1)])
     saved = client.draft.get(media_id)[0]
     assert (saved["pic_crop_235_1"], saved["pic_crop_1_1"]) == (cover.crop_235_1, cover.crop_1_1)
@@ -286,7 +348,7 @@ def test_a_cover_alone_gets_a_centred_square_crop():
 
 def test_the_fake_refuses_a_square_crop_that_is_not_square(wx_cfg, fake):
     client = client_for(wx_cfg)
-    thumb = Uploader(client, connect(wx_cfg.path(wx_cfg.paths.state))).cover(jpeg())[0]
+    thumb = uploader(wx_cfg, client).cover(jpeg())[0]
     with pytest.raises(WeChatError) as err:
         client.draft.add([article(thumb, pic_crop_1_1="0_0_1_1")])
     assert err.value.errcode == 47001
@@ -296,7 +358,7 @@ def test_the_fake_refuses_a_square_crop_that_is_not_square(wx_cfg, fake):
 
 def test_draft_api_round_trip(wx_cfg, fake):
     client = client_for(wx_cfg)
-    thumb = Uploader(client, connect(wx_cfg.path(wx_cfg.paths.state))).cover(jpeg())[0]
+    thumb = uploader(wx_cfg, client).cover(jpeg())[0]
     media_id = client.draft.add([article(thumb), article(thumb, title="第二篇")])
     assert client.draft.count() == 1
     items = client.draft.get(media_id)
@@ -339,7 +401,7 @@ def test_unknown_cover_is_40007_with_a_hint(wx_cfg, fake):
 
 def test_chinese_is_sent_as_utf8_not_escapes(wx_cfg, fake):
     client = client_for(wx_cfg)
-    thumb = Uploader(client, connect(wx_cfg.path(wx_cfg.paths.state))).cover(jpeg())[0]
+    thumb = uploader(wx_cfg, client).cover(jpeg())[0]
     media_id = client.draft.add([article(thumb)])
     assert client.draft.get(media_id)[0]["title"] == "测试标题"
     token = next(iter(fake.tokens))
@@ -350,7 +412,7 @@ def test_chinese_is_sent_as_utf8_not_escapes(wx_cfg, fake):
 
 def test_body_images_not_from_uploadimg_are_dropped_like_wechat_does(wx_cfg, fake):
     client = client_for(wx_cfg)
-    up = Uploader(client, connect(wx_cfg.path(wx_cfg.paths.state)))
+    up = uploader(wx_cfg, client)
     thumb, url = up.cover(jpeg())[0], up.inline(jpeg(400, 300))
     content = f'<p><img src="{url}"></p><p><img src="https://example.com/a.jpg"></p>'
     media_id = client.draft.add([article(thumb, content=content)])

@@ -6,12 +6,14 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import Config
+from pipeline.errors import PeituError
 from pipeline.fakes.wechat import FakeWeChat
 from pipeline.publish.wechat.client import BASE_URL_ENV, build_client
 
@@ -71,3 +73,56 @@ def test_two_machines_share_one_token_through_redis(cfg, tmp_path, redis_url, mo
                     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
                     assert "wechat_tokens" not in tables or not conn.execute(
                         "SELECT COUNT(*) FROM wechat_tokens").fetchone()[0]
+
+
+def test_two_machines_never_run_one_account_at_once(cfg, tmp_path, redis_url, monkeypatch):
+    """Each with its own state file and its own lock folder: only Redis sees both."""
+    from pipeline.locks import account_lock
+    from pipeline.store import Store
+
+    monkeypatch.setenv("PEITU_TEST_REDIS_URL", redis_url)
+    with FakeWeChat() as fake:
+        a, b = machine(cfg, tmp_path, "a", fake), machine(cfg, tmp_path, "b", fake)
+        runs = []
+        for name in ("run-a", "run-b"):
+            (tmp_path / name).mkdir(mode=0o700)
+            runs.append(str(tmp_path / name))
+        monkeypatch.setenv("XDG_RUNTIME_DIR", runs[0])
+        with account_lock(a, Store.open(a.path(a.paths.state)), "https://api|wx1", "nightly run"):
+            monkeypatch.setenv("XDG_RUNTIME_DIR", runs[1])
+            with pytest.raises(PeituError, match="another nightly run is in progress") as err:
+                with account_lock(b, Store.open(b.path(b.paths.state)), "https://api|wx1", "nightly run"):
+                    pass
+            assert "Redis (PEITU_TEST_REDIS_URL)" in str(err.value) and redis_url not in str(err.value)
+            assert redis.Redis.from_url(redis_url).pttl("peitu:lock:account:https://api|wx1") > 0
+        with account_lock(b, Store.open(b.path(b.paths.state)), "https://api|wx1", "nightly run"):
+            pass
+        assert not redis.Redis.from_url(redis_url).keys("peitu:lock:*")
+
+
+def test_a_redis_lock_of_a_killed_process_here_is_free_at_once_one_elsewhere_waits(redis_url):
+    from pipeline.locks import RedisLease
+    from pipeline.store import LockHeld
+
+    holder = subprocess.Popen([sys.executable, "-c",
+                               "import sys, time, redis; from pipeline.locks import RedisLease\n"
+                               "RedisLease(redis.Redis.from_url(sys.argv[1]), 'account:x', 3600).__enter__()\n"
+                               "print('held', flush=True); time.sleep(600)\n", redis_url],
+                              stdout=subprocess.PIPE, text=True)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockHeld):
+            RedisLease(client, "account:x", 60).acquire()
+    finally:
+        holder.kill()
+        holder.wait(30)
+    lease = RedisLease(client, "account:x", 60)
+    lease.acquire()
+    assert lease.renew() and 0 < client.pttl("peitu:lock:account:x") <= 60_000
+    client.set("peitu:lock:account:x", "another-host/1/abc", px=60_000)     # a holder on another machine
+    assert not lease.renew()
+    with pytest.raises(LockHeld, match="another-host"):
+        RedisLease(client, "account:x", 60).acquire()
+    lease.release()                                                        # not ours: left alone
+    assert client.get("peitu:lock:account:x") == b"another-host/1/abc"

@@ -10,11 +10,12 @@ from PIL import Image
 from pipeline.config import load_config
 from pipeline.errors import InputError, WeChatError
 from pipeline.fakes.wechat import FakeWeChat, editor_image
-from pipeline.illustrate import IllustrateOptions, illustrate
+from pipeline.engine import Engine
+from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
 from pipeline.publish.wechat.article import upload_illustration
 
-from .test_nightly import MMBIZ_IMG, fake, write_config  # noqa: F401  (fixture)
+from .conftest import MMBIZ_IMG, wechat_config
 
 BODY = ("## 为什么要早睡\n\n睡眠不足会影响记忆、情绪和免疫力，长期熬夜的人更容易生病，白天也更难集中注意力。\n\n"
         "## 怎样养成习惯\n\n固定起床时间，睡前一小时放下手机，卧室保持安静和黑暗，周末也不要补觉太多。\n\n"
@@ -31,12 +32,12 @@ def article_file(tmp_path, front: str = "", body: str = BODY):
 
 
 @pytest.fixture
-def ucfg(tmp_path, fake):  # noqa: F811
-    return load_config(write_config(tmp_path, fake))
+def ucfg(tmp_path, fake):
+    return load_config(wechat_config(tmp_path, fake))
 
 
-def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucfg):  # noqa: F811
-    ill = illustrate(read_article(article_file(tmp_path), ucfg), ucfg, IllustrateOptions())
+def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucfg):
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions())
     media_id = upload_illustration(ill, ucfg)
     item = fake.drafts[media_id].news_item[0]
     assert (item["title"], item["author"]) == ("早睡的好处", "健康组")
@@ -51,10 +52,10 @@ def test_article_becomes_one_draft_with_all_images_on_wechat(tmp_path, fake, ucf
     assert len(fake.drafts) == 1 and fake.calls["material/add_material"] == 1
 
 
-def test_author_cover_is_kept_and_uploaded_with_centred_crops(tmp_path, fake, ucfg):  # noqa: F811
+def test_author_cover_is_kept_and_uploaded_with_centred_crops(tmp_path, fake, ucfg):
     (tmp_path / "cover.webp").write_bytes(b"")
     Image.open(io.BytesIO(editor_image(1000, 500))).save(tmp_path / "cover.webp", "WEBP")
-    ill = illustrate(read_article(article_file(tmp_path, "cover: cover.webp\n"), ucfg), ucfg, IllustrateOptions())
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path, "cover: cover.webp\n"), ucfg), IllustrateOptions())
     assert not any(r.role == "cover" for r in ill.renditions)
     item = fake.drafts[upload_illustration(ill, ucfg)].news_item[0]
     material = fake.materials[item["thumb_media_id"]]
@@ -62,34 +63,54 @@ def test_author_cover_is_kept_and_uploaded_with_centred_crops(tmp_path, fake, uc
     assert item["pic_crop_235_1"] == "0_0.074_1_0.926" and item["pic_crop_1_1"] == "0.25_0_0.75_1"
 
 
-def test_a_title_over_32_characters_uploads_nothing(tmp_path, fake, ucfg):  # noqa: F811
+def test_a_title_over_32_characters_uploads_nothing(tmp_path, fake, ucfg):
     path = article_file(tmp_path)
     path.write_text(path.read_text(encoding="utf-8").replace("早睡的好处", "早睡" * 17), encoding="utf-8")
-    ill = illustrate(read_article(path, ucfg), ucfg, IllustrateOptions(inline_count=0))
+    ill = Engine(ucfg).illustrate(read_article(path, ucfg), IllustrateOptions(inline_count=0))
     with pytest.raises(InputError, match="title has 34 characters"):
         upload_illustration(ill, ucfg)
     assert sum(fake.calls.values()) == 0
 
 
-def test_a_missing_local_image_is_an_error_naming_it(tmp_path, fake, ucfg):  # noqa: F811
+def test_a_missing_local_image_is_an_error_naming_it(tmp_path, fake, ucfg):
     path = article_file(tmp_path, body=BODY.replace("bedroom.png", "gone.png"))
-    ill = illustrate(read_article(path, ucfg), ucfg, IllustrateOptions(inline_count=0))
+    ill = Engine(ucfg).illustrate(read_article(path, ucfg), IllustrateOptions(inline_count=0))
     with pytest.raises(InputError, match="gone.png not found"):
         upload_illustration(ill, ucfg)
     assert not fake.drafts
 
 
-def test_a_draft_add_whose_answer_was_lost_is_not_added_twice(tmp_path, fake, ucfg):  # noqa: F811
-    ill = illustrate(read_article(article_file(tmp_path), ucfg), ucfg, IllustrateOptions(inline_count=0))
+def lose_answer(api, server):
+    if api == "draft/add":
+        server.on_call = None
+        raise ConnectionAbortedError
 
-    def lose_answer(api, server):
-        if api == "draft/add":
-            server.on_call = None
-            raise ConnectionAbortedError
 
+def test_a_draft_add_whose_answer_was_lost_is_found_not_added_twice(tmp_path, fake, ucfg):
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions(inline_count=0))
     fake.on_call = lose_answer
+    media_id = upload_illustration(ill, ucfg)                  # looked up in the draft box at once
+    assert list(fake.drafts) == [media_id] and fake.calls["draft/batchget"] == 1
+    assert upload_illustration(ill, ucfg) == media_id
+    assert fake.calls["draft/add"] == 1
+
+
+def test_a_lost_draft_add_is_found_next_run_behind_25_newer_drafts(tmp_path, fake, ucfg):
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions(inline_count=0))
+    fake.on_call = lose_answer
+    fake.inject("draft/batchget", 41001)                       # the same-run lookup fails: stop, add nothing
     with pytest.raises(WeChatError):
         upload_illustration(ill, ucfg)
-    assert len(fake.drafts) == 1
+    ours = next(iter(fake.drafts))
+    for n in range(25):
+        fake.add_editor_draft([{"title": f"编辑的草稿{n}", "content": "<p>正文</p>", "thumb_media_id": ""}])
+    assert upload_illustration(ill, ucfg) == ours              # found on the second page of the box
+    assert len(fake.drafts) == 26 and fake.calls["draft/add"] == 1
+
+
+def test_a_busy_draft_add_is_looked_up_before_it_is_sent_again(tmp_path, fake, ucfg):
+    ill = Engine(ucfg).illustrate(read_article(article_file(tmp_path), ucfg), IllustrateOptions(inline_count=0))
+    fake.inject("draft/add", -1)
     media_id = upload_illustration(ill, ucfg)
-    assert list(fake.drafts) == [media_id] and fake.calls["draft/add"] == 1
+    assert list(fake.drafts) == [media_id]
+    assert fake.calls["draft/add"] == 2 and fake.calls["draft/batchget"] == 1

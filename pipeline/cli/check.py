@@ -23,8 +23,9 @@ def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
     Errors (exit code 1): title over 32 characters, author over 16, a local image
     that does not exist, a URL where a media_id belongs, a body over WeChat's limits
     (20,000 characters / 1 MB), broken front matter or peitu: settings.
-    Warnings: a body H1 that repeats the title, a digest over 128 (cut), cover keys
-    that disagree, images in a format or size WeChat refuses (peitu converts them).
+    Warnings: no title (the file name is used), a body H1 that repeats the title, a
+    digest over 128 (cut), cover keys that disagree, images in a format or size
+    WeChat refuses (peitu converts them).
     \b
     Examples:
       peitu check drafts/*.md

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import App, pass_app
+from ..errors import PeituError
 from ..secrets import redact
 
 _MARKS = {"illustrated": "[green]✓[/]", "would": "[cyan]→[/]", "failed": "[red]✗[/]"}
@@ -49,9 +50,14 @@ def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, dra
             mark = next((m for k, m in _MARKS.items() if outcome.startswith(k)), "[dim]·[/]")
             console.print(f"{mark} {escape(redact(label))}: {escape(redact(outcome))}", highlight=False)
 
-        with console.status(f"[bold]配图[/] nightly [{name}] …"):
-            report = run_nightly(cfg, name, force=force, dry_run=dry_run, only=set(drafts) or None,
-                                 on_article=show)
+        try:
+            with console.status(f"[bold]配图[/] nightly [{name}]{' (dry run)' if dry_run else ''} …"):
+                report = run_nightly(cfg, name, force=force, dry_run=dry_run, only=set(drafts) or None,
+                                     on_article=show)
+        except PeituError as err:                   # e.g. another run holds the account: go on with the rest
+            console.print(f"[red]✗ {escape(redact(str(err)))}[/]", highlight=False)
+            failed = True
+            continue
         colour = "yellow" if report.stopped or report.failed else "green"
         console.print(f"[{colour}]{escape(redact(report.line()))}[/]", highlight=False)
         failed |= bool(report.failed or report.stopped)

@@ -5,8 +5,10 @@ draft add/get/update/batchget/count/delete) the way the official docs describe t
 traps: errors as HTTP 200 + errcode, 40164 naming the caller's IP, tokens that expire (42001) or are
 superseded, daily quotas (45009), body images that must come from uploadimg (others are dropped),
 `\\uXXXX` escapes stored literally, and drafts listed newest-updated first (so paging while updating
-skips drafts). Faults can be injected per API; `on_call` runs after a call is done and before the
-answer is sent (a test can kill the client there). GET / shows the draft box in a browser.
+skips drafts). Faults can be injected per API. Two hooks let a test pause or kill the client at any call:
+`before_call` runs before a call is handled (it may block; an exception drops the request unhandled),
+`on_call` after it is done and before the answer is sent (an exception drops the answer). GET / shows the
+draft box in a browser.
 
 Used by the tests and by `peitu sandbox`.
 """
@@ -120,6 +122,7 @@ class FakeWeChat:
     whitelist: set[str] | None = None                                # caller IPs allowed (None: any)
     caller_ip: str | None = None                                     # the IP to report (default: the peer's)
     max_articles: int = DEFAULT_MAX_ARTICLES
+    before_call: Callable[[str, FakeWeChat], None] | None = None     # before a call is handled (not under lock)
     on_call: Callable[[str, FakeWeChat], None] | None = None         # after a call is done, before its answer
     host: str = "127.0.0.1"
     port: int = 0
@@ -166,7 +169,7 @@ class FakeWeChat:
     def url(self) -> str:
         assert self._server, "start() the fake first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def inject(self, api: str, errcode: int, *, times: int = 1, after: int = 0, errmsg: str | None = None) -> None:
         """Answer `errcode` to the next `times` calls of `api` (e.g. "draft/update"), after `after` more succeed."""
@@ -255,6 +258,9 @@ class FakeWeChat:
         route = ROUTES.get(api)
         if route is None or not path.startswith("/cgi-bin/"):
             return 404, b"not found", "text/plain"
+        hook = self.before_call
+        if hook:
+            hook(api, self)
         with self.lock:
             self.calls[api] += 1
             try:
@@ -328,7 +334,7 @@ class FakeWeChat:
         self._credentials(req.get("appid"), req.get("secret"), req.get("grant_type"))
         now = time.time()
         current = self.stable and self.tokens.get(self.stable, 0.0)
-        if req.get("force_refresh") or not current or current - now <= min(300, self.token_ttl / 2):
+        if req.get("force_refresh") or not self.stable or not current or current - now <= min(300, self.token_ttl / 2):
             self.stable = self._issue_token()
         return {"access_token": self.stable, "expires_in": int(self.tokens[self.stable] - now)}
 
@@ -338,7 +344,8 @@ class FakeWeChat:
         msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body)
         for part in msg.iter_parts():
             if part.get_param("name", header="content-disposition") == "media":
-                return part.get_filename() or "", part.get_payload(decode=True) or b""
+                payload = part.get_payload(decode=True)
+                return part.get_filename() or "", payload if isinstance(payload, bytes) else b""
         raise ApiError(41005)
 
     def _image(self, body: bytes, ctype: str, formats: tuple[str, ...]) -> tuple[str, bytes, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..fsutil import atomic_write
 from ..models import Attempt, GeneratedImage, ImagePlan
-from .store import Store
+from ..store import Store
 
 
 def cache_key(plan: ImagePlan, provider: str | None = None) -> str:
@@ -46,7 +46,7 @@ class Cache:
         sha = hashlib.sha256(image.data).hexdigest()
         path = self._file(sha)
         if not path.exists():
-            atomic_write(path, image.data)
+            atomic_write(path, image.data, private=True)
         with self.store.tx() as db:
             db.execute("INSERT OR REPLACE INTO image_cache (key, sha256, provider, model, seed, created) "
                        "VALUES (?, ?, ?, ?, ?, ?)", (key, sha, image.provider, image.model, image.seed, time.time()))

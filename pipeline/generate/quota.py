@@ -7,8 +7,8 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
+from ..store import Store
 from .clock import SYSTEM, Clock
-from .store import Store
 
 log = logging.getLogger(__name__)
 WARN_AT = 0.8

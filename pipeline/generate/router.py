@@ -13,6 +13,7 @@ from ..config import Config
 from ..errors import ConfigError, PeituError
 from ..models import Attempt, GeneratedImage, ImagePlan
 from ..providers import HOSTED, LOCAL, NAMES
+from ..store import Store
 from .breaker import Breaker
 from .cache import Cache, cache_key
 from .candidates import Candidate, Hosted, Local, Shared
@@ -20,7 +21,6 @@ from .clock import SYSTEM, Clock
 from .errors import Failure, NotTried
 from .quota import Usage
 from .ratelimit import RateLimiter
-from .store import Store
 from .trail import Trail
 from .transport import Transport
 
@@ -38,7 +38,7 @@ class Router:
                 if name not in NAMES:
                     raise ConfigError(f"{where}: unknown provider '{name}' (known: {', '.join(NAMES)})")
         state = cfg.path(cfg.paths.state)
-        self.store = Store(state)
+        self.store = Store.open(state)
         self.clock = clock
         self.shared = Shared(cfg, clock, Transport(), RateLimiter(state.parent / "ratelimit.sqlite", clock),
                              Usage(self.store, cfg.schedule.timezone, clock),

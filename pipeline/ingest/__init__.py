@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import InputError
-from ..limits import DIGEST_MAX
+from ..limits import DIGEST_MAX, TITLE_MAX
 from ..models import Article
 from .article_type import detect_type, require_type, resolve_type
 from .frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options, split_front_matter
@@ -25,7 +25,7 @@ from .outline import Parsed
 from .plain import parse_text
 from .source import Format, read_text
 
-__all__ = ["read_article", "parse_article", "parse_parts"]
+__all__ = ["read_article", "parse_article", "parse_parts", "fallback_title"]
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def parse_article(text: str, cfg: Config, *, fmt: Format, source: Path | None = 
         options["type"] = require_type(options["type"], cfg, f"{where}:{fm.line('peitu')}")
     sections = parsed.sections
     body_text = "\n".join(t for s in sections for t in (s.heading, *s.paragraphs) if t)
-    title = parsed.title or (source.stem if source else "") or _cut(body_text.split("\n", 1)[0], 32)
+    title = parsed.title or fallback_title(source, body_text)
     article = Article(
         title=title, sections=sections, text=body_text, body_html=parsed.body_html,
         slug=_slug(fm, source, title), source=source, author=fm.first(("author",))[1],
@@ -82,6 +82,12 @@ def parse_article(text: str, cfg: Config, *, fmt: Format, source: Path | None = 
     annotate(article, cfg)
     article.type = _type(article, fm, cfg, where, type_override, image_post)
     return article
+
+
+def fallback_title(source: Path | None, body_text: str) -> str:
+    """The title of an article that has none: its file name, else (pasted text) its first line, cut to
+    WeChat's limit. `peitu check` warns when this is used."""
+    return _cut(source.stem if source else body_text.split("\n", 1)[0], TITLE_MAX)
 
 
 def _type(article: Article, fm: FrontMatter, cfg: Config, where: str,

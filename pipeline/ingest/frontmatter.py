@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputError
+from ..yamlsafe import load_yaml
 
 TITLE_KEYS = ("title",)
 COVER_KEYS = ("cover", "coverImage", "featureImage", "image", "header-img")
@@ -19,16 +19,7 @@ DIGEST_KEYS = ("digest", "summary", "description")
 _OPEN = re.compile(r"\A---[ \t]*\r?\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?$", re.MULTILINE)
 _KEY = re.compile(r"^([A-Za-z_][\w-]*)\s*:", re.MULTILINE)
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML without aliases: `*name` can multiply a small file into a huge structure."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter",
-                                              self.peek_event().start_mark)
-        return super().compose_node(parent, index)
+MAX_BYTES = 100_000                 # front matter is a few lines of settings
 
 
 @dataclass
@@ -79,16 +70,7 @@ def split_front_matter(text: str, where: str) -> FrontMatter:
                              where=f"{where}:1")
         return FrontMatter({}, text)
     block = text[opening.end():closing.start()]
-    try:
-        meta = yaml.load(block, Loader=_Loader)          # a SafeLoader without aliases
-    except RecursionError:
-        raise InputError("front matter is nested too deeply", where=f"{where}:2") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 2 if mark else 1
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"front matter is not valid YAML: {problem}", where=f"{where}:{line}",
-                         hint="check indentation, and quote values that contain ': ' or start with [ { * &") from None
+    meta = load_yaml(block, where, what="front matter", first_line=2, aliases=False, max_bytes=MAX_BYTES)
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

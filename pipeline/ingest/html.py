@@ -134,7 +134,7 @@ class _Walker:
 
 
 def _firsts(soup: BeautifulSoup) -> dict[str, Tag]:
-    """In one pass: the first og:title and description <meta>, <title>, <h1> and <h2>."""
+    """In one pass: the first og:title and description <meta>, <title> and <h1>."""
     found: dict[str, Tag] = {}
     for tag in soup.descendants:
         if not isinstance(tag, Tag):
@@ -143,21 +143,21 @@ def _firsts(soup: BeautifulSoup) -> dict[str, Tag]:
         if key == "meta":
             key = {"og:title": "og", "description": "description"}.get(
                 str(tag.get("property") or tag.get("name") or ""), "")
-        if key in ("og", "description", "title", "h1", "h2"):
+        if key in ("og", "description", "title", "h1"):
             found.setdefault(key, tag)
     return found
 
 
 def parse_html(body: str, *, title: str = "") -> Parsed:
     """Parse an HTML document or fragment. `title` is a known title (front matter / draft); else
-    og:title, then the first H1 (a page's <title> often carries the site's name too), then <title>,
-    then the first H2."""
+    og:title, then the first H1 (a page's <title> often carries the site's name too), then <title>;
+    never an H2 (a section heading), so a page with none of these has no title here."""
     soup = BeautifulSoup(body, "html.parser")
     root = soup.body or soup
     firsts = _firsts(soup)
     title_line = 0
     if not title:
-        for key in ("og", "h1", "title", "h2"):
+        for key in ("og", "h1", "title"):
             tag = firsts.get(key)
             text = (str(tag.get("content") or "") if key == "og" else tag.get_text()) if tag else ""
             if tag and text.strip():

@@ -157,11 +157,11 @@ def inline_text(children: Sequence[Token] | None) -> str:
 
 
 def _title_candidate(tokens: list[Token]) -> tuple[str, int]:
-    """The first H1's text and 0-based line, else the first H2's."""
-    for level in ("h1", "h2"):
-        for i, tok in enumerate(tokens):
-            if tok.type == "heading_open" and tok.tag == level:
-                return inline_text(tokens[i + 1].children), tok.map[0] if tok.map else 0
+    """The first H1's text and 0-based line. An H2 is a section, never the title: an article with no
+    H1 has no title here (ingest falls back to the file name, and `peitu check` says so)."""
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h1":
+            return inline_text(tokens[i + 1].children), tok.map[0] if tok.map else 0
     return "", -1
 
 

@@ -29,7 +29,7 @@ def same_title(a: str, b: str) -> bool:
 class Parsed:
     """A parsed body: its outline, the HTML to publish, and author-placed images."""
 
-    title: str                                  # the first H1, else the first H2, else ''
+    title: str                                  # front matter, H1, <title> …; '' when there is none
     sections: list[Section]
     body_html: str
     markers: list[Marker] = field(default_factory=list)

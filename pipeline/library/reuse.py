@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..config import Config
 from ..models import Article, Attempt, GeneratedImage, ImagePlan
-from .store import REUSED_PROVIDER, Library, sha256_of
+from .store import REUSED_PROVIDER, Library, add_use, sha256_of
 from .text import normalise_tags
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def candidates(lib: Library, plan: ImagePlan, slug: str, keywords: list[str], th
     if not keywords:
         return []
     marks = ",".join("?" * len(keywords))
-    rows = lib.conn.execute(
+    rows = lib.store.query(
         f"""SELECT i.id, i.width, i.height, count(t.tag) AS shared,
                (SELECT count(*) FROM library_tags a WHERE a.image_id = i.id) AS ntags,
                (SELECT count(*) FROM library_uses u WHERE u.image_id = i.id) AS nuses,
@@ -52,7 +52,7 @@ def candidates(lib: Library, plan: ImagePlan, slug: str, keywords: list[str], th
            WHERE t.tag IN ({marks}) AND i.reusable = 1 AND i.role = ? AND i.style = ?
            GROUP BY i.id""",
         [slug, plan.key, slug, plan.key, slug, now - window_days * DAY if window_days else now + 1,
-         *keywords, plan.role, plan.style]).fetchall()
+         *keywords, plan.role, plan.style])
     want = plan.width / plan.height
     found = []
     for r in rows:
@@ -76,8 +76,7 @@ def find_reusable(plan: ImagePlan, article: Article, cfg: Config, *, library: Li
     keywords = normalise_tags(plan.keywords or article.keywords)
     lib = library or Library.open(cfg)
     try:
-        with lib.conn:
-            lib.conn.execute("BEGIN IMMEDIATE")      # two runs must not both take the same image
+        with lib.store.tx():                         # two runs must not both take the same image
             for cand in candidates(lib, plan, article.slug, keywords, rules.reuse_threshold,
                                    rules.reuse_window_days, now):
                 entry = lib.get(cand.id)
@@ -89,8 +88,7 @@ def find_reusable(plan: ImagePlan, article: Article, cfg: Config, *, library: Li
                 if sha256_of(data) != entry.sha256:
                     log.warning("library image #%s: file %s changed on disk; skipped", entry.id, entry.file)
                     continue
-                lib.conn.execute("INSERT OR IGNORE INTO library_uses VALUES (?,?,?,?,?)",
-                                 (entry.id, article.slug, plan.key, 1, now))
+                add_use(lib.store, entry.id, article.slug, plan.key, True, now)
                 return GeneratedImage(
                     data=data, provider=REUSED_PROVIDER, model=f"#{entry.id} {entry.provider}/{entry.model}",
                     seed=entry.seed, elapsed_s=0.0, cached=True,

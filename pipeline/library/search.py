@@ -41,7 +41,8 @@ def parse_since(value: str, tz: str = "Asia/Shanghai", *, now: datetime | None =
 def search(lib: Library, query: str = "", *, type: str | None = None, role: str | None = None,
            since: float | None = None, limit: int = 50, offset: int = 0) -> SearchResult:
     """Images matching every word of `query` (best first), or all images (newest first) when it is empty."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if type:
         where.append("i.article_type = ?")
         args.append(type)
@@ -64,8 +65,8 @@ def search(lib: Library, query: str = "", *, type: str | None = None, role: str 
         source = "library_images i"
         order = "i.created_at DESC, i.id DESC"
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    total = lib.conn.execute(f"SELECT count(*) FROM {source}{clause}", args).fetchone()[0]
-    ids = [r[0] for r in lib.conn.execute(
+    total = lib.store.query(f"SELECT count(*) FROM {source}{clause}", args)[0][0]
+    ids = [r[0] for r in lib.store.query(
         f"SELECT i.id FROM {source}{clause} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset])]
     return SearchResult(lib.entries(ids), total)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,76 +25,8 @@ from ..errors import InputError
 from ..fsutil import atomic_write
 from ..images.decode import sniff
 from ..models import Article, GeneratedImage, ImagePlan, Rendition
-from ..state import connect, schema
+from ..store import Row, Store
 from .text import normalise_tags, tokenise, tokenizer
-
-DDL = """
-CREATE TABLE IF NOT EXISTS library_images (
-    id INTEGER PRIMARY KEY,
-    sha256 TEXT NOT NULL UNIQUE,
-    file TEXT NOT NULL,
-    role TEXT NOT NULL DEFAULT 'inline',
-    plan_key TEXT NOT NULL DEFAULT '',
-    prompt TEXT NOT NULL DEFAULT '',
-    negative_prompt TEXT NOT NULL DEFAULT '',
-    style TEXT NOT NULL DEFAULT '',
-    template TEXT NOT NULL DEFAULT '',
-    template_version TEXT NOT NULL DEFAULT '',
-    provider TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',
-    seed INTEGER,
-    width INTEGER NOT NULL DEFAULT 0,
-    height INTEGER NOT NULL DEFAULT 0,
-    article_slug TEXT NOT NULL DEFAULT '',
-    article_title TEXT NOT NULL DEFAULT '',
-    article_type TEXT NOT NULL DEFAULT '',
-    reusable INTEGER NOT NULL DEFAULT 0,
-    origin TEXT NOT NULL DEFAULT 'generated',
-    plan TEXT NOT NULL DEFAULT '{}',
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS library_images_created ON library_images(created_at);
-CREATE INDEX IF NOT EXISTS library_images_type ON library_images(article_type);
-CREATE TABLE IF NOT EXISTS library_tags (
-    image_id INTEGER NOT NULL REFERENCES library_images(id) ON DELETE CASCADE,
-    tag TEXT NOT NULL,
-    PRIMARY KEY (image_id, tag)
-);
-CREATE INDEX IF NOT EXISTS library_tags_tag ON library_tags(tag);
-CREATE TABLE IF NOT EXISTS library_files (
-    image_id INTEGER NOT NULL REFERENCES library_images(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    role TEXT NOT NULL,
-    path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    PRIMARY KEY (image_id, path)
-);
-CREATE INDEX IF NOT EXISTS library_files_sha ON library_files(sha256);
-CREATE TABLE IF NOT EXISTS library_uses (
-    image_id INTEGER NOT NULL REFERENCES library_images(id) ON DELETE CASCADE,
-    article_slug TEXT NOT NULL,
-    plan_key TEXT NOT NULL,
-    reused INTEGER NOT NULL DEFAULT 0,
-    used_at REAL NOT NULL,
-    PRIMARY KEY (image_id, article_slug, plan_key)
-);
-CREATE INDEX IF NOT EXISTS library_uses_slug ON library_uses(article_slug);
-CREATE TABLE IF NOT EXISTS library_uploads (
-    image_id INTEGER NOT NULL REFERENCES library_images(id) ON DELETE CASCADE,
-    account TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    media_id TEXT NOT NULL DEFAULT '',
-    url TEXT NOT NULL DEFAULT '',
-    uploaded_at REAL NOT NULL,
-    PRIMARY KEY (account, sha256)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5(
-    tags, prompt, title, tokenize = 'unicode61 remove_diacritics 2'
-);
-"""
 
 # Providers whose pictures carry article-specific text (the local provider sets the title and headings),
 # so another article must never reuse them.
@@ -193,18 +124,17 @@ def extension_of(data: bytes) -> str:
 
 
 class Library:
-    """The library tables on one connection. Open with `Library.open(cfg)`; close when done."""
+    """The library tables in the state store. Open with `Library.open(cfg)` (usable with `with`)."""
 
-    def __init__(self, conn: sqlite3.Connection, store_dir: Path, cfg: Config | None = None):
-        self.conn = conn
+    def __init__(self, store: Store, store_dir: Path, cfg: Config | None = None):
+        self.store = store
         self.store_dir = store_dir
         self.cfg = cfg
-        schema(conn, DDL)
 
     @classmethod
     def open(cls, cfg: Config) -> Library:
-        state = cfg.path(cfg.paths.state)
-        return cls(connect(state), state.parent / "library", cfg)
+        store = Store.open(cfg.path(cfg.paths.state))
+        return cls(store, store.folder / "library", cfg)
 
     @property
     def tokenizer(self) -> Any:
@@ -212,7 +142,7 @@ class Library:
         return tokenizer(self.cfg)
 
     def close(self) -> None:
-        self.conn.close()
+        """Nothing to close: the store is shared by the whole process (kept for `with` blocks)."""
 
     def __enter__(self) -> Library:
         return self
@@ -227,7 +157,7 @@ class Library:
         sha = sha256_of(data)
         path = self.store_dir / sha[:2] / f"{sha}.{extension_of(data)}"
         if not path.exists():
-            atomic_write(path, data)
+            atomic_write(path, data, private=True)
         return sha, path
 
     def add_image(self, data: bytes, *, plan: ImagePlan | None = None, article: Article | None = None,
@@ -243,31 +173,32 @@ class Library:
         if reusable is None:
             reusable = provider not in TEXT_BEARING_PROVIDERS and provider != ""
         tok = self.tokenizer                                 # loaded before the write lock is taken
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
-            row = self.conn.execute("SELECT id FROM library_images WHERE sha256 = ?", (sha,)).fetchone()
-            if row:
-                image_id = row["id"]
+        db = self.store
+        with db.tx():
+            rows = db.query("SELECT id FROM library_images WHERE sha256 = ?", (sha,))
+            if rows:
+                image_id = rows[0]["id"]
             else:
-                image_id = self.conn.execute(
+                image_id = db.query(
                     """INSERT INTO library_images (sha256, file, role, plan_key, prompt, negative_prompt, style,
                        template, template_version, provider, model, seed, width, height, article_slug,
                        article_title, article_type, reusable, origin, plan, created_at)
-                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
                     (sha, str(path), plan.role if plan else "inline", key,
                      plan.prompt if plan else "", plan.negative_prompt if plan else "",
                      plan.style if plan else "", plan.template if plan else "",
                      plan.template_version if plan else "", provider, model, seed, width, height, slug,
                      article.title if article else "", article.type if article else "", int(reusable),
-                     origin, json.dumps(asdict(plan) if plan else {}, ensure_ascii=False), now)).lastrowid
+                     origin, json.dumps(asdict(plan) if plan else {}, ensure_ascii=False), now))[0]["id"]
             for f in files:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO library_files VALUES (?,?,?,?,?,?,?,?)",
+                db.execute(
+                    "INSERT INTO library_files (image_id, name, role, path, sha256, width, height, bytes) "
+                    "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (image_id, path) DO UPDATE SET name = excluded.name, "
+                    "role = excluded.role, sha256 = excluded.sha256, width = excluded.width, "
+                    "height = excluded.height, bytes = excluded.bytes",
                     (image_id, f.name, f.role, f.path, f.sha256, f.width, f.height, f.bytes))
             if slug:
-                self.conn.execute(
-                    "INSERT OR IGNORE INTO library_uses VALUES (?,?,?,?,?)",
-                    (image_id, slug, key, int(reused), now))
+                add_use(db, image_id, slug, key, reused, now)
             self._add_tags(image_id, tags)
             self._reindex(image_id, tok)
         return image_id
@@ -276,10 +207,9 @@ class Library:
         """Add and remove tags of one image; return its tags afterwards."""
         self.get(image_id)                                   # raises when there is no such image
         tok = self.tokenizer
-        with self.conn:
-            self.conn.execute("BEGIN IMMEDIATE")
+        with self.store.tx():
             for tag in normalise_tags(remove):
-                self.conn.execute("DELETE FROM library_tags WHERE image_id = ? AND tag = ?", (image_id, tag))
+                self.store.execute("DELETE FROM library_tags WHERE image_id = ? AND tag = ?", (image_id, tag))
             self._add_tags(image_id, add)
             self._reindex(image_id, tok)
         return self.tags_of(image_id)
@@ -290,72 +220,81 @@ class Library:
         image_id = self.find_file(sha256)
         if image_id is None:
             return None
-        with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO library_uploads VALUES (?,?,?,?,?,?)",
-                              (image_id, account, sha256, media_id, url, time.time() if now is None else now))
+        self.store.execute(
+            "INSERT INTO library_uploads (image_id, account, sha256, media_id, url, uploaded_at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT (account, sha256) DO UPDATE SET image_id = excluded.image_id, media_id = excluded.media_id, "
+            "url = excluded.url, uploaded_at = excluded.uploaded_at",
+            (image_id, account, sha256, media_id, url, time.time() if now is None else now))
         return image_id
 
     def _add_tags(self, image_id: int, tags: Iterable[str]) -> None:
-        self.conn.executemany("INSERT OR IGNORE INTO library_tags VALUES (?, ?)",
-                              [(image_id, t) for t in normalise_tags(tags)])
+        for t in normalise_tags(tags):
+            self.store.execute("INSERT INTO library_tags (image_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                               (image_id, t))
 
     def _reindex(self, image_id: int, tok: Any) -> None:
-        row = self.conn.execute("SELECT prompt, article_title FROM library_images WHERE id = ?",
-                                (image_id,)).fetchone()
+        """Rewrite the image's row in the full-text index (SQLite FTS5: the one SQLite-only table)."""
+        row = self.store.query("SELECT prompt, article_title FROM library_images WHERE id = ?", (image_id,))[0]
         tags = " ".join(self.tags_of(image_id))
-        self.conn.execute("DELETE FROM library_fts WHERE rowid = ?", (image_id,))
-        self.conn.execute("INSERT INTO library_fts (rowid, tags, prompt, title) VALUES (?,?,?,?)",
-                          (image_id, tokenise(tags, tok), tokenise(row["prompt"], tok),
-                           tokenise(row["article_title"], tok)))
+        self.store.execute("DELETE FROM library_fts WHERE rowid = ?", (image_id,))
+        self.store.execute("INSERT INTO library_fts (rowid, tags, prompt, title) VALUES (?,?,?,?)",
+                           (image_id, tokenise(tags, tok), tokenise(row["prompt"], tok),
+                            tokenise(row["article_title"], tok)))
 
     # --- reading -----------------------------------------------------------------------------------
 
     def tags_of(self, image_id: int) -> list[str]:
-        return [r[0] for r in self.conn.execute(
+        return [r["tag"] for r in self.store.query(
             "SELECT tag FROM library_tags WHERE image_id = ? ORDER BY rowid", (image_id,))]
 
     def get(self, image_id: int) -> Entry:
-        row = self.conn.execute("SELECT * FROM library_images WHERE id = ?", (image_id,)).fetchone()
-        if not row:
+        rows = self.store.query("SELECT * FROM library_images WHERE id = ?", (image_id,))
+        if not rows:
             raise InputError(f"图库中没有编号为 {image_id} 的图片 (no library image #{image_id})",
                              hint="peitu library search 列出已有图片")
-        return self._entry(row)
+        return self._entry(rows[0])
 
     def entries(self, ids: Sequence[int]) -> list[Entry]:
         """Entries for `ids`, in that order."""
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        rows = {r["id"]: r for r in self.conn.execute(
+        rows = {r["id"]: r for r in self.store.query(
             f"SELECT * FROM library_images WHERE id IN ({marks})", list(ids))}
         return [self._entry(rows[i]) for i in ids if i in rows]
 
     def find_file(self, sha256: str) -> int | None:
         """The image whose original or one of whose files has this hash."""
-        row = self.conn.execute(
+        rows = self.store.query(
             "SELECT id FROM library_images WHERE sha256 = ? UNION "
-            "SELECT image_id FROM library_files WHERE sha256 = ? LIMIT 1", (sha256, sha256)).fetchone()
-        return row[0] if row else None
+            "SELECT image_id FROM library_files WHERE sha256 = ? LIMIT 1", (sha256, sha256))
+        return rows[0][0] if rows else None
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM library_images").fetchone()[0]
+        return self.store.query("SELECT count(*) FROM library_images")[0][0]
 
-    def _entry(self, row: sqlite3.Row) -> Entry:
+    def _entry(self, row: Row) -> Entry:
         values = dict(row)
         values["file"] = Path(values["file"])
         values["reusable"] = bool(values["reusable"])
         values["plan"] = json.loads(values["plan"])
         entry = Entry(**values)
         entry.tags = self.tags_of(entry.id)
-        entry.files = [FileRecord(**{k: r[k] for k in r.keys() if k != "image_id"}) for r in self.conn.execute(
+        entry.files = [FileRecord(**{k: r[k] for k in r.keys() if k != "image_id"}) for r in self.store.query(
             "SELECT * FROM library_files WHERE image_id = ? ORDER BY rowid", (entry.id,))]
         entry.uses = [Use(r["article_slug"], r["plan_key"], bool(r["reused"]), r["used_at"])
-                      for r in self.conn.execute(
+                      for r in self.store.query(
                           "SELECT * FROM library_uses WHERE image_id = ? ORDER BY used_at", (entry.id,))]
         entry.uploads = [Upload(r["account"], r["sha256"], r["media_id"], r["url"], r["uploaded_at"])
-                         for r in self.conn.execute(
+                         for r in self.store.query(
                              "SELECT * FROM library_uploads WHERE image_id = ? ORDER BY uploaded_at", (entry.id,))]
         return entry
+
+
+def add_use(db: Store, image_id: int, slug: str, plan_key: str, reused: bool, now: float) -> None:
+    """Note that an article used an image for a plan (once)."""
+    db.execute("INSERT INTO library_uses (image_id, article_slug, plan_key, reused, used_at) VALUES (?,?,?,?,?) "
+               "ON CONFLICT DO NOTHING", (image_id, slug, plan_key, int(reused), now))
 
 
 def file_record(rendition: Rendition, path: Path) -> FileRecord:

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-
 from ..errors import TemplateError
-from .yamlfile import load_yaml
+from ..yamlsafe import load_yaml
 
 log = logging.getLogger(__name__)
+MAX_BYTES = 5_000_000            # a glossary may grow to tens of thousands of terms
 ASCII_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.\-]*")
 
 
@@ -38,7 +38,7 @@ class Glossary:
     @classmethod
     def parse(cls, path: Path, text: str) -> Glossary:
         """Read the YAML file: a mapping of terms, optionally grouped (`food: {火锅: hot pot}`)."""
-        data = load_yaml(path, text) or {}
+        data = load_yaml(text, str(path), error=TemplateError, max_bytes=MAX_BYTES) or {}
         if not isinstance(data, dict):
             raise TemplateError("the glossary is a mapping of 中文: English", where=str(path))
         terms: dict[str, str] = {}

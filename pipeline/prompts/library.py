@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..config import Config
 from ..errors import InputError, PeituError, TemplateError
 from .glossary import Glossary
+from .sandbox import MAX_OUTPUT, TIME_LIMIT, BoundedSandbox, RenderLimit, RenderTimeout, time_limit
 from .styles import Style, parse_style
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,11 @@ CONTEXT_VARS = ("title", "keywords", "keywords_zh", "section", "type", "type_lab
 SUFFIX = ".j2"
 
 Signature = tuple[int, int]
+SourceKey = tuple[tuple[str, str], ...]
+# templates (by the content of every file they use) that ran past the time limit, with the file name,
+# line and error: later renders fail at once instead of spending the limit again, until a file changes
+_runaway: dict[SourceKey, tuple[str, int, TemplateError]] = {}
+RUNAWAY_KEPT = 256
 
 
 class TemplateLibrary:
@@ -49,7 +55,7 @@ class TemplateLibrary:
         self._styles: dict[Path, tuple[str, Style]] = {}
         self._glossary: tuple[str, Glossary] | None = None
         self._refs: dict[str, list[str]] = {}
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BoundedSandbox(
             loader=_Loader(self), undefined=jinja2.StrictUndefined, autoescape=False,
             trim_blocks=True, lstrip_blocks=True, auto_reload=True)
         self.env.filters["glossary"] = lambda value: self.glossary().jinja_filter(value)
@@ -132,12 +138,16 @@ class TemplateLibrary:
     def version(self, name: str, style: str) -> str:
         """12 hex digits over the template (and partials it uses), the style file and the glossary."""
         h = hashlib.sha256()
-        for filename in self._closure(name + SUFFIX):
-            p = self.find(filename)
-            h.update(filename.encode() + b"\0" + (self.read(p)[1].encode() if p else b"-") + b"\0")
+        for filename, sha in self._source_key(name):
+            h.update(filename.encode() + b"\0" + sha.encode() + b"\0")
         h.update(self._style_entry(style)[0].encode() + b"\0")
         h.update(self._glossary_entry()[0].encode())
         return h.hexdigest()[:12]
+
+    def _source_key(self, name: str) -> SourceKey:
+        """(file name, sha256) of the template and every template it uses."""
+        found = ((f, self.find(f)) for f in self._closure(name + SUFFIX))
+        return tuple((f, self.read(p)[1] if p else "-") for f, p in found)
 
     def _closure(self, filename: str) -> list[str]:
         """The template file and every template it extends, includes or imports (literal names)."""
@@ -161,31 +171,51 @@ class TemplateLibrary:
 
     def render(self, name: str, context: dict[str, Any],
                blocks: Iterable[str] | None = None) -> dict[str, str]:
-        """Render blocks (default: every required and optional block present) to tidy one-line text."""
+        """Render blocks (default: every required and optional block present) to tidy one-line text,
+        within TIME_LIMIT seconds and MAX_OUTPUT characters (see .sandbox)."""
+        if _runaway and (known := _runaway.get(self._source_key(name))):
+            filename, at, seen = known                  # seen in another folder, maybe: name this one
+            where = self.display(self.find(filename) or self.path(name)) + (f":{at}" if at else "")
+            raise TemplateError(seen.message, where=where, hint=seen.hint)
+        started = time.thread_time()
+        try:
+            with time_limit():
+                return self._render(name, context, blocks)
+        except RenderTimeout as timeout:
+            err = self._error(timeout, self.path(name))
+            if time.thread_time() - started >= TIME_LIMIT / 10:    # its own work, not a stalled process
+                if len(_runaway) >= RUNAWAY_KEPT:
+                    _runaway.pop(next(iter(_runaway)))
+                file, _, line = (err.where or "").rpartition(":")
+                file, line = (file, line) if line.isdigit() else (err.where or "", "0")
+                _runaway[self._source_key(name)] = (Path(file).name, int(line), err)
+            raise err from None
+
+    def _render(self, name: str, context: dict[str, Any], blocks: Iterable[str] | None) -> dict[str, str]:
         tmpl = self.template(name)
         out: dict[str, str] = {}
+        printed = [0]
         try:
             try:
                 ctx = tmpl.new_context({**_EMPTY, **context})
                 ctx.blocks = _SetupBlocks(ctx.blocks)
-                for _ in tmpl.root_render_func(ctx):   # runs extends, top-level set and macro only
-                    pass
+                self.env.render_bounded(tmpl.root_render_func(ctx), printed)   # extends, top-level set, macros
                 ctx.blocks = dict(ctx.blocks)
                 for block in blocks or (*REQUIRED_BLOCKS, *OPTIONAL_BLOCKS):
                     if block in ctx.blocks:
-                        out[block] = tidy(self.env.concat(ctx.blocks[block][0](ctx)))
+                        out[block] = tidy(self.env.render_bounded(ctx.blocks[block][0](ctx), printed))
             except PeituError:
                 raise
-            except Exception:
+            except (Exception, RenderTimeout):
                 self.env.handle_exception()   # re-raises with the traceback in template lines
         except PeituError:
             raise
         except Exception as err:  # noqa: BLE001 - whatever a template raises stops this item only
-            raise self._error(err) from None
+            raise self._error(err, self.path(name)) from None
         return out
 
-    def _error(self, err: BaseException) -> TemplateError:
-        """A TemplateError naming the template file and line of `err`."""
+    def _error(self, err: BaseException, default: Path | None = None) -> TemplateError:
+        """A TemplateError naming the template file and line of `err` (else the file `default`)."""
         if isinstance(err, jinja2.TemplateSyntaxError):
             filename, line, message = err.filename, err.lineno, err.message or str(err)
         else:
@@ -197,13 +227,21 @@ class TemplateLibrary:
                     filename, line = f, tb.tb_lineno
                 tb = tb.tb_next
             message = str(err) if isinstance(err, jinja2.TemplateError) else f"{type(err).__name__}: {err}"
+        if isinstance(err, RenderTimeout):
+            message = f"rendering took longer than {TIME_LIMIT:g} s: a loop that never ends, or far too much work"
+        elif isinstance(err, RecursionError):
+            message = "macros call each other too deeply (a macro that calls itself without end?)"
+        filename = filename or (str(default) if default else None)
         if isinstance(err, jinja2.TemplateNotFound):
             message = f"template '{err.name}' not found"
         where = self.display(filename) if filename else None
         if where and line:
             where = f"{where}:{line}"
         hint = None
-        if isinstance(err, jinja2.UndefinedError):
+        if isinstance(err, (RenderTimeout, RenderLimit)):
+            hint = (f"a prompt needs a few hundred characters; keep loops small (a render may take "
+                    f"{TIME_LIMIT:g} s and print {MAX_OUTPUT:,} characters)")
+        elif isinstance(err, jinja2.UndefinedError):
             hint = "templates can use: " + ", ".join(CONTEXT_VARS) + " (see templates/prompts/README.md)"
         return TemplateError(message, where=where, hint=hint)
 

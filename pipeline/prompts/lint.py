@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -36,7 +37,7 @@ def lint_templates(templates_dir: Path, cfg: Config) -> list[Finding]:
     findings = _check(lib.glossary)
     styles = []
     for style in lib.style_names():
-        problems = _check(lambda s=style: lib.style(s))
+        problems = _check(functools.partial(lib.style, style))
         findings += problems
         styles += [] if problems else [style]
     if not lib.style_names():

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import TemplateError
-from .yamlfile import load_yaml
+from ..yamlsafe import load_yaml
 
 HEX = r"^#[0-9A-Fa-f]{6}$"
 Color = Annotated[str, Field(pattern=HEX)]
@@ -46,7 +46,7 @@ class Style(BaseModel):
 
 def parse_style(path: Path, text: str) -> Style:
     """Validate a style file's text; errors name the file (and line for YAML errors)."""
-    data = load_yaml(path, text)
+    data = load_yaml(text, str(path), error=TemplateError)
     if not isinstance(data, dict):
         raise TemplateError("a style file is a mapping (label, medium, positive, negative, palette)",
                             where=str(path))

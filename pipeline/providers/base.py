@@ -11,9 +11,15 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PlainValidator,
+                      StringConstraints, ValidationError)
+
+from ..errors import ConfigError
 from ..models import ImagePlan
+from .rules import ModelRules, rules_for
 
 
 class Malformed(Exception):
@@ -51,12 +57,6 @@ class Answer:
     headers: Mapping[str, str]
     body: bytes
 
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
-            raise Malformed(f"expected JSON, got {self.body[:60]!r}") from None
-
 
 @dataclass
 class Reply:
@@ -90,6 +90,11 @@ class Provider:
     seeds: ClassVar[bool] = True                  # the API takes a seed
     auth_scheme: ClassVar[str] = "Bearer"
     check_ok: ClassVar[tuple[int, ...]] = (200,)  # statuses of `check` that mean "key accepted"
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules()}   # model-name pattern → its rules
+
+    def rules(self, ep: Endpoint) -> ModelRules:
+        """The configured model's rules (the first matching pattern of `models`)."""
+        return rules_for(ep.model, self.models)
 
     def headers(self, ep: Endpoint) -> dict[str, str]:
         """Auth and content headers for every call to the provider's own host."""
@@ -100,18 +105,19 @@ class Provider:
 
     def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
         """The size to ask for: what the model accepts, close to the plan's aspect ratio."""
-        return fit(plan.width, plan.height, multiple=8, low=256, high=2048)
+        return self.rules(ep).size(plan.width, plan.height)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        """The request that starts a generation."""
+        """The request that starts a generation; ConfigError when ep.options are wrong (see `options`)."""
         raise NotImplementedError
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        """Read a successful (2xx) answer to `call`."""
+        """Read a successful (2xx) answer to `call` through its schema (`validate`): a Reply that holds
+        an image, a URL, the next call or the job's failure; Malformed for anything else."""
         raise NotImplementedError
 
     def fault(self, answer: Answer) -> Fault:
-        """Read an error answer (status ≥ 400, or a 2xx the provider uses for errors)."""
+        """Read an error answer (status ≥ 400, or a 2xx the provider uses for errors). Never raises."""
         return Fault(error_text(answer), answer.status)
 
     def check(self, ep: Endpoint) -> Call:
@@ -122,22 +128,163 @@ class Provider:
         return ep.base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def error_text(answer: Answer) -> str:
-    """The message in a JSON error body, whichever common shape it has; else the start of the text."""
+# ── schemas: every answer is read through a pydantic model ─────────────────────────────
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: bytes | Any, step: str) -> M:
+    """`data` (an answer's body, or a value already read from one) as `model`; Malformed naming the
+    first wrong field otherwise. Models ignore extra fields: providers add fields freely."""
     try:
-        body = json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError):
-        return answer.body[:200].decode("utf-8", "replace").strip() or f"HTTP {answer.status}"
-    if isinstance(body, dict):
-        for key in ("error", "detail", "message", "msg", "title"):
-            value = body.get(key)
-            if isinstance(value, dict):
-                value = value.get("message") or value.get("msg") or value.get("type")
-            if isinstance(value, list):
-                value = "; ".join(str(v.get("msg", v) if isinstance(v, dict) else v) for v in value)
-            if value:
-                return str(value)[:300]
-    return json.dumps(body, ensure_ascii=False)[:200]
+        if isinstance(data, bytes):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise Malformed(f"{step} answer: {explain(e)}") from None
+
+
+def explain(err: ValidationError) -> str:
+    """The first error of a validation, short, with the field's location (no input values)."""
+    first = err.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    kind, msg = first["type"], first["msg"].removeprefix("Value error, ")
+    if kind == "json_invalid":
+        text = f"not JSON ({msg.removeprefix('Invalid JSON: ')})"
+    elif kind in ("model_type", "model_attributes_type", "dict_type") and not where:
+        text = "not a JSON object"
+    elif kind == "missing":
+        text = f"no '{where}'"
+    elif kind == "too_short":
+        text = f"'{where}' is empty: no image"
+    elif kind == "string_pattern_mismatch":
+        text = f"'{where}': not an id (letters, digits and ._:- only)"
+    else:
+        text = f"'{where}': {msg}"
+    more = err.error_count() - 1
+    return text[:200] + (f" (and {more} more)" if more else "")
+
+
+def b64decode(text: str) -> bytes:
+    """Decode base64 or a data: URL; ValueError when it is neither, or empty."""
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64") from None
+    if not data:
+        raise ValueError("an empty image")
+    return data
+
+
+def _image(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("expected a base64 string")
+    return b64decode(value)
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)                                 # .port: ValueError when not a port number
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0 \
+            or not value.isprintable() or " " in value:
+        raise ValueError("not an http(s) URL")
+    return value
+
+
+Url = Annotated[str, StringConstraints(max_length=16_384), AfterValidator(_http_url)]
+Urls = Annotated[list[Url], BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]   # one URL or a list
+Image = Annotated[bytes, PlainValidator(_image)]             # base64 or a data: URL, decoded
+Seed = Annotated[int, Field(ge=0, le=2 ** 63 - 1)]           # it goes to the manifest and SQLite
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")]   # goes into a URL path
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Text = Annotated[str, AfterValidator(lambda s: s[:300])]    # a provider's message, cut to fit one line
+
+
+class Said(BaseModel):
+    """An error object as APIs write them: {"message"} / {"msg"} / {"error"} / {"type"}."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+    message: str | None = None
+    msg: str | None = None
+    error: str | None = None
+    type: str | None = None
+
+    def text(self) -> str:
+        return self.message or self.msg or self.error or self.type or ""
+
+
+Saying = str | Said | list[str | Said]
+
+
+class ErrorBody(BaseModel):
+    """The common error bodies: {"error": …}, {"detail": …} (FastAPI, RFC 7807), {"message": …}."""
+
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+    error: Saying | None = None
+    detail: Saying | None = None
+    message: str | None = None
+    msg: str | None = None
+    title: str | None = None
+
+    def text(self) -> str:
+        for value in (self.error, self.detail, self.message, self.msg, self.title):
+            parts = value if isinstance(value, list) else [value]
+            text = "; ".join(p if isinstance(p, str) else p.text() for p in parts if p).strip()
+            if text:
+                return text
+        return ""
+
+
+def error_text(answer: Answer) -> str:
+    """The message in an error body, whichever common shape it has; else the start of its text.
+    Never raises."""
+    try:
+        said = ErrorBody.model_validate_json(answer.body).text()
+    except ValidationError:
+        said = ""
+    text = said or answer.body[:200].decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() else " " for c in text).strip()
+    return text[:300] or f"HTTP {answer.status}"
+
+
+# ── options: providers.settings.<name>.options, checked like the rest of config.yaml ──────
+
+def _json_finite(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError("holds NaN or Infinity, which JSON cannot carry") from None
+    return value
+
+
+JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_json_finite)]
+
+
+class Options(BaseModel):
+    """A provider's extras. Unknown keys are refused: a misspelt option would be ignored silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputOptions(Options):
+    input: JsonObject = Field(default_factory=dict)          # merged into the request's input as is
+
+
+O = TypeVar("O", bound=Options)
+
+
+def options(model: type[O], ep: Endpoint) -> O:
+    """ep.options as `model`, or a ConfigError naming providers.settings.<name>.options.<key>."""
+    try:
+        return model.model_validate(ep.options)
+    except ValidationError as e:
+        first = e.errors(include_url=False, include_input=False)[0]
+        key = first["loc"][0] if first["loc"] else ""
+        msg = "unknown option" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
+        known = ", ".join(model.model_fields) or "none"
+        raise ConfigError(f"providers.settings.{ep.name}.options.{key}: {msg}",
+                          hint=f"fix it in config.yaml (options {ep.name} knows: {known})") from None
 
 
 def fit(width: int, height: int, *, multiple: int, low: int, high: int,
@@ -163,26 +310,6 @@ def nearest(width: int, height: int, sizes: list[tuple[int, int]]) -> tuple[int,
 
 def wh(size: tuple[int, int], sep: str = "x") -> str:
     return f"{size[0]}{sep}{size[1]}"
-
-
-def b64decode(text: str) -> bytes:
-    """Decode base64 or a data: URL; Malformed when it is neither."""
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise Malformed("image field is not valid base64") from None
-
-
-def need(mapping: Any, *keys: str) -> Any:
-    """mapping[k1][k2]…, or Malformed naming the missing field."""
-    value = mapping
-    for k in keys:
-        if not isinstance(value, dict) or k not in value:
-            raise Malformed(f"answer has no '{'.'.join(keys)}'")
-        value = value[k]
-    return value
 
 
 def drop_none(d: dict[str, Any]) -> dict[str, Any]:

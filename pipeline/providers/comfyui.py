@@ -11,8 +11,56 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import BaseModel, Field, FilePath, RootModel
+
+from ..errors import ConfigError
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Provider, Reply, fit, need
+from .base import Answer, Call, Endpoint, Id, Malformed, Options, Provider, Reply, fit, options, validate
+
+
+class ComfyUIOptions(Options):
+    workflow: FilePath | None = None         # an API-format workflow (ComfyUI: Save (API))
+    max_side: int = Field(1344, ge=256, le=4096)
+
+
+class NodeProblem(BaseModel):
+    message: str = ""
+    details: str = ""
+
+
+class NodeError(BaseModel):
+    class_type: str = ""
+    errors: list[NodeProblem] = []
+
+
+class Queued(BaseModel):
+    prompt_id: Id
+    node_errors: dict[str, NodeError] = {}
+
+
+class Saved(BaseModel):
+    filename: str = Field(min_length=1)
+    subfolder: str = ""
+    type: str = "output"
+
+
+class Output(BaseModel):
+    images: list[Saved] = []
+
+
+class Status(BaseModel):
+    status_str: str | None = None
+    completed: bool = True
+    messages: list[tuple[str, dict[str, Any]]] = []     # [event, data] pairs
+
+
+class Entry(BaseModel):
+    outputs: dict[str, Output] = {}
+    status: Status = Status()
+
+
+class History(RootModel[dict[str, Entry]]):
+    """/history/{id}: {} while queued or running, then {id: entry}."""
 
 
 def default_workflow(ckpt: str) -> dict[str, Any]:
@@ -28,6 +76,19 @@ def default_workflow(ckpt: str) -> dict[str, Any]:
         "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
         "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "peitu", "images": ["8", 0]}},
     }
+
+
+def load_workflow(path: Path, name: str) -> dict[str, Any]:
+    """An API-format workflow file, or a ConfigError naming the option."""
+    try:
+        graph = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ConfigError(f"providers.settings.{name}.options.workflow: {path} is not a readable JSON file ({e})",
+                          hint="export the workflow from ComfyUI with Save (API)") from None
+    if not isinstance(graph, dict):
+        raise ConfigError(f"providers.settings.{name}.options.workflow: {path} is not an API-format workflow "
+                          f"(a JSON object of nodes)", hint="export the workflow from ComfyUI with Save (API)")
+    return graph
 
 
 def fill(node: Any, values: dict[str, Any]) -> Any:
@@ -50,39 +111,42 @@ class ComfyUI(Provider):
     key_required = False
 
     def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=8, low=256, high=int(ep.options.get("max_side", 1344)))
+        return fit(plan.width, plan.height, multiple=8, low=256, high=options(ComfyUIOptions, ep).max_side)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(ComfyUIOptions, ep)
         width, height = self.size(plan, ep)
-        path = ep.options.get("workflow")
-        graph = json.loads(Path(path).read_text(encoding="utf-8")) if path else default_workflow(ep.model)
+        graph = load_workflow(opts.workflow, ep.name) if opts.workflow else default_workflow(ep.model)
         values = {"prompt": plan.prompt, "negative_prompt": plan.negative_prompt, "seed": plan.seed,
                   "width": width, "height": height}
         body = {"prompt": fill(graph, values), "client_id": "peitu"}
         return Call("POST", self.url(ep, "prompt"), self.headers(ep), body)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
         if call.step == "create":
-            if body.get("node_errors"):
-                return Reply(error=f"workflow rejected: {json.dumps(body['node_errors'], ensure_ascii=False)[:300]}")
-            pid = need(body, "prompt_id")
-            return Reply(next=Call("GET", self.url(ep, f"history/{pid}"), self.headers(ep), step="poll",
-                                   carry={"id": pid}))
-        entry = body.get(call.carry["id"]) if isinstance(body, dict) else None
-        if not entry:
+            queued = validate(Queued, answer.body, call.step)
+            if queued.node_errors:
+                problems = "; ".join(f"node {node} ({e.class_type}): " + ", ".join(p.message for p in e.errors)
+                                     for node, e in queued.node_errors.items())
+                return Reply(error=f"workflow rejected: {problems[:300]}")
+            return Reply(next=Call("GET", self.url(ep, f"history/{queued.prompt_id}"), self.headers(ep),
+                                   step="poll", carry={"id": queued.prompt_id}))
+        entry = validate(History, answer.body, call.step).root.get(call.carry["id"])
+        if entry is None:
             return Reply(next=call)                   # still queued or running
-        status = entry.get("status") or {}
-        if status.get("status_str") == "error":
-            messages = [m[1].get("exception_message", "") for m in status.get("messages", [])
-                        if m and m[0] == "execution_error" and isinstance(m[1], dict)]
-            return Reply(error="workflow failed: " + ("; ".join(messages) or "no message"))
-        if not status.get("completed", True):
+        if entry.status.status_str == "error":
+            said = [data.get("exception_message") for kind, data in entry.status.messages if kind == "execution_error"]
+            return Reply(error="workflow failed: " + ("; ".join(s for s in said if isinstance(s, str))[:300]
+                                                      or "no message"))
+        if not entry.status.completed:
             return Reply(next=call)
-        urls = [self.url(ep, "view?" + urlencode({"filename": img["filename"], "subfolder": img.get("subfolder", ""),
-                                                 "type": img.get("type", "output")}))
-                for out in need(entry, "outputs").values() for img in out.get("images", [])]
+        urls = [self.url(ep, "view?" + urlencode({"filename": img.filename, "subfolder": img.subfolder,
+                                                 "type": img.type}))
+                for out in entry.outputs.values() for img in out.images]
+        if not urls:
+            raise Malformed(f"{call.step} answer: 'outputs' is empty: no image")
         return Reply(urls=urls)
 
     def check(self, ep: Endpoint) -> Call:
+        options(ComfyUIOptions, ep)
         return Call("GET", self.url(ep, "system_stats"), self.headers(ep), step="check")

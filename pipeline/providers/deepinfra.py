@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Provider, Reply, b64decode, drop_none, fit, need
+from .base import (Answer, Call, Endpoint, Image, InputOptions, Malformed, Provider, Reply, Seed, drop_none, fit,
+                   options, validate)
+
+
+class DeepInfraOptions(InputOptions):
+    negative_prompt: bool = False            # only SD-family models take one
+
+
+class Status(BaseModel):
+    status: str | None = None
+
+
+class Inference(BaseModel):
+    images: list[Image] = []                 # data:image/png;base64,… strings
+    seed: Seed | None = None
+    inference_status: Status | None = None
 
 
 class DeepInfra(Provider):
@@ -17,20 +34,20 @@ class DeepInfra(Provider):
         return fit(plan.width, plan.height, multiple=32, low=256, high=1440)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(DeepInfraOptions, ep)
         width, height = self.size(plan, ep)
-        negative = plan.negative_prompt if ep.options.get("negative_prompt") else None  # SD models only
-        body = drop_none({"prompt": plan.prompt, "negative_prompt": negative, "width": width,
-                          "height": height, "seed": plan.seed, "num_images": 1})
-        return Call("POST", self.url(ep, f"inference/{ep.model}"), self.headers(ep),
-                    body | ep.options.get("input", {}))
+        body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if opts.negative_prompt
+                          else None, "width": width, "height": height, "seed": plan.seed, "num_images": 1})
+        return Call("POST", self.url(ep, f"inference/{ep.model}"), self.headers(ep), body | opts.input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        status = (body.get("inference_status") or {}).get("status")
-        if status == "failed":
+        body = validate(Inference, answer.body, call.step)
+        if body.inference_status and body.inference_status.status == "failed":
             return Reply(error="inference failed")
-        images = need(body, "images")
-        return Reply(images=[b64decode(i) for i in images if isinstance(i, str)], seed=body.get("seed"))
+        if not body.images:
+            raise Malformed(f"{call.step} answer: 'images' is empty: no image")
+        return Reply(images=body.images, seed=body.seed)
 
     def check(self, ep: Endpoint) -> Call:
+        options(DeepInfraOptions, ep)
         return Call("GET", self.url(ep, "me"), self.headers(ep), step="check")

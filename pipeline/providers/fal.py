@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Malformed, Provider, Reply, drop_none, fit, need
+from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Text, Url, drop_none, fit,
+                   options, validate)
+
+
+class FalOptions(InputOptions):
+    negative_prompt: bool = False            # flux takes none; SDXL-family apps do
+
+
+class Queued(BaseModel):
+    status_url: Url
+    response_url: Url
+
+
+class Status(BaseModel):
+    status: Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+    error: Text | None = None                # COMPLETED with an error: the run failed
+    error_type: Text | None = None
+
+
+class File(BaseModel):
+    url: Url
+
+
+class Result(BaseModel):
+    images: list[File] = Field(min_length=1)
+    seed: Seed | None = None
 
 
 class Fal(Provider):
@@ -19,32 +49,33 @@ class Fal(Provider):
         return fit(plan.width, plan.height, multiple=16, low=256, high=1536)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(FalOptions, ep)
         width, height = self.size(plan, ep)
-        negative = plan.negative_prompt if ep.options.get("negative_prompt") else None
-        body = drop_none({"prompt": plan.prompt, "negative_prompt": negative,
-                          "image_size": {"width": width, "height": height}, "seed": plan.seed,
+        body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if opts.negative_prompt
+                          else None, "image_size": {"width": width, "height": height}, "seed": plan.seed,
                           "num_images": 1, "enable_safety_checker": True})
-        return Call("POST", self.url(ep, ep.model), self.headers(ep), body | ep.options.get("input", {}))
+        return Call("POST", self.url(ep, ep.model), self.headers(ep), body | opts.input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        if call.step == "result":
-            images = need(body, "images")
-            return Reply(urls=[i["url"] for i in images if isinstance(i, dict) and i.get("url")],
-                         seed=body.get("seed"))
         if call.step == "create":
-            carry = {"result": need(body, "response_url")}
-            return Reply(next=Call("GET", need(body, "status_url"), self.headers(ep), step="status", carry=carry))
-        status = need(body, "status")
-        if status in ("IN_QUEUE", "IN_PROGRESS"):
+            queued = validate(Queued, answer.body, call.step)
+            for url in (queued.status_url, queued.response_url):      # they get our key: the queue's host only
+                if urlsplit(url).netloc != urlsplit(ep.base_url).netloc:
+                    raise Malformed(f"{call.step} answer: a status or response URL on another host than {ep.base_url}")
+            return Reply(next=Call("GET", queued.status_url, self.headers(ep), step="status",
+                                   carry={"result": queued.response_url}))
+        if call.step == "result":
+            result = validate(Result, answer.body, call.step)
+            return Reply(urls=[i.url for i in result.images], seed=result.seed)
+        status = validate(Status, answer.body, call.step)
+        if status.status != "COMPLETED":
             return Reply(next=call)
-        if status == "COMPLETED":
-            if body.get("error"):
-                return Reply(error=f"{body.get('error_type') or 'error'}: {body['error']}")
-            return Reply(next=Call("GET", call.carry["result"], self.headers(ep), step="result"))
-        raise Malformed(f"unknown queue status '{status}'")
+        if status.error:
+            return Reply(error=f"{status.error_type or 'error'}: {status.error}")
+        return Reply(next=Call("GET", call.carry["result"], self.headers(ep), step="result"))
 
     def check(self, ep: Endpoint) -> Call:
+        options(FalOptions, ep)
         app = "/".join(ep.model.split("/")[:2])
         url = self.url(ep, f"{app}/requests/00000000-0000-0000-0000-000000000000/status")
         return Call("GET", url, self.headers(ep), step="check")

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ValidationError
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Fault, Malformed, Provider, Reply, drop_none, error_text, fit
+from .base import (Answer, Call, Endpoint, Fault, JsonObject, Malformed, Options, Provider, Reply, Seconds, Url,
+                   drop_none, error_text, fit, options)
+
+
+class HuggingFaceOptions(Options):
+    parameters: JsonObject = {}              # merged into the request's parameters as is
+    hub_url: Url = "https://huggingface.co"  # where `check` asks who the key belongs to
+
+
+class Loading(BaseModel):
+    """503 while a model loads: {"error": "Model … is currently loading", "estimated_time": 20.0}."""
+
+    estimated_time: Seconds
 
 
 class HuggingFace(Provider):
@@ -20,27 +34,31 @@ class HuggingFace(Provider):
         return fit(plan.width, plan.height, multiple=16, low=256, high=1536, max_pixels=1536 * 1024)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(HuggingFaceOptions, ep)
         width, height = self.size(plan, ep)
         params = drop_none({"negative_prompt": plan.negative_prompt or None, "width": width,
-                            "height": height, "seed": plan.seed, **ep.options.get("parameters", {})})
+                            "height": height, "seed": plan.seed, **opts.parameters})
         # a full URL as the model posts there as is (a dedicated Inference Endpoint)
         url = ep.model if ep.model.startswith(("https://", "http://")) else self.url(ep, f"models/{ep.model}")
         return Call("POST", url, self.headers(ep), {"inputs": plan.prompt, "parameters": params})
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
+        """The answer is the image itself; whether it really is one, the router checks."""
         if answer.headers.get("content-type", "").startswith("application/json"):
             return Reply(error=f"answered JSON instead of an image: {error_text(answer)}")
+        if not answer.body:
+            raise Malformed(f"{call.step} answer: an empty body: no image")
         return Reply(images=[answer.body])
 
     def fault(self, answer: Answer) -> Fault:
         fault = super().fault(answer)
-        if answer.status == 503 and b"estimated_time" in answer.body:
+        if answer.status == 503:
             try:
-                fault.retry_after = float(answer.json()["estimated_time"])
-            except (Malformed, KeyError, TypeError, ValueError):
+                fault.retry_after = Loading.model_validate_json(answer.body).estimated_time
+            except ValidationError:
                 pass
         return fault
 
     def check(self, ep: Endpoint) -> Call:
-        hub = ep.options.get("hub_url", "https://huggingface.co")
+        hub = options(HuggingFaceOptions, ep).hub_url
         return Call("GET", hub.rstrip("/") + "/api/whoami-v2", self.headers(ep), step="check")

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field, model_validator
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Provider, Reply, b64decode, need, nearest, wh
+from .base import (Answer, Call, Endpoint, Image, InputOptions, Provider, Reply, Url, nearest, options, validate,
+                   wh)
 
 SIZES = {
     "dall-e-2": [(256, 256), (512, 512), (1024, 1024)],
     "dall-e-3": [(1024, 1024), (1792, 1024), (1024, 1792)],
     "gpt-image": [(1024, 1024), (1536, 1024), (1024, 1536)],
 }
+
+
+class Item(BaseModel):
+    b64_json: Image | None = None          # gpt-image always; dall-e with response_format=b64_json
+    url: Url | None = None                 # dall-e with response_format=url (valid 60 minutes)
+
+    @model_validator(mode="after")
+    def _one(self) -> Item:
+        if self.b64_json is None and self.url is None:
+            raise ValueError("an item with neither b64_json nor url")
+        return self
+
+
+class Generated(BaseModel):
+    data: list[Item] = Field(min_length=1)
 
 
 class OpenAIImages(Provider):
@@ -28,13 +46,14 @@ class OpenAIImages(Provider):
         body = {"model": ep.model, "prompt": plan.prompt, "n": 1, "size": wh(self.size(plan, ep))}
         if ep.model.startswith("dall-e"):                 # gpt-image always answers base64
             body["response_format"] = "b64_json"
-        body |= ep.options.get("input", {})
+        body |= options(InputOptions, ep).input
         return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        items = need(answer.json(), "data") or []
-        return Reply(images=[b64decode(i["b64_json"]) for i in items if i.get("b64_json")],
-                     urls=[i["url"] for i in items if i.get("url") and not i.get("b64_json")])
+        items = validate(Generated, answer.body, call.step).data
+        return Reply(images=[i.b64_json for i in items if i.b64_json],
+                     urls=[i.url for i in items if i.url and not i.b64_json])
 
     def check(self, ep: Endpoint) -> Call:
+        options(InputOptions, ep)
         return Call("GET", self.url(ep, "models"), self.headers(ep), step="check")

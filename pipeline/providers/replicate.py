@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Malformed, Provider, Reply, need
+from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Text, Urls, options, validate
 
 ASPECTS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
 
@@ -16,6 +20,18 @@ def aspect_ratio(width: int, height: int) -> str:
     return min(ASPECTS, key=lambda a: abs(ratio(a) - width / height) / (width / height))
 
 
+class ReplicateOptions(InputOptions):
+    size: Literal["aspect_ratio", "pixels"] = "aspect_ratio"   # pixels: SD-style models take width/height
+    wait: int = Field(30, ge=1, le=60)                          # Prefer: wait=N, in seconds
+
+
+class Prediction(BaseModel):
+    id: Id
+    status: Literal["starting", "processing", "succeeded", "failed", "canceled", "aborted"]
+    output: Urls | None = None                # one URL or a list, by the model's output schema
+    error: Text | None = None
+
+
 class Replicate(Provider):
     name = "replicate"
     label = "Replicate"
@@ -24,33 +40,31 @@ class Replicate(Provider):
     key_env = "REPLICATE_API_TOKEN"
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        inp: dict = {"prompt": plan.prompt, "seed": plan.seed, "num_outputs": 1, "output_format": "png"}
-        if ep.options.get("size") == "pixels":            # SD-style models take width/height
+        opts = options(ReplicateOptions, ep)
+        inp: dict[str, Any] = {"prompt": plan.prompt, "seed": plan.seed, "num_outputs": 1, "output_format": "png"}
+        if opts.size == "pixels":
             width, height = self.size(plan, ep)
             inp |= {"width": width, "height": height, "negative_prompt": plan.negative_prompt}
         else:                                             # FLUX-style models take an aspect ratio
             inp["aspect_ratio"] = aspect_ratio(plan.width, plan.height)
-        inp |= ep.options.get("input", {})
+        inp |= opts.input
         # hold the request open up to `wait` s (1–60), well inside our timeout; then poll
-        headers = self.headers(ep) | {"Prefer": f"wait={int(ep.options.get('wait', 30))}"}
+        headers = self.headers(ep) | {"Prefer": f"wait={opts.wait}"}
         owner_name, _, version = ep.model.partition(":")
         if version:
             return Call("POST", self.url(ep, "predictions"), headers, {"version": version, "input": inp})
         return Call("POST", self.url(ep, f"models/{owner_name}/predictions"), headers, {"input": inp})
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        status = need(body, "status")
-        if status == "succeeded":
-            output = body.get("output")
-            urls = [output] if isinstance(output, str) else [u for u in output or [] if isinstance(u, str)]
-            return Reply(urls=urls)
-        if status in ("failed", "canceled", "aborted"):
-            return Reply(error=f"prediction {status}: {body.get('error') or 'no reason given'}")
-        if status in ("starting", "processing"):
-            poll = self.url(ep, f"predictions/{need(body, 'id')}")
-            return Reply(next=Call("GET", poll, self.headers(ep), step="poll"))
-        raise Malformed(f"unknown prediction status '{status}'")
+        p = validate(Prediction, answer.body, call.step)
+        if p.status == "succeeded":
+            if not p.output:
+                raise Malformed(f"{call.step} answer: 'output' is empty: no image")
+            return Reply(urls=p.output)
+        if p.status in ("failed", "canceled", "aborted"):
+            return Reply(error=f"prediction {p.status}: {p.error or 'no reason given'}")
+        return Reply(next=Call("GET", self.url(ep, f"predictions/{p.id}"), self.headers(ep), step="poll"))
 
     def check(self, ep: Endpoint) -> Call:
+        options(ReplicateOptions, ep)
         return Call("GET", self.url(ep, "account"), self.headers(ep), step="check")

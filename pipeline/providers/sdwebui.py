@@ -5,10 +5,27 @@ The optional key is `user:password` for a WebUI started with --api-auth (HTTP Ba
 from __future__ import annotations
 
 import base64
-import json
+
+from pydantic import BaseModel, Field, ValidationError
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Provider, Reply, b64decode, fit, need
+from .base import Answer, Call, Endpoint, Image, Options, Provider, Reply, Seed, fit, options, validate
+
+
+class SDWebUIOptions(Options):
+    max_side: int = Field(1024, ge=256, le=4096)
+    steps: int = Field(25, ge=1, le=150)
+    cfg_scale: float = Field(7, ge=0, le=30)
+    sampler: str = Field("DPM++ 2M", min_length=1)
+
+
+class Txt2Img(BaseModel):
+    images: list[Image] = Field(min_length=1)
+    info: str | None = None                  # JSON text: the seed used, among much else
+
+
+class Info(BaseModel):
+    seed: Seed | None = None
 
 
 class SDWebUI(Provider):
@@ -26,26 +43,26 @@ class SDWebUI(Provider):
         return h
 
     def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=8, low=256, high=int(ep.options.get("max_side", 1024)))
+        return fit(plan.width, plan.height, multiple=8, low=256, high=options(SDWebUIOptions, ep).max_side)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(SDWebUIOptions, ep)
         width, height = self.size(plan, ep)
         body = {"prompt": plan.prompt, "negative_prompt": plan.negative_prompt, "width": width,
-                "height": height, "seed": plan.seed % 4_294_967_295, "steps": ep.options.get("steps", 25),
-                "cfg_scale": ep.options.get("cfg_scale", 7), "batch_size": 1, "n_iter": 1,
-                "sampler_name": ep.options.get("sampler", "DPM++ 2M")}
+                "height": height, "seed": plan.seed % 4_294_967_295, "steps": opts.steps,
+                "cfg_scale": opts.cfg_scale, "batch_size": 1, "n_iter": 1, "sampler_name": opts.sampler}
         if ep.model:
             body["override_settings"] = {"sd_model_checkpoint": ep.model}
         return Call("POST", self.url(ep, "sdapi/v1/txt2img"), self.headers(ep), body)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        images = [b64decode(i) for i in need(body, "images") if isinstance(i, str)]
-        try:
-            seed = int(json.loads(body.get("info") or "{}").get("seed"))
-        except (TypeError, ValueError, AttributeError):
+        body = validate(Txt2Img, answer.body, call.step)
+        try:                                  # the seed is a nicety: an odd `info` does not spoil the image
+            seed = Info.model_validate_json(body.info).seed if body.info else None
+        except ValidationError:
             seed = None
-        return Reply(images=images, seed=seed)
+        return Reply(images=body.images, seed=seed)
 
     def check(self, ep: Endpoint) -> Call:
+        options(SDWebUIOptions, ep)
         return Call("GET", self.url(ep, "sdapi/v1/sd-models"), self.headers(ep), step="check")

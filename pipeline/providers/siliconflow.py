@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Malformed, Provider, Reply, drop_none, nearest, wh
+from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Url, drop_none, nearest,
+                   options, validate, wh)
 
 KOLORS = [(1024, 1024), (960, 1280), (768, 1024), (720, 1440), (720, 1280)]
 QWEN = [(1328, 1328), (1664, 928), (928, 1664), (1472, 1140), (1140, 1472), (1584, 1056), (1056, 1584)]
+Side = Annotated[int, Field(ge=64, le=4096)]
+
+
+class SiliconFlowOptions(InputOptions):
+    sizes: list[tuple[Side, Side]] = []      # [width, height] pairs the model accepts (else Kolors' or Qwen's)
+    steps: int = Field(20, ge=1, le=100)
+
+
+class File(BaseModel):
+    url: Url
+
+
+class Generated(BaseModel):
+    images: list[File] | None = None
+    data: list[File] | None = None           # some answers mirror `images` here
+    seed: Seed | None = None
 
 
 class SiliconFlow(Provider):
@@ -17,25 +38,28 @@ class SiliconFlow(Provider):
     key_env = "SILICONFLOW_API_KEY"
 
     def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        sizes = [tuple(s) for s in ep.options.get("sizes", [])] or (QWEN if "Qwen" in ep.model else KOLORS)
+        sizes = options(SiliconFlowOptions, ep).sizes or (QWEN if "Qwen" in ep.model else KOLORS)
         return nearest(plan.width, plan.height, sizes)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
+        opts = options(SiliconFlowOptions, ep)
         kolors = "Kolors" in ep.model
         body = drop_none({"model": ep.model, "prompt": plan.prompt,
                           "negative_prompt": plan.negative_prompt or None,
                           "image_size": wh(self.size(plan, ep)), "seed": plan.seed % 10_000_000_000,
-                          "num_inference_steps": ep.options.get("steps", 20),
+                          "num_inference_steps": opts.steps,
                           "batch_size": 1 if kolors else None, "guidance_scale": 7.5 if kolors else None})
-        return Call("POST", self.url(ep, "images/generations"), self.headers(ep),
-                    body | ep.options.get("input", {}))
+        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | opts.input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        items = body["images"] if "images" in body else body.get("data")
-        if items is None:
-            raise Malformed("answer has no 'images'")
-        return Reply(urls=[i["url"] for i in items if isinstance(i, dict) and i.get("url")], seed=body.get("seed"))
+        body = validate(Generated, answer.body, call.step)
+        files = body.images if body.images is not None else body.data
+        if files is None:
+            raise Malformed(f"{call.step} answer: no 'images'")
+        if not files:
+            raise Malformed(f"{call.step} answer: 'images' is empty: no image")
+        return Reply(urls=[f.url for f in files], seed=body.seed)
 
     def check(self, ep: Endpoint) -> Call:
+        options(SiliconFlowOptions, ep)
         return Call("GET", self.url(ep, "user/info"), self.headers(ep), step="check")

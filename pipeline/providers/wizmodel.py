@@ -4,8 +4,17 @@ WizModel has no public docs (providers.md §7): keep it off the default order.""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Malformed, Provider, Reply, fit
+from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Text, Urls, fit, options, validate
+
+
+class Prediction(BaseModel):
+    status: str | None = None
+    error: Text | None = None
+    output: Urls | None = None
+    image_url: Urls | None = None            # what some of its clients read instead
 
 
 class WizModel(Provider):
@@ -23,18 +32,17 @@ class WizModel(Provider):
         width, height = self.size(plan, ep)
         inp = {"prompt": plan.prompt, "width": width, "height": height, "seed": plan.seed}
         return Call("POST", self.url(ep, "v1/predictions"), self.headers(ep),
-                    {"version": ep.model, "input": inp | ep.options.get("input", {})})
+                    {"version": ep.model, "input": inp | options(InputOptions, ep).input})
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = answer.json()
-        if not isinstance(body, dict):
-            raise Malformed("expected a JSON object")
-        if body.get("status") == "failed" or body.get("error"):
-            return Reply(error=str(body.get("error") or "prediction failed"))
-        output = body.get("output", body.get("image_url"))
-        if isinstance(output, str):
-            return Reply(urls=[output])
-        return Reply(urls=[u for u in output or [] if isinstance(u, str)])
+        p = validate(Prediction, answer.body, call.step)
+        if p.status == "failed" or p.error:
+            return Reply(error=p.error or "prediction failed")
+        urls = p.output if p.output is not None else p.image_url
+        if not urls:
+            raise Malformed(f"{call.step} answer: 'output' is empty: no image")
+        return Reply(urls=urls)
 
     def check(self, ep: Endpoint) -> Call:
+        options(InputOptions, ep)
         return Call("GET", self.url(ep, "v1/predictions"), self.headers(ep), step="check")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Fault, Malformed, Provider, Reply, b64decode, error_text, need, nearest, wh
+from .base import (Answer, Call, Endpoint, Fault, Image, InputOptions, Provider, Reply, Url, error_text, nearest,
+                   options, validate, wh)
 
 SIZES = [(1024, 1024), (768, 1344), (864, 1152), (1344, 768), (1152, 864), (1440, 720), (720, 1440)]
 
@@ -25,6 +28,32 @@ def status_of(code: str, http: int) -> int:
     return http
 
 
+class Item(BaseModel):
+    url: Url | None = None
+    b64_json: Image | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Item:
+        if self.url is None and self.b64_json is None:
+            raise ValueError("an item with neither url nor b64_json")
+        return self
+
+
+class Generated(BaseModel):
+    data: list[Item] = Field(min_length=1)
+
+
+class Code(BaseModel):
+    model_config = ConfigDict(coerce_numbers_to_str=True)
+    code: str = Field(max_length=20)
+
+
+class Error(BaseModel):
+    """{"error": {"code": "1302", "message": "…"}}"""
+
+    error: Code
+
+
 class Zhipu(Provider):
     name = "zhipu"
     label = "智谱 CogView (Zhipu)"
@@ -39,19 +68,19 @@ class Zhipu(Provider):
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         body = {"model": ep.model, "prompt": plan.prompt, "size": wh(self.size(plan, ep))}
-        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | ep.options.get("input", {}))
+        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | options(InputOptions, ep).input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        items = need(answer.json(), "data") or []
-        return Reply(urls=[i["url"] for i in items if i.get("url")],
-                     images=[b64decode(i["b64_json"]) for i in items if i.get("b64_json")])
+        items = validate(Generated, answer.body, call.step).data
+        return Reply(urls=[i.url for i in items if i.url], images=[i.b64_json for i in items if i.b64_json])
 
     def fault(self, answer: Answer) -> Fault:
         try:
-            code = str(need(answer.json(), "error", "code"))
-        except (Malformed, TypeError):
+            code = Error.model_validate_json(answer.body).error.code
+        except ValidationError:
             return super().fault(answer)
         return Fault(f"{code}: {error_text(answer)}", status_of(code, answer.status))
 
     def check(self, ep: Endpoint) -> Call:
+        options(InputOptions, ep)
         return Call("POST", self.url(ep, "images/generations"), self.headers(ep), {"model": ep.model}, step="check")

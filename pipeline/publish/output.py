@@ -4,7 +4,6 @@ replace one regenerated image in such a folder."""
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from datetime import datetime, timezone
@@ -15,17 +14,18 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import __version__
 from ..errors import InputError
 from ..fsutil import atomic_write
-from ..illustrate import Illustration, place_images
-from ..models import GeneratedImage, ImagePlan, Rendition
+from ..manifest import NAME, ArticleEntry, FileEntry, ImageEntry, Manifest
+from ..models import GeneratedImage, ImagePlan, Illustration, Rendition
 from ..secrets import redact
+from .place import place_images
 
 _env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
 
 
-def _file_entry(r: Rendition) -> dict:
-    return {"name": r.name, "role": r.role, "width": r.width, "height": r.height, "format": r.format,
-            "bytes": len(r.data), "sha256": hashlib.sha256(r.data).hexdigest()}
+def _file_entry(r: Rendition) -> FileEntry:
+    return FileEntry(name=r.name, role=r.role, width=r.width, height=r.height, format=r.format,
+                     bytes=len(r.data), sha256=hashlib.sha256(r.data).hexdigest())
 
 
 def _made(p: ImagePlan, g: GeneratedImage | None) -> dict:
@@ -38,29 +38,25 @@ def _made(p: ImagePlan, g: GeneratedImage | None) -> dict:
             "generate_ms": round(g.elapsed_s * 1000, 1) if g else None}
 
 
-def manifest(ill: Illustration) -> dict:
+def manifest(ill: Illustration) -> Manifest:
     """Every prompt, provider, seed, size, byte size, sha256 and timing of one article's images."""
     a = ill.article
-    files: dict[str, list[dict]] = {}
+    files: dict[str, list[FileEntry]] = {}
     for r in ill.renditions:
         files.setdefault(r.key, []).append(_file_entry(r))
     images = []
     for p in ill.plans:
         section = a.sections[p.section_index].heading if p.section_index is not None else None
-        images.append({
-            "key": p.key, "role": p.role, "section": section, "marker": p.marker_index,
-            **_made(p, ill.images.get(p.key)), "files": files.get(p.key, []),
-            "error": redact(str(ill.errors[p.key])) if p.key in ill.errors else None,
-        })
-    return {
-        "peitu": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "article": {"title": a.title, "slug": a.slug, "source": str(a.source) if a.source else None,
-                    "author": a.author, "digest": a.digest, "type": a.type, "length": a.length,
-                    "keywords": a.keywords, "cover_named_by_author": a.cover or None},
-        "images": images,
-        "timings_ms": {k.removesuffix("_s"): round(v * 1000, 1) for k, v in ill.timings.items()},
-    }
+        error = redact(str(ill.errors[p.key])) if p.key in ill.errors else None
+        images.append(ImageEntry(key=p.key, role=p.role, section=section, marker=p.marker_index,
+                                 **_made(p, ill.images.get(p.key)), files=files.get(p.key, []), error=error))
+    return Manifest(
+        peitu=__version__, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        article=ArticleEntry(title=a.title, slug=a.slug, source=str(a.source) if a.source else None,
+                             author=a.author, digest=a.digest, type=a.type, length=a.length,
+                             keywords=a.keywords, cover_named_by_author=a.cover or None),
+        images=images,
+        timings_ms={k.removesuffix("_s"): round(v * 1000, 1) for k, v in ill.timings.items()})
 
 
 def _copy_author_images(ill: Illustration, body: str, folder: Path) -> None:
@@ -97,7 +93,7 @@ def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预
     atomic_write(folder / "article.html", _env.get_template("article.html.j2").render(ctx))
     atomic_write(folder / "preview.html", _env.get_template("preview.html.j2").render(ctx))
     ill.timings["write_s"] = time.perf_counter() - start
-    atomic_write(folder / "manifest.json", json.dumps(manifest(ill), ensure_ascii=False, indent=2))
+    manifest(ill).write(folder)
     return folder
 
 
@@ -105,12 +101,13 @@ def write_index(out_root: Path, entries: list[dict]) -> Path:
     """output/index.html: one card per article (title, type, cover, link to its preview),
     built from every manifest.json under out_root so earlier runs stay listed."""
     cards = []
-    for m in sorted(out_root.glob("*/manifest.json")):
-        data = json.loads(m.read_text(encoding="utf-8"))
-        cards.append({"slug": m.parent.name, "article": data["article"],
-                      "cover": next((f["name"] for i in data["images"] for f in i["files"]
-                                     if f["role"] == "cover"), None),
-                      "failed": [i["key"] for i in data["images"] if i["error"]]})
+    for path in sorted(out_root.glob(f"*/{NAME}")):
+        try:
+            m = Manifest.read(path)
+        except InputError:
+            continue                           # a damaged folder is not listed (library import reports it)
+        cards.append({"slug": path.parent.name, "article": m.article.model_dump(), "cover": m.cover_file(),
+                      "failed": m.failed()})
     cards += [e for e in entries if e.get("slug") not in {c["slug"] for c in cards}]
     path = out_root / "index.html"
     atomic_write(path, _env.get_template("index.html.j2").render(cards=cards))
@@ -126,26 +123,20 @@ def replace_image(folder: Path, plan: ImagePlan, image: GeneratedImage, renditio
     that failed last run has no place in article.html yet: illustrate the article again)."""
     if not folder.is_dir():
         return
-    path = folder / "manifest.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        entry = next((i for i in data["images"] if i["key"] == plan.key), None)
-        old_names = sorted(f["name"] for f in entry["files"]) if entry else []
-    except FileNotFoundError:
-        raise InputError("没有 manifest.json，无法替换图片 (no manifest.json in the output folder)", where=str(path),
-                         hint="重新运行 peitu illustrate 生成这篇文章") from None
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise InputError(f"manifest.json 读不了，无法替换图片 (unreadable manifest: {err})", where=str(path),
-                         hint="重新运行 peitu illustrate 生成这篇文章") from None
+    data = Manifest.read(folder)
+    path = folder / NAME
+    entry = data.image(plan.key)
     if entry is None:
         raise InputError(f"这篇文章的输出里没有 {plan.key} (no image {plan.key!r} in the manifest)", where=str(path))
-    if entry.get("template") != plan.template:
-        raise InputError(f"{plan.key} 是用模板 {entry.get('template')} 生成的，新图用的是 {plan.template}，未替换 "
+    if entry.template != plan.template:
+        raise InputError(f"{plan.key} 是用模板 {entry.template} 生成的，新图用的是 {plan.template}，未替换 "
                          f"(made with another template)", where=str(path))
-    if old_names != sorted(r.name for r in renditions):
+    if sorted(f.name for f in entry.files) != sorted(r.name for r in renditions):
         raise InputError(f"{plan.key} 上次没有生成成功，article.html 里还没有它的位置 (no files to replace)",
                          where=str(path), hint="重新运行 peitu illustrate 生成这篇文章")
     for r in renditions:
         atomic_write(folder / r.name, r.data)
-    entry.update(_made(plan, image), error=None, files=[_file_entry(r) for r in renditions])
-    atomic_write(path, json.dumps(data, ensure_ascii=False, indent=2))
+    updated = entry.model_copy(update={**_made(plan, image), "error": None,
+                                       "files": [_file_entry(r) for r in renditions]})
+    data.images = [updated if i.key == plan.key else i for i in data.images]
+    data.write(folder)

@@ -4,7 +4,6 @@ library and put in place in the article's output folder)."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 import tempfile
@@ -14,11 +13,13 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from ..config import Config
+from ..engine import Engine
 from ..errors import InputError, PeituError
 from ..fsutil import atomic_write
 from ..ingest import parse_article, read_article
 from ..library import Library
 from ..library.store import FileRecord, file_record
+from ..manifest import NAME as MANIFEST, Manifest
 from ..models import Article, ImagePlan
 from ..prompts import plan_images
 from ..prompts.library import NAME, SUFFIX
@@ -66,6 +67,7 @@ class EditorViews:
         self._preview_dir = Path(tempfile.mkdtemp(prefix="peitu-web-preview-"))
         self._preview_lock = threading.Lock()
         self._output_lock = threading.Lock()            # one manifest.json rewrite at a time
+        self._engine: Engine | None = None
 
     def register(self, app: App) -> None:
         app.route("GET", "/api/meta", self.meta)
@@ -79,6 +81,15 @@ class EditorViews:
 
     def close(self) -> None:
         shutil.rmtree(self._preview_dir, ignore_errors=True)
+        if self._engine is not None:
+            self._engine.close()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine that makes regenerated images (started on first use)."""
+        if self._engine is None:
+            self._engine = Engine(self.cfg)
+        return self._engine
 
     # --- articles ----------------------------------------------------------------------------
 
@@ -89,15 +100,17 @@ class EditorViews:
             for p in sorted(folder.glob("*")):
                 if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file():
                     found.setdefault(p.resolve(), p.stem)
-        for manifest in sorted(self.cfg.path(self.cfg.paths.output).glob("*/manifest.json")):
+        for path in sorted(self.cfg.path(self.cfg.paths.output).glob(f"*/{MANIFEST}")):
             try:
-                a = json.loads(manifest.read_text(encoding="utf-8"))["article"]
-                source = Path(a["source"])
-            except (OSError, ValueError, KeyError, TypeError):
+                a = Manifest.read(path).article
+            except InputError:
                 continue
+            if not a.source:
+                continue
+            source = Path(a.source)
             source = source if source.is_absolute() else (self.cfg.root / source)
             if source.is_file():
-                found[source.resolve()] = a.get("title") or source.stem
+                found[source.resolve()] = a.title or source.stem
         return [{"path": self._shown(p), "title": title} for p, title in found.items()]
 
     def _shown(self, path: Path) -> str:
@@ -211,10 +224,10 @@ class EditorViews:
                     plans = [plan_dict(p, article) for p in made]
                 except PeituError as err:          # in this template, or a file it relies on
                     file, _, line = (err.where or "").rpartition(":")
-                    if line.isdigit() and self._is(file, draft):
-                        findings.append(finding_dict(Finding(real, int(line), err.message)))
-                    else:
-                        findings.append(finding_dict(Finding(err.where or real, 0, err.message)))
+                    if not line.isdigit():
+                        file, line = err.where or real, "0"
+                    findings.append(finding_dict(Finding(real if self._is(file, draft) else file, int(line),
+                                                         err.message)))
         return findings, plans
 
     def _is(self, shown: str, path: Path) -> bool:
@@ -257,13 +270,10 @@ class EditorViews:
     def _make(self, plan: ImagePlan, article: Article, tags: Sequence[str], folder: Path | None) -> Response:
         """Generate `plan` with a new seed, put it in the article's output folder when there is one,
         and record it in the library. The answer's "output" says whether the folder was updated."""
-        from ..generate import generate_all
         from ..images import renditions_for
 
         plan = replace(plan, seed=secrets.randbelow(2**31))
-        outcome = generate_all([plan], self.cfg)[0]
-        if isinstance(outcome, PeituError):
-            raise outcome
+        outcome = self.engine.generate(plan)
         files: list[FileRecord] = []
         output = None
         if folder is not None and folder.is_dir():

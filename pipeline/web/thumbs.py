@@ -28,5 +28,5 @@ def thumbnail(source: Path, sha256: str, cache_dir: Path, width: int = 240) -> P
             im = flat
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=82, optimize=True)
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue(), private=True)
     return path

@@ -23,11 +23,12 @@ from PIL import Image
 
 from ...config import Config
 from ...errors import InputError, WeChatError
-from ...models import Article, ImagePlan, Marker, Rendition
-from ...state import connect, schema
-from .draft import check_article
+from ...models import Article, ImagePlan, Illustration, Marker, Rendition
 from ...images.decode import sniff
-from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, Uploader, centred, cover_from, crop
+from ...store import Store
+from ..place import place_images
+from .draft import check_article
+from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, PAGE, UNCLEAR, Uploader, centred, cover_from, crop
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +39,6 @@ ARTICLE_FIELDS = ("article_type", "title", "author", "digest", "content", "conte
 _CLOSERS = "】]）)"
 CONTEXT_CHARS = 60
 MMBIZ_PREFIXES = ("http://mmbiz.qpic.cn/", "https://mmbiz.qpic.cn/")   # images WeChat already has
-
-_LOCAL_DDL = """
-CREATE TABLE IF NOT EXISTS wechat_added_drafts (
-    scope TEXT NOT NULL,
-    article_hash TEXT NOT NULL,       -- sha256 of the article JSON sent to draft/add
-    status TEXT NOT NULL,             -- 'sending' | 'done'
-    media_id TEXT,
-    updated REAL NOT NULL,
-    PRIMARY KEY (scope, article_hash)
-);
-"""
 
 
 def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
@@ -110,7 +100,7 @@ def adopt_placeholders(article: Article, prompts: list[str]) -> None:
     soup = BeautifulSoup(article.body_html, "html.parser")
     start = max((m.index for m in article.markers), default=0)
     for img in soup.select("img[data-peitu-placeholder]"):
-        n = int(img["data-peitu-placeholder"])
+        n = int(str(img["data-peitu-placeholder"]))
         prompt = prompts[n - 1] or article.title
         index = start + n
         del img["data-peitu-placeholder"]
@@ -154,7 +144,6 @@ def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], 
                   cfg: Config, *, account: str = "default") -> Uploaded:
     """Upload the cover (one image for both crops) and each body image once; place the URLs in the body.
     Each upload is noted in the asset library against the rendition it came from."""
-    from ...illustrate import place_images
     from ...library import record_upload
 
     srcs = {}
@@ -244,7 +233,7 @@ def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
     return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)), crop(w, h, centred(w, h, 1.0)))
 
 
-def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> str:
+def upload_illustration(ill: Illustration, cfg: Config, account: str | None = None) -> str:
     """Create a draft in `account`'s draft box from an illustrated local article → the draft's media_id.
 
     The cover goes up as permanent material (thumb_media_id, with both crops), body images (generated
@@ -262,35 +251,54 @@ def upload_illustration(ill: Any, cfg: Config, account: str | None = None) -> st
             "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
     check_article({**base, "content": a.body_html, "thumb_media_id": "(to upload)"}, where=str(a.source or a.slug))
     client = build_client(acfg, name)
-    conn = connect(acfg.path(acfg.paths.state))
-    try:
-        schema(conn, _LOCAL_DDL)
-        uploader = Uploader(client, conn)
-        up = upload_images(uploader, a, ill.plans, ill.renditions, acfg, account=name)
-        up.content = upload_body_images(up.content, a, uploader, acfg)
-        if not up.thumb_media_id and a.cover:
-            up = replace(author_cover(a, uploader, acfg), content=up.content)
-        return _add_once(client, conn, uploader.scope, news_article(base, up))
-    finally:
-        conn.close()
+    store = Store.open(acfg.path(acfg.paths.state))
+    uploader = Uploader(client, store)
+    up = upload_images(uploader, a, ill.plans, ill.renditions, acfg, account=name)
+    up.content = upload_body_images(up.content, a, uploader, acfg)
+    if not up.thumb_media_id and a.cover:
+        up = replace(author_cover(a, uploader, acfg), content=up.content)
+    return _add_once(client, store, news_article(base, up))
 
 
-def _add_once(client: Any, conn: Any, scope: str, article: dict[str, Any]) -> str:
-    """draft/add unless this very article was added before (and the draft still exists)."""
+def _mark_added(store: Store, scope: str, key: str, status: str, media_id: str | None = None) -> None:
+    store.execute("INSERT INTO wechat_added_drafts (scope, article_hash, status, media_id, updated) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, article_hash) DO UPDATE SET status = excluded.status, "
+                  "media_id = excluded.media_id, updated = excluded.updated",
+                  (scope, key, status, media_id, time.time()))
+
+
+def _add_once(client: Any, store: Store, article: dict[str, Any]) -> str:
+    """draft/add unless this very article was added before (and the draft still exists).
+
+    The intent is recorded before the call and the media_id after it. An add whose result is missing
+    (a crash, a lost answer, a -1) is never re-sent blindly: the whole draft box is searched for it first.
+    After a lost answer that finds nothing, the run stops (WeChat may still be adding it) and the next
+    run looks again."""
+    scope = client.scope
     key = hashlib.sha256(json.dumps(article, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    row = conn.execute("SELECT status, media_id FROM wechat_added_drafts WHERE scope=? AND article_hash=?",
-                       (scope, key)).fetchone()
+    rows = store.query("SELECT status, media_id FROM wechat_added_drafts WHERE scope = ? AND article_hash = ?",
+                       (scope, key))
+    row = rows[0] if rows else None
     if row and row["status"] == "done" and _draft_exists(client, row["media_id"]):
         log.info("this article is already draft %s; not adding it again", row["media_id"])
         return row["media_id"]
-    if row and row["status"] == "sending":            # a crash during draft/add: did it land?
-        found = _find_draft(client, article)
-        if found:
-            conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'done', ?, ?)", (scope, key, found, time.time()))
+    if row and row["status"] == "sending" and (found := _find_draft(client, article)):
+        _mark_added(store, scope, key, "done", found)        # the last run's add had landed
+        return found
+    _mark_added(store, scope, key, "sending")
+    try:
+        media_id = client.draft.add([article])
+    except WeChatError as err:
+        if err.errcode not in UNCLEAR:
+            raise                                            # refused: the next run sends it again
+        if found := _find_draft(client, article):
+            _mark_added(store, scope, key, "done", found)
             return found
-    conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'sending', NULL, ?)", (scope, key, time.time()))
-    media_id = client.draft.add([article])
-    conn.execute("REPLACE INTO wechat_added_drafts VALUES (?, ?, 'done', ?, ?)", (scope, key, media_id, time.time()))
+        if err.errcode is None:
+            raise                                            # no answer: it may yet land; look next run
+        log.info("draft/add answered -1 and the draft is not in the box; sending it again")
+        media_id = client.draft.add([article])
+    _mark_added(store, scope, key, "done", media_id)
     return media_id
 
 
@@ -305,10 +313,17 @@ def _draft_exists(client: Any, media_id: str) -> bool:
 
 
 def _find_draft(client: Any, article: dict[str, Any]) -> str | None:
-    """Among the 20 most recently updated drafts, one with this title and this (our own) cover."""
-    page = client.draft.batchget(0, 20, no_content=True)
-    for item in page.get("item", []):
-        for news in item.get("content", {}).get("news_item", []):
-            if news.get("title") == article["title"] and news.get("thumb_media_id") == article.get("thumb_media_id"):
-                return item["media_id"]
-    return None
+    """The draft holding this article (its title, author and our own cover; WeChat may fill in a digest),
+    through the whole draft box a page of 20 at a time, until found."""
+    want = {k: str(article.get(k) or "") for k in ("title", "author", "thumb_media_id")}
+    offset = 0
+    while True:
+        page = client.draft.batchget(offset, PAGE, no_content=True)
+        items = page.get("item", [])
+        for item in items:
+            for news in item.get("content", {}).get("news_item", []):
+                if all(str(news.get(k) or "") == v for k, v in want.items()):
+                    return item["media_id"]
+        offset += len(items)
+        if not items or offset >= int(page.get("total_count", 0)):
+            return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from ...config import Account, Config
 from ...errors import ConfigError, WeChatError
 from ...netutil import is_loopback
 from ...secrets import get_secret
-from ...state import connect, schema
+from ...store import Store
 from .draft import WeChatDraft
 from .errors import BUSY, TOKEN_INVALID, from_errcode, from_exception
 from .upload import image_filename
@@ -35,49 +34,37 @@ from .upload import image_filename
 log = logging.getLogger(__name__)
 
 BASE_URL_ENV = "PEITU_WECHAT_BASE_URL"     # overrides every account's base_url (a proxy, the sandbox)
+# Calls whose effect the caller looks up after an unclear answer: WeChat may answer -1 (busy) after doing
+# the work, so -1 is never re-sent blindly here; the caller reconciles (upload ledger, draft ledger).
+RECONCILED = frozenset({"material/add_material", "draft/add"})
 
-_TOKEN_DDL = """
-CREATE TABLE IF NOT EXISTS wechat_tokens (
-    scope TEXT NOT NULL,                  -- the API base URL the token belongs to
-    key TEXT NOT NULL,                    -- wechatpy's session key, "{appid}_access_token"
-    value TEXT NOT NULL,                  -- JSON
-    expires_at REAL,                      -- unix time after which the value is not returned
-    PRIMARY KEY (scope, key)
-);
-"""
-
-
-class SQLiteTokenStorage(SessionStorage):
-    """wechatpy session storage in the state file: shared by every process, honours the TTL.
+class StoreTokenStorage(SessionStorage):
+    """wechatpy session storage in the state store (`wechat_tokens`): shared by every process, honours the TTL.
 
     A token is handed out only until `ttl - margin` has passed (margin: up to 5 minutes, the window in
     which WeChat already issues the next token), so no process starts a call with a dying token."""
 
-    def __init__(self, path: Path, scope: str):
-        self.conn = connect(path)
-        schema(self.conn, _TOKEN_DDL)
+    def __init__(self, store: Store, scope: str):
+        self.store = store
         self.scope = scope
-        self._lock = threading.Lock()
 
     def get(self, key: str, default: Any = None) -> Any:
-        with self._lock:
-            row = self.conn.execute("SELECT value, expires_at FROM wechat_tokens WHERE scope=? AND key=?",
-                                    (self.scope, key)).fetchone()
-        if row is None or (row["expires_at"] is not None and row["expires_at"] <= time.time()):
+        rows = self.store.query("SELECT value, expires_at FROM wechat_tokens WHERE scope = ? AND key = ?",
+                                (self.scope, key))
+        if not rows or (rows[0]["expires_at"] is not None and rows[0]["expires_at"] <= time.time()):
             return default
-        return json.loads(row["value"])
+        return json.loads(rows[0]["value"])
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         if value is None:
             return
         expires = time.time() + ttl - min(300, ttl // 2) if ttl else None
-        with self._lock:
-            self.conn.execute("REPLACE INTO wechat_tokens VALUES (?, ?, ?, ?)",
-                              (self.scope, key, json.dumps(value), expires))
+        self.store.execute("INSERT INTO wechat_tokens (scope, key, value, expires_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
+                           "expires_at = excluded.expires_at", (self.scope, key, json.dumps(value), expires))
 
     def delete(self, key: str) -> None:
-        with self._lock:
-            self.conn.execute("DELETE FROM wechat_tokens WHERE scope=? AND key=?", (self.scope, key))
+        self.store.execute("DELETE FROM wechat_tokens WHERE scope = ? AND key = ?", (self.scope, key))
 
 
 class PeituClient(WeChatClient):
@@ -97,6 +84,11 @@ class PeituClient(WeChatClient):
         self.backoff_s = backoff_s
         self.rate_wait_s = rate_wait_s
         self.names = names or {}        # env var names for messages: appid_env, secret_env
+
+    @property
+    def scope(self) -> str:
+        """One account on one server ("base URL|AppID"): what ledgers and locks are keyed by."""
+        return f"{self.base_url}|{self.appid}"
 
     def fetch_access_token(self) -> dict:
         """Get a token from `base_url` (stable_token: the same token for every caller until it nears
@@ -147,7 +139,7 @@ class PeituClient(WeChatClient):
                     kwargs["params"] = {k: v for k, v in (kwargs.get("params") or {}).items()
                                         if k != "access_token"}
                     continue
-                if exc.errcode in BUSY and busy < self.busy_retries:
+                if exc.errcode in BUSY and busy < self.busy_retries and not (exc.errcode == -1 and api in RECONCILED):
                     wait = self.rate_wait_s if exc.errcode == 45011 else self.backoff_s * 2 ** busy
                     busy += 1
                     log.info("WeChat %s answered %s; retry %d/%d in %.1f s", api, exc.errcode, busy,
@@ -221,20 +213,28 @@ def base_url_for(acct: Account) -> str:
     return url
 
 
-def token_storage(cfg: Config, scope: str) -> SessionStorage:
-    """Redis when wechat.redis_url_env names a set variable, else the state file."""
+def redis_client(cfg: Config) -> Any | None:
+    """A Redis client when wechat.redis_url_env names a set variable (shared token and locks), else None."""
     url = get_secret(cfg.wechat.redis_url_env)
-    if url:
-        try:
-            import redis
-        except ImportError:
-            raise ConfigError(f"{cfg.wechat.redis_url_env} is set but the redis package is missing",
-                              hint="pip install redis, or unset the variable to keep the token in the state file"
-                              ) from None
+    if not url:
+        return None
+    try:
+        import redis
+    except ImportError:
+        raise ConfigError(f"{cfg.wechat.redis_url_env} is set but the redis package is missing",
+                          hint="pip install redis, or unset the variable to keep the token in the state file"
+                          ) from None
+    return redis.Redis.from_url(url)
+
+
+def token_storage(cfg: Config, scope: str) -> SessionStorage:
+    """Redis when wechat.redis_url_env names a set variable, else the state store."""
+    client = redis_client(cfg)
+    if client is not None:
         from wechatpy.session.redisstorage import RedisStorage
 
-        return RedisStorage(redis.Redis.from_url(url), prefix=f"peitu:{scope}")
-    return SQLiteTokenStorage(cfg.path(cfg.paths.state), scope)
+        return RedisStorage(client, prefix=f"peitu:{scope}")
+    return StoreTokenStorage(Store.open(cfg.path(cfg.paths.state)), scope)
 
 
 def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> PeituClient:
@@ -242,7 +242,7 @@ def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> P
     name, acct = account_settings(cfg, account)
     appid, secret = get_secret(acct.appid_env), get_secret(acct.secret_env)
     missing = [env for env, value in ((acct.appid_env, appid), (acct.secret_env, secret)) if not value]
-    if missing:
+    if missing or not appid or not secret:
         raise ConfigError(f"WeChat account '{name}' needs {' and '.join(missing)}",
                           hint="set them in the environment or .env (see .env.example); "
                                "find them in 公众号后台 → 设置与开发 → 基本配置")

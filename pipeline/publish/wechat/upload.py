@@ -1,9 +1,11 @@
 """Images into WeChat, each exactly once: the cover as permanent material, body images via uploadimg.
 
-Every upload is recorded by content hash in the state file (`wechat_uploads`): a row is written as
-'sending' before the call and turned 'done' with the media_id/URL in one statement after it. A rerun
-reuses 'done' rows; a 'sending' cover (the process died mid-call) is looked up in the material list
-by its name before uploading again, so a crash never leaves two copies of one cover.
+Every upload goes through a ledger in the state store (`wechat_uploads`, keyed by account and content
+hash): its intent is recorded ('sending') before the call and its result ('done', media_id/URL) in one
+statement right after it. A rerun reuses 'done' rows. A cover whose result is missing (the process died
+mid-call, or the answer was lost) is looked up by its name through the whole material list before it is
+sent again, so a crash never leaves two copies of one cover. A body image cannot be looked up (see
+`Uploader.inline`).
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from ...errors import InputError, WeChatError
 from ...images.decode import sniff
 from ...models import Rendition
-from ...state import schema
+from ...store import Row, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +33,6 @@ INLINE_FORMATS = ("JPEG", "PNG")
 MATERIAL_FORMATS = ("JPEG", "PNG", "GIF", "BMP")
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "BMP": "image/bmp"}
 _EXT = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "BMP": ".bmp"}
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS wechat_uploads (
-    scope TEXT NOT NULL,          -- base URL and AppID: one account on one server
-    kind TEXT NOT NULL,           -- 'material' (permanent image) | 'uploadimg' (body image)
-    sha TEXT NOT NULL,            -- sha256 of the bytes sent
-    name TEXT NOT NULL,           -- file name sent (materials are found by it after a crash)
-    status TEXT NOT NULL,         -- 'sending' | 'done'
-    media_id TEXT,
-    url TEXT,
-    updated REAL NOT NULL,
-    PRIMARY KEY (scope, kind, sha)
-);
-CREATE INDEX IF NOT EXISTS wechat_uploads_media ON wechat_uploads (scope, media_id);
-"""
-
 
 def image_filename(data: bytes, name: str = "") -> str:
     """`name` with the extension that matches the bytes (WeChat answers 40113 to a missing or wrong one)."""
@@ -118,23 +104,34 @@ def cover_from(renditions: list[Rendition], jpeg_quality: int = 88) -> Cover | N
     return Cover(out.getvalue(), w + h, h, crop(w + h, h, (0, 0, w, h)), crop(w + h, h, (w, 0, w + h, h)))
 
 
+PAGE = 20                             # material/batchget_material: at most 20 a page
+UNCLEAR = (None, -1)                  # errcodes after which WeChat may or may not have done the call
+
+
 class Uploader:
     """Uploads for one account, each recorded by content hash so nothing goes up twice."""
 
-    def __init__(self, client, conn: sqlite3.Connection):
+    def __init__(self, client: Any, store: Store):
         self.client = client
-        self.conn = conn
-        self.scope = f"{client.base_url}|{client.appid}"
-        schema(conn, _DDL)
+        self.store = store
+        self.scope = client.scope
 
-    def _row(self, kind: str, sha: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM wechat_uploads WHERE scope=? AND kind=? AND sha=?",
-                                 (self.scope, kind, sha)).fetchone()
+    def _row(self, kind: str, sha: str) -> Row | None:
+        rows = self.store.query("SELECT * FROM wechat_uploads WHERE scope = ? AND kind = ? AND sha = ?",
+                                (self.scope, kind, sha))
+        return rows[0] if rows else None
 
     def _mark(self, kind: str, sha: str, name: str, status: str, media_id: str | None = None,
               url: str | None = None) -> None:
-        self.conn.execute("REPLACE INTO wechat_uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          (self.scope, kind, sha, name, status, media_id, url, time.time()))
+        self.store.execute(
+            "INSERT INTO wechat_uploads (scope, kind, sha, name, status, media_id, url, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, kind, sha) DO UPDATE SET name = excluded.name, "
+            "status = excluded.status, media_id = excluded.media_id, url = excluded.url, updated = excluded.updated",
+            (self.scope, kind, sha, name, status, media_id, url, time.time()))
+
+    def _drop(self, kind: str, sha: str) -> None:
+        self.store.execute("DELETE FROM wechat_uploads WHERE scope = ? AND kind = ? AND sha = ? AND status = 'sending'",
+                           (self.scope, kind, sha))
 
     def cover(self, data: bytes, name: str = "cover.jpg") -> tuple[str, str]:
         """Upload a permanent image (for thumb_media_id) → (media_id, url)."""
@@ -143,47 +140,70 @@ class Uploader:
         row = self._row("material", sha)
         if row and row["status"] == "done":
             return row["media_id"], row["url"] or ""
-        if row:                                   # a crash mid-upload: did WeChat get it?
-            found = self.find_material(row["name"])
-            if found:
-                log.info("cover %s was uploaded before a crash; reusing %s", row["name"], found[0])
-                self._mark("material", sha, row["name"], "done", *found)
-                return found
+        if row and (found := self._reconcile(sha, row["name"])):
+            return found
         part = _checked(data, name, MATERIAL_FORMATS, MATERIAL_MAX_BYTES, "cover", under=False)
         self._mark("material", sha, name, "sending")
-        result = self.client.material.add("image", part)
+        try:
+            result = self.client.material.add("image", part)
+        except WeChatError as err:
+            if err.errcode not in UNCLEAR:
+                self._drop("material", sha)               # refused: nothing to look for next time
+            elif found := self._reconcile(sha, name):     # it may have landed: look before anything else
+                return found
+            raise
         media_id = result.get("media_id") if isinstance(result, dict) else None
         if not media_id:
             raise WeChatError("add_material answered without a media_id", where="WeChat material/add_material")
         self._mark("material", sha, name, "done", media_id, result.get("url", ""))
         return media_id, result.get("url", "")
 
+    def _reconcile(self, sha: str, name: str) -> tuple[str, str] | None:
+        """A cover whose upload has no recorded result: find it by name, and record it if WeChat has it."""
+        found = self.find_material(name)
+        if found:
+            log.info("cover %s was uploaded before (its answer was lost); reusing %s", name, found[0])
+            self._mark("material", sha, name, "done", *found)
+        return found
+
     def inline(self, data: bytes, name: str = "image.jpg") -> str:
-        """Upload a body image through media/uploadimg → its mmbiz URL for <img src>."""
+        """Upload a body image through media/uploadimg → its mmbiz URL for <img src>.
+
+        uploadimg returns only a URL and WeChat offers no way to list or look up the images it took, so
+        an upload whose intent is recorded but whose result is not (the process was killed during the
+        call) cannot be reconciled: that one image is uploaded again on the next run. The window is kept
+        to the call itself: the intent is written just before it, the URL in one statement just after."""
         sha = hashlib.sha256(data).hexdigest()
         row = self._row("uploadimg", sha)
         if row and row["status"] == "done":
             return row["url"]
+        if row:
+            log.info("body image %s: the last upload was cut off before its answer; uploading it again", row["name"])
         part = _checked(data, name, INLINE_FORMATS, INLINE_MAX_BYTES, "inline image", under=True)
         self._mark("uploadimg", sha, part[0], "sending")
-        url = self.client.media.upload_image(part)
+        try:
+            url = self.client.media.upload_image(part)
+        except WeChatError as err:
+            if err.errcode not in UNCLEAR:
+                self._drop("uploadimg", sha)             # refused: WeChat has nothing of it
+            raise
         self._mark("uploadimg", sha, part[0], "done", None, url)
         return url
 
     def forget(self, media_id: str) -> None:
         """Drop a material WeChat no longer knows (40007), so the next run uploads it again."""
-        self.conn.execute("DELETE FROM wechat_uploads WHERE scope=? AND media_id=?", (self.scope, media_id))
+        self.store.execute("DELETE FROM wechat_uploads WHERE scope = ? AND media_id = ?", (self.scope, media_id))
 
     def find_material(self, name: str) -> tuple[str, str] | None:
-        """A permanent image called `name` among the newest and oldest 20 (a recent upload is at
-        one end, whichever order the server lists in) → (media_id, url)."""
-        first = self.client.material.batchget("image", 0, 20)
-        pages = [first]
-        total = int(first.get("total_count", 0))
-        if total > 20:
-            pages.append(self.client.material.batchget("image", total - 20, 20))
-        for page in pages:
-            for item in page.get("item", []):
+        """The permanent image called `name` → (media_id, url): the whole material list, a page of 20 at
+        a time, until it is found (an editor may have uploaded any number of images since)."""
+        offset = 0
+        while True:
+            page = self.client.material.batchget("image", offset, PAGE)
+            items = page.get("item", [])
+            for item in items:
                 if item.get("name") == name:
                     return item["media_id"], item.get("url", "")
-        return None
+            offset += len(items)
+            if not items or offset >= int(page.get("total_count", 0)):
+                return None
