@@ -134,7 +134,7 @@ class GeneratedImage:
     def fallback(self) -> bool:
         """True when another provider failed, or was passed over (quota, resting, busy), before this one made it."""
         return any(a.provider != self.provider and
-                   (a.outcome == "failed" or a.outcome == "skipped" and a.category not in CONFIGURATION_SKIPS)
+                   (a.outcome == "failed" or (a.outcome == "skipped" and a.category not in CONFIGURATION_SKIPS))
                    for a in self.attempts)
 
 

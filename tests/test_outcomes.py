@@ -132,3 +132,15 @@ def test_illustrate_against_a_provider_that_drips_ends_on_time(tmp_path, servers
     text = result.output + str(result.exception or "")
     assert "ran out of time" in text and "deadline" in text, text
     assert len(server.creates()) == 2 * made                 # each image asked once, not re-sent
+
+
+def test_a_provider_peitu_cannot_ask_falls_over_and_names_its_setting(tmp_path, servers):
+    """A bad option: nothing is sent to that provider, the next one makes the image, and the attempt says
+    which setting to fix (alone, the image fails with a ConfigError: test_provider_protocols)."""
+    a, b = servers("replicate"), servers("zhipu")
+    cfg = fake_config(tmp_path, {"replicate": a, "zhipu": b}, cache=False,
+                      settings={"replicate": {"options": {"wait": "soon"}}})
+    [out] = generate_all(plans(1), cfg)
+    assert isinstance(out, GeneratedImage) and out.provider == "zhipu" and out.fallback
+    assert out.attempts[0].category == "config" and "providers.settings.replicate.options.wait" in out.attempts[0].reason
+    assert a.creates() == []

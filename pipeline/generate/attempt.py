@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import InputError, PeituError
@@ -49,7 +50,8 @@ class Generation:
         p, breaker = self.p, self.shared.breaker
         with p.inflight.slot(self.deadline) as held:
             if not held:
-                raise NotTried("busy", f"all {p.st.max_in_flight} in-flight slots stayed busy until the image's deadline")
+                raise NotTried("busy", f"all {p.st.max_in_flight} in-flight slots stayed busy until the image's "
+                                       "deadline")
             if not breaker.allow(p.name):               # it may have failed while this image waited
                 raise NotTried("resting", f"resting after failures ({(breaker.resting(p.name) or 'probing')[:80]})")
             reply = self.counted(self.create_and_poll)    # the breaker hears of it before the slot frees
@@ -79,7 +81,7 @@ class Generation:
                                   step="poll", sent=True)
         while True:
             try:
-                reply = self.retrying(lambda: self.ask(call))
+                reply = self.retrying(partial(self.ask, call))
             except Failure as failure:
                 if failure.category == "deadline" and call.step in ("poll", "status"):   # cut off asking how it goes
                     raise still_running from None
@@ -96,8 +98,8 @@ class Generation:
     def build(self) -> Call:
         try:
             return self.p.proto.create(self.plan, self.p.ep)
-        except PeituError as err:
-            raise self.p.failure("config", err.message, step="create") from None
+        except PeituError as err:                         # a ConfigError naming the option
+            raise self.p.failure("config", err.message, step="create", hint=err.hint) from None
         except Exception as err:
             raise self.p.failure("malformed", f"could not build its request ({type(err).__name__}: {err})",
                                  step="create") from None

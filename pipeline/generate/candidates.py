@@ -138,20 +138,25 @@ class Hosted:
         return Generation(self, plan, trail, deadline).run()
 
     def failure(self, category: str, detail: str, *, status: int | None = None, step: str = "",
-                sent: bool = False, retry_after: float | None = None) -> Failure:
+                sent: bool = False, retry_after: float | None = None, hint: str | None = None) -> Failure:
         """An actionable failure: which provider, what happened, which setting to look at."""
         n, st = self.name, self.st
-        if category == "timeout":
-            what, hint = "timed out", f"raise providers.settings.{n}.timeout_s (now {st.timeout_s:g}s) or retry later (超时)"
+        if category == "config":
+            what, hint = "cannot be asked", hint or f"fix providers.settings.{n} in config.yaml (配置错误)"
+        elif category == "timeout":
+            what = "timed out"
+            hint = f"raise providers.settings.{n}.timeout_s (now {st.timeout_s:g}s) or retry later (超时)"
         elif category == "deadline":
-            what, hint = "ran out of time", (f"raise providers.deadline_s (now {self.shared.cfg.providers.deadline_s:g}s) "
-                                             f"or put a faster provider first in providers.order (超时)")
+            what = "ran out of time"
+            hint = (f"raise providers.deadline_s (now {self.shared.cfg.providers.deadline_s:g}s) or put a faster "
+                    f"provider first in providers.order (超时)")
         elif category == "url_refused":
             what, hint = "URL refused", (
                 f"if {n} keeps its images on your own network, list that origin in "
                 f"providers.settings.{n}.result_origins; otherwise its API may have changed (地址被拒绝)")
         elif status is None:
-            what, hint = "failed", f"{self.proto.label} answered wrongly; retry later or try another provider (服务异常)"
+            what = "failed"
+            hint = f"{self.proto.label} answered wrongly; retry later or try another provider (服务异常)"
         else:
             what, hint = ADVICE.get(status, ADVICE[500] if status >= 500 else ADVICE[400])
             hint = hint.format(n=n, key=self.key_env or "(no key variable)", model=self.ep.model,
@@ -169,7 +174,8 @@ class Hosted:
             answer = self.shared.transport.send(call, self.policy.trusting(call.url), max_bytes=5_000_000,
                                                 timeout_s=min(self.st.timeout_s, CHECK_S), left_s=CHECK_S)
         except TransportError as err:
-            kind = "timeout" if isinstance(err, TimedOut) else "url_refused" if isinstance(err, UrlRefused) else "unreachable"
+            kind = ("timeout" if isinstance(err, TimedOut) else "url_refused" if isinstance(err, UrlRefused)
+                    else "unreachable")
             return False, str(self.failure(kind, err.message))
         except Exception as err:                 # the provider could not build its probe from the settings
             detail = err.message if isinstance(err, PeituError) else f"{type(err).__name__}: {err}"

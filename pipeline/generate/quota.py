@@ -31,13 +31,17 @@ class Usage:
                                 (self.today(), provider))
         return rows[0]["calls"] if rows else 0
 
+    def _row(self, db: Store, day: str, provider: str) -> None:
+        db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING", (day, provider))
+
     def reserve(self, provider: str, quota: int | None) -> bool:
         """Count one paid call; False (and no count) when today's quota is already used up."""
         day = self.today()
         with self.store.tx() as db:
-            db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING", (day, provider))
-            calls = db.execute("SELECT calls FROM provider_usage WHERE day = ? AND provider = ?",
-                               (day, provider)).fetchone()["calls"]
+            self._row(db, day, provider)
+            row = db.execute("SELECT calls FROM provider_usage WHERE day = ? AND provider = ?",
+                             (day, provider)).fetchone()
+            calls = row["calls"] if row else 0
             if quota is not None and calls >= quota:
                 return False
             db.execute("UPDATE provider_usage SET calls = calls + 1 WHERE day = ? AND provider = ?", (day, provider))
@@ -57,14 +61,14 @@ class Usage:
         """Count one image `provider` made."""
         day = self.today()
         with self.store.tx() as db:
-            db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING", (day, provider))
+            self._row(db, day, provider)
             db.execute("UPDATE provider_usage SET images = images + 1 WHERE day = ? AND provider = ?", (day, provider))
 
     def failed(self, provider: str, reason: str) -> None:
         """Count one failure of `provider` for one image, by its category ("timeout", "http_5xx" …)."""
         day = self.today()
         with self.store.tx() as db:
-            db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING", (day, provider))
+            self._row(db, day, provider)
             db.execute("UPDATE provider_usage SET failures = failures + 1 WHERE day = ? AND provider = ?",
                        (day, provider))
             db.execute("INSERT INTO provider_failures (day, provider, reason, count) VALUES (?, ?, ?, 1) "

@@ -84,7 +84,8 @@ class RateLimiter:
                                                      use_file_lock=True)
                 self._buckets[provider] = Limiter(bucket), bucket
             limiter, bucket = self._buckets[provider]
-            # timeout=0: one try, no sleep. (blocking=False hands filelock >= 4 a bool for its timeout, which it refuses.)
+            # timeout=0: one try, no sleep (blocking=False hands filelock >= 4 a bool for its timeout, which it
+            # refuses)
             if limiter.try_acquire(provider, timeout=0):
                 return 0.0
             # what the refusal said; 1 ms when the file lock was busy (another process counting) and no put was made

@@ -46,7 +46,7 @@ class Router:
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))
         self.slots = {name: Hosted(name, self.shared) for name in HOSTED}
         self.local = Local(self.shared)
-        self._current = {name: 0.0 for name in HOSTED}
+        self._current = dict.fromkeys(HOSTED, 0.0)
         self._lock = threading.Lock()
         self._told: set[frozenset[tuple[str, str]]] = set()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import PeituError, ProviderError, QuotaError
+from ..errors import ConfigError, PeituError, ProviderError, QuotaError
 from ..models import Attempt, ImagePlan
 from .errors import Failure, NotTried
 
@@ -33,8 +33,10 @@ class Trail:
         tried = "; ".join(map(str, self.attempts)) or "no provider is configured"
         if self.failures:
             first = self.failures[0]
-            return ProviderError(f"no provider made image '{self.plan.key}'. First error: {first.message}\n"
-                                 f"  tried: {tried}", provider=first.provider, status=first.status, hint=first.hint)
+            message = f"no provider made image '{self.plan.key}'. First error: {first.message}\n  tried: {tried}"
+            if first.category == "config":             # peitu's settings, not the provider, stopped it
+                return ConfigError(message, hint=first.hint)
+            return ProviderError(message, provider=first.provider, status=first.status, hint=first.hint)
         skips = [a for a in self.attempts if a.outcome == "skipped"]
         cls = QuotaError if skips and all(a.category == "quota" for a in skips) else ProviderError
         return cls(f"no provider could make image '{self.plan.key}'\n  tried: {tried}",

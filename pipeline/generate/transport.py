@@ -134,7 +134,7 @@ class Transport:
         except (OSError, ssl.SSLError, urllib3.exceptions.HTTPError) as err:
             conn.close()
             raise ConnectFailed(f"could not connect to {target.host}: {redact(str(err))[:200]}") from None
-        conn.sock = _Bounded(conn.sock, ends)                      # type: ignore[assignment]
+        conn.sock = _Bounded(conn.sock, ends)
         return conn
 
     def _idle(self, target: Target) -> HTTPConnection | None:
@@ -208,7 +208,8 @@ class _Reader(io.RawIOBase):
 def _read(resp: Any, max_bytes: int) -> bytes:
     length = resp.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_bytes:
-        raise TooLarge(f"answer is {int(length):,} bytes, over the {max_bytes:,}-byte cap (providers.max_download_bytes)")
+        raise TooLarge(f"answer is {int(length):,} bytes, over the {max_bytes:,}-byte cap "
+                       f"(providers.max_download_bytes)")
     chunks, size = [], 0
     while piece := resp.read(PIECE):
         size += len(piece)

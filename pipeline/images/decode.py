@@ -10,7 +10,7 @@ import logging
 import struct
 import warnings
 
-import simplejpeg  # type: ignore[import-untyped]
+import simplejpeg
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from ..config import Config
@@ -67,7 +67,7 @@ def open_image(data: bytes, cfg: Config, *, what: str, at_least: tuple[int, int]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
             _check_size(image.size, cfg, what)
             if at_least and kind == "JPEG":
                 turned = image.getexif().get(0x0112) in _ROTATED

@@ -13,6 +13,7 @@ specs/providers.md and specs/sdk-behaviour.md, not from peitu's clients.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw
@@ -74,7 +75,8 @@ class Response:
 
     @classmethod
     def of(cls, obj: Any, status: int = 200, **headers: str) -> Response:
-        return cls(status, json.dumps(obj, ensure_ascii=False).encode(), {"Content-Type": "application/json", **headers})
+        body = json.dumps(obj, ensure_ascii=False).encode()
+        return cls(status, body, {"Content-Type": "application/json", **headers})
 
 
 @lru_cache(maxsize=512)
@@ -111,7 +113,7 @@ def certificate(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "peitu fake provider")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
@@ -144,7 +146,7 @@ class FakeServer:
     """Subclasses set `name`, `routes` [(method, path regex, handler name, generates)] and `error()`."""
 
     name = "fake"
-    routes: list[tuple[str, str, str, bool]] = []
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = []
     auth_scheme = "Bearer"
     is_async = False
     faults_supported: tuple[str, ...] = SYNC_FAULTS
@@ -327,10 +329,8 @@ class FakeServer:
                 *(f"{k}: {v}" for k, v in resp.headers.items()), f"Content-Length: {len(resp.body)}",
                 "Connection: close", "", ""]
         h.close_connection = True
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._trickle(h, "\r\n".join(head).encode("latin-1") + resp.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def _trickle(self, h: BaseHTTPRequestHandler, data: bytes) -> None:
         for i in range(len(data)):
