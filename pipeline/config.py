@@ -82,6 +82,8 @@ class ProviderSettings(Strict):
     timeout_s: float = Field(60, gt=0, le=HOUR)
     poll_interval_s: float = Field(2.0, gt=0, le=600)
     allow_http: bool = False                               # https only unless set
+    result_origins: list[str] = Field(default_factory=list)  # other origins on your own network its answers
+                                                           # may point to (fetched without the key)
     options: dict[str, Any] = Field(default_factory=dict)  # provider-specific extras
 
 

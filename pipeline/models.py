@@ -96,6 +96,29 @@ class ImagePlan:
 
 
 @dataclass
+class Attempt:
+    """One provider's turn at one image, in the order the router tried them.
+
+    outcome: "ok" | "cached" | "failed" | "skipped" | "retried" (a failure it tried again after a wait).
+    category names the reason for machines ("timeout", "http_429", "http_5xx", "auth", "malformed",
+    "bad_image", "deadline", "quota", "no_key", "resting", "url_refused" …); reason says it for people."""
+
+    provider: str
+    outcome: str
+    reason: str = ""
+    category: str = ""
+
+    def __str__(self) -> str:
+        """The manifest's line: "zhipu: ok", "openai: failed — why", "openai: HTTP 429, retry 1 in 0.4s"."""
+        if self.outcome in ("failed", "skipped"):
+            return f"{self.provider}: {self.outcome} — {self.reason}"
+        return f"{self.provider}: {self.reason or self.outcome}"
+
+
+CONFIGURATION_SKIPS = ("no_key", "disabled")       # not tried because of how peitu is set up: no fallback
+
+
+@dataclass
 class GeneratedImage:
     """Raw bytes from a provider, with provenance."""
 
@@ -105,7 +128,14 @@ class GeneratedImage:
     seed: int | None
     elapsed_s: float
     cached: bool = False
-    attempts: list[str] = field(default_factory=list)   # "provider: outcome" in order tried
+    attempts: list[Attempt] = field(default_factory=list)   # in the order tried, the maker's last
+
+    @property
+    def fallback(self) -> bool:
+        """True when another provider failed, or was passed over (quota, resting, busy), before this one made it."""
+        return any(a.provider != self.provider and
+                   (a.outcome == "failed" or (a.outcome == "skipped" and a.category not in CONFIGURATION_SKIPS))
+                   for a in self.attempts)
 
 
 @dataclass

@@ -290,3 +290,10 @@ def without_cjk_fonts(folder: Path) -> dict[str, str]:
 def ink(picture: Image.Image) -> int:
     """How many pixels are dark (text and lines on a light page)."""
     return picture.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255]
+
+
+# ── generate: the router, the transport and the fake providers ────────────────────────────────────────
+
+def lines(image) -> list[str]:
+    """A GeneratedImage's attempts as the manifest shows them ("zhipu: ok", "openai: failed — …")."""
+    return [str(a) for a in image.attempts]

@@ -286,7 +286,7 @@ def test_a_wrongly_shaped_answer_falls_over_to_the_next_provider(tmp_path, monke
     finally:
         good.stop()
     assert all(isinstance(o, GeneratedImage) and o.provider == "siliconflow" for o in outs), outs
-    first = outs[0].attempts[0]
+    first = str(outs[0].attempts[0])
     assert first.startswith("openai: failed") and "does not understand" in first and "'data'" in first, first
     assert bad.seen >= 1
 

@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from pipeline.fakes.providers import fake
-from pipeline.generate.http import check_image
+from pipeline.images.decode import check_whole
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_openai_sdk_generates_against_the_fake(started):
     server = started("openai")
     client = openai.OpenAI(api_key="fake-key", base_url=server.base_url, max_retries=0)
     resp = client.images.generate(model="gpt-image-1", prompt="a red kite", size="1536x1024")
-    assert check_image(base64.b64decode(resp.data[0].b64_json), 40_000_000)[0] > 0
+    assert check_whole(base64.b64decode(resp.data[0].b64_json), 40_000_000)[0] > 0
     assert server.seen[0].headers["authorization"] == "Bearer fake-key"
 
 

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from pipeline.config import ProviderSettings
+from pipeline.generate.clock import ManualClock
 from pipeline.generate.ratelimit import SLACK_MS, RateLimiter, rates
 
 
@@ -43,3 +44,19 @@ def test_slots_are_counted_and_pause_holds_every_thread(tmp_path):
     assert [limiter.acquire("p", window, deadline) for _ in range(4)] == [True, True, True, False]
     limiter.pause("q", 5)
     assert limiter.wait_time("q", []) > 4
+
+
+def test_a_pause_is_seen_by_every_limiter_on_the_file_and_waited_on_the_clock(tmp_path):
+    """A 429's pause goes into ratelimit.sqlite: another limiter on the same file (another process) holds
+    its requests too; the wait runs on the injected clock, and gives up when it would pass the deadline."""
+    clock = ManualClock()
+    ours, theirs = RateLimiter(tmp_path / "ratelimit.sqlite", clock), RateLimiter(tmp_path / "ratelimit.sqlite", clock)
+    ours.pause("p", 5)
+    assert theirs.paused("p") == pytest.approx(5)
+    assert not theirs.acquire("p", [], clock.monotonic() + 4)        # it would wait past the deadline
+    assert clock.slept == []
+    assert theirs.acquire("p", [], clock.monotonic() + 10)
+    assert clock.slept == [pytest.approx(5.001)]
+    ours.pause("p", 1)                                                 # a shorter pause never cuts a longer one
+    theirs.pause("p", 3)
+    assert ours.paused("p") == pytest.approx(3)

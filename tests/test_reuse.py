@@ -55,7 +55,7 @@ def test_matching_image_is_reused_and_its_use_recorded(rcfg, lib):
     entry = lib.get(image_id)
     assert hit is not None and hit.data == entry.file.read_bytes()
     assert hit.provider == REUSED_PROVIDER and hit.model == f"#{image_id} fake/m1" and hit.seed == 42
-    assert hit.attempts == [f"library: reused #{image_id} (match 1.00)"]
+    assert [str(a) for a in hit.attempts] == [f"library: reused #{image_id} (match 1.00)"]
     assert [(u.article_slug, u.reused) for u in entry.uses] == [("old-coffee", False), ("new-coffee", True)]
 
 

@@ -93,7 +93,13 @@ def check(app: App, name: str | None) -> int:
 @click.option("--days", type=click.IntRange(1, 3650), default=1, show_default=True, help="days back, today included")
 @pass_app
 def usage(app: App, days: int) -> int:
-    """Calls, failures and images per provider, and today's quota left."""
+    """Calls, failures and images per provider, today's quota left, and why images failed.
+
+    \b
+    Failure reasons: timeout, deadline, http_429 (rate-limited), http_5xx, http_4xx, auth (key or
+    account refused), not_found (model or URL), malformed (an answer peitu cannot read), empty,
+    job_failed, expired (result URL gone), bad_image, too_large, url_refused, unreachable, drift.
+    """
     router = _router(app)
     rows = {r["provider"]: r for r in router.usage.report(days)}
     table = Table(title=f"usage — last {days} day{'s' if days > 1 else ''}")
@@ -106,5 +112,14 @@ def usage(app: App, days: int) -> int:
         quota = slot.st.daily_quota if slot else None
         left = "unlimited" if quota is None else f"{max(0, quota - router.usage.used(name))} of {quota}"
         table.add_row(name, str(r["calls"]), str(r["failures"]), str(r["images"]), left)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    reasons = router.usage.failure_reasons(days)
+    if reasons:
+        why = Table(title="failures by reason")
+        for col in ("provider", "reason", "count"):
+            why.add_column(col, justify="right" if col == "count" else "left")
+        for r in reasons:
+            why.add_row(r["provider"], r["reason"], str(r["count"]))
+        console.print(why)
     return 0

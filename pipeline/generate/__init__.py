@@ -42,7 +42,7 @@ def generate_all(plans: Sequence[ImagePlan], cfg: Config, *, provider: str | Non
         futures = {pool.submit(router.outcome, plan, provider): i for i, plan in enumerate(plans)}
         for future in as_completed(futures):
             i = futures[future]
-            results[i] = future.result()
+            results[i] = outcome = future.result()
             if on_done:
-                on_done(plans[i], results[i])
-    return results  # type: ignore[return-value]
+                on_done(plans[i], outcome)
+    return [r for r in results if r is not None]

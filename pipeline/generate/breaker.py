@@ -1,12 +1,14 @@
 """Circuit breaker: rest a provider after repeated failures, or at once when it cannot recover mid-run
-(a refused key) or has drifted (the same picture for different prompts)."""
+(a refused key) or has drifted (the same picture for different prompts). Which failures count, and which
+rest a provider at once, is the retry table's say (rules.RULES); a 429 is never one of them."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from .clock import SYSTEM, Clock
 
 
 @dataclass
@@ -18,9 +20,10 @@ class _State:
 
 
 class Breaker:
-    def __init__(self, failures: int, rest_s: float):
+    def __init__(self, failures: int, rest_s: float, clock: Clock = SYSTEM):
         self.limit = failures
         self.rest_s = rest_s
+        self.clock = clock
         self._states: dict[str, _State] = {}
         self._digests: dict[str, OrderedDict[str, str]] = {}
         self._lock = threading.Lock()
@@ -34,7 +37,7 @@ class Breaker:
             s = self._state(name)
             if s.failures < self.limit and not s.open_until:
                 return True
-            if time.monotonic() < s.open_until or s.probing:
+            if self.clock.monotonic() < s.open_until or s.probing:
                 return False
             s.probing = True
             return True
@@ -43,7 +46,7 @@ class Breaker:
         """Why `name` is resting, or None."""
         with self._lock:
             s = self._state(name)
-            return s.reason if s.open_until and time.monotonic() < s.open_until else None
+            return s.reason if s.open_until and self.clock.monotonic() < s.open_until else None
 
     def release(self, name: str) -> None:
         """The probe `allow` granted was not made (no slot, no quota): let another image probe."""
@@ -60,7 +63,7 @@ class Breaker:
             s.failures += 1
             s.probing = False
             if trip or s.failures >= self.limit:
-                s.open_until = time.monotonic() + self.rest_s
+                s.open_until = self.clock.monotonic() + self.rest_s
                 s.reason = reason
 
     def same_image(self, name: str, digest: str, prompt: str) -> bool:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..fsutil import atomic_write
-from ..models import GeneratedImage, ImagePlan
+from ..models import Attempt, GeneratedImage, ImagePlan
 from ..store import Store
 
 
@@ -40,7 +40,7 @@ class Cache:
         if hashlib.sha256(data).hexdigest() != row["sha256"]:
             return None                          # damaged file: make the image again
         return GeneratedImage(data=data, provider=row["provider"], model=row["model"], seed=row["seed"],
-                              elapsed_s=0.0, cached=True, attempts=[f"{row['provider']}: cached"])
+                              elapsed_s=0.0, cached=True, attempts=[Attempt(row["provider"], "cached")])
 
     def put(self, key: str, image: GeneratedImage) -> None:
         sha = hashlib.sha256(image.data).hexdigest()

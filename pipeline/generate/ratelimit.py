@@ -5,18 +5,19 @@ file (its own file, so counting never waits behind the state file's writers; not
 longer than its longest window), behind pyrate-limiter's file lock, so every peitu process on the machine shares
 one budget. Kept here, in a few lines: waits bounded by the image's deadline (give up at once rather
 than sleep past it, so the router tries the next provider) and a provider's Retry-After pausing every
-thread."""
+thread of every process (a row in the same file's `pauses` table, in wall time)."""
 
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
-import time
 from pathlib import Path
 
 from pyrate_limiter import Limiter, Rate, RateItem, SQLiteBucket
 
 from ..config import ProviderSettings
+from .clock import SYSTEM, Clock
 
 SLACK_MS = 50     # a request reaches the provider a little after we count it: windows are this much longer
 
@@ -43,43 +44,61 @@ def rates(settings: ProviderSettings) -> list[Rate]:
 class RateLimiter:
     """Rate slots per provider, shared by the threads of this process and every process using `path`."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, clock: Clock = SYSTEM):
         self.path = path
+        self.clock = clock
         self._buckets: dict[str, tuple[Limiter, SQLiteBucket]] = {}
-        self._paused: dict[str, float] = {}
+        self._pauses: sqlite3.Connection | None = None
         self._lock = threading.Lock()          # one thread at a time at the file lock (it polls every 50 ms)
 
+    def _db(self) -> sqlite3.Connection:
+        if self._pauses is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._pauses = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+            self._pauses.execute("CREATE TABLE IF NOT EXISTS pauses (provider TEXT PRIMARY KEY, until REAL NOT NULL)")
+        return self._pauses
+
     def pause(self, provider: str, seconds: float) -> None:
-        """Hold every new request to `provider` for `seconds` (a 429's Retry-After)."""
+        """Hold every new request to `provider`, from any process, for `seconds` (a 429's Retry-After)."""
         with self._lock:
-            self._paused[provider] = max(self._paused.get(provider, 0.0), time.time() + seconds)
+            self._db().execute("INSERT INTO pauses VALUES (?, ?) ON CONFLICT (provider) DO UPDATE "
+                               "SET until = MAX(until, excluded.until)", (provider, self.clock.time() + seconds))
+
+    def paused(self, provider: str) -> float:
+        """Seconds left of a pause on `provider` (0 when none)."""
+        with self._lock:
+            row = self._db().execute("SELECT until FROM pauses WHERE provider = ?", (provider,)).fetchone()
+        return max(0.0, row[0] - self.clock.time()) if row else 0.0
 
     def wait_time(self, provider: str, limits: list[Rate]) -> float:
         """Take a slot now and return 0, or return how long to wait before asking again."""
+        paused = self.paused(provider)
+        if paused > 0:
+            return paused
+        if not limits:
+            return 0.0
         with self._lock:
-            paused = self._paused.get(provider, 0.0) - time.time()
-            if paused > 0:
-                return paused
-            if not limits:
-                return 0.0
             if provider not in self._buckets:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 bucket = SQLiteBucket.init_from_file(limits, table=f"rate_{provider}", db_path=str(self.path),
                                                      use_file_lock=True)
                 self._buckets[provider] = Limiter(bucket), bucket
             limiter, bucket = self._buckets[provider]
-            # timeout=0: one try, no sleep. (blocking=False hands filelock >= 4 a bool for its timeout, which it refuses.)
+            # timeout=0: one try, no sleep (blocking=False hands filelock >= 4 a bool for its timeout, which it
+            # refuses)
             if limiter.try_acquire(provider, timeout=0):
                 return 0.0
             # what the refusal said; 1 ms when the file lock was busy (another process counting) and no put was made
-            return max(1, bucket.waiting(RateItem(provider, bucket.now()))) / 1000
+            waiting = bucket.waiting(RateItem(provider, bucket.now()))
+            assert isinstance(waiting, int)            # a SQLite bucket answers at once (no awaitable)
+            return max(1, waiting) / 1000
 
     def acquire(self, provider: str, limits: list[Rate], deadline: float) -> bool:
-        """Block until a slot is ours (True), or False if that would pass `deadline` (time.monotonic)."""
+        """Block until a slot is ours (True), or False if that would pass `deadline` (clock.monotonic)."""
         while True:
             wait = self.wait_time(provider, limits)
             if wait <= 0:
                 return True
-            if time.monotonic() + wait > deadline:
+            if self.clock.monotonic() + wait > deadline:
                 return False
-            time.sleep(wait + 0.001)
+            self.clock.sleep(wait + 0.001)

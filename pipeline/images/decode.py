@@ -1,12 +1,16 @@
 """Bytes → a clean RGB picture: format sniffed, decompression bombs refused, orientation applied,
-colour managed to sRGB, alpha flattened on white. Nothing of the source's metadata survives."""
+colour managed to sRGB, alpha flattened on white. Nothing of the source's metadata survives.
+
+Also the one answer to "is this a whole image?" (`check_whole`), asked of every image a provider sends."""
 
 from __future__ import annotations
 
 import io
 import logging
+import struct
 import warnings
 
+import simplejpeg
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from ..config import Config
@@ -15,6 +19,7 @@ from ..errors import InputError
 log = logging.getLogger(__name__)
 
 FORMATS = "PNG, JPEG, WebP, GIF, BMP or AVIF"
+GENERATED = ("PNG", "JPEG", "WEBP")      # what text-to-image providers answer
 _ROTATED = {5, 6, 7, 8}                  # EXIF orientations that swap width and height
 
 
@@ -62,7 +67,7 @@ def open_image(data: bytes, cfg: Config, *, what: str, at_least: tuple[int, int]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[kind])
             _check_size(image.size, cfg, what)
             if at_least and kind == "JPEG":
                 turned = image.getexif().get(0x0112) in _ROTATED
@@ -79,6 +84,58 @@ def open_image(data: bytes, cfg: Config, *, what: str, at_least: tuple[int, int]
     image = to_rgb(image)
     image.info = {}                      # EXIF, comments, XMP, profiles: none of it goes out again
     return image
+
+
+def check_whole(data: bytes, max_pixels: int, *, what: str = "image") -> tuple[int, int]:
+    """(width, height) if `data` is a whole PNG, JPEG or WEBP of at most max_pixels; else InputError.
+
+    Whole means every pixel decodes from data that is all there. Pillow alone is not enough for JPEG:
+    libjpeg decodes a file cut short and closed with an end-of-image marker "successfully", the rest
+    grey, with only a warning that Pillow drops (JpegDecode.c ignores num_warnings). So a JPEG is decoded
+    by libjpeg-turbo through simplejpeg in strict mode, where that warning ("premature end of data
+    segment") is an error. PNGs are checked chunk by chunk (CRCs) and decoded; WEBPs decoded by libwebp,
+    which refuses a short frame."""
+    kind = sniff(data)
+    if kind not in GENERATED:
+        raise InputError(f"not an image (expected PNG, JPEG or WEBP): {_what_it_is(data)}" if kind is None
+                         else f"a {kind} image; providers answer PNG, JPEG or WEBP", where=what)
+    try:
+        if kind == "JPEG":
+            return _whole_jpeg(data, max_pixels, what)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[kind]) as header:
+                size = _within(header.size, max_pixels, what)
+                if kind == "PNG":
+                    header.verify()                 # every chunk there, every CRC right
+            with Image.open(io.BytesIO(data), formats=[kind]) as pixels:
+                pixels.load()                       # every row decodes
+        return size
+    except InputError:
+        raise
+    except Image.DecompressionBombError:
+        raise InputError(f"declares more pixels than the {max_pixels:,}-pixel cap (images.max_pixels)",
+                         where=what) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error) as err:
+        raise InputError(f"{kind} image is truncated or damaged ({err})", where=what) from None
+
+
+def _whole_jpeg(data: bytes, max_pixels: int, what: str) -> tuple[int, int]:
+    height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+    size = _within((width, height), max_pixels, what)
+    target = {"Gray": "GRAY", "CMYK": "CMYK", "YCCK": "CMYK"}.get(colorspace, "RGB")
+    simplejpeg.decode_jpeg(data, colorspace=target, strict=True)
+    return size
+
+
+def _within(size: tuple[int, int], max_pixels: int, what: str) -> tuple[int, int]:
+    width, height = size
+    if width < 1 or height < 1:
+        raise InputError(f"image has no pixels ({width}×{height})", where=what)
+    if width * height > max_pixels:
+        raise InputError(f"image is {width}×{height}, over the {max_pixels:,}-pixel cap (images.max_pixels)",
+                         where=what)
+    return width, height
 
 
 def _check_size(size: tuple[int, int], cfg: Config, what: str) -> None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from ..config import Config
-from ..models import Article, GeneratedImage, ImagePlan
+from ..models import Article, Attempt, GeneratedImage, ImagePlan
 from .store import REUSED_PROVIDER, Library, add_use, sha256_of
 from .text import normalise_tags
 
@@ -92,7 +92,7 @@ def find_reusable(plan: ImagePlan, article: Article, cfg: Config, *, library: Li
                 return GeneratedImage(
                     data=data, provider=REUSED_PROVIDER, model=f"#{entry.id} {entry.provider}/{entry.model}",
                     seed=entry.seed, elapsed_s=0.0, cached=True,
-                    attempts=[f"library: reused #{entry.id} (match {cand.score:.2f})"])
+                    attempts=[Attempt("library", "cached", f"reused #{entry.id} (match {cand.score:.2f})", "reuse")])
         return None
     finally:
         if library is None:

@@ -43,10 +43,11 @@ def fake_config(root: Path, servers: dict[str, FakeServer], **providers: Any) ->
     settings = {name: settings_for(server, **extra.get(name, {})) for name, server in servers.items()}
     block = {"order": list(servers), "last_resort": None, "backoff_base_s": 0.01, **providers,
              "settings": settings}
-    return Config(root=root, providers=block, paths={"state": root / "state.db", "cache": root / "cache",
-                                                     "output": root / "output"})
+    return Config.model_validate({"root": root, "providers": block, "paths": {
+        "state": root / "state.db", "cache": root / "cache", "output": root / "output"}})
 
 
 def keys_for(servers: dict[str, FakeServer]) -> dict[str, str]:
     """Environment variables that give peitu each fake's key."""
-    return {provider(name).key_env: s.key for name, s in servers.items() if s.key and provider(name).key_env}
+    envs = {name: provider(name).key_env for name in servers}
+    return {env: s.key for name, s in servers.items() if s.key and (env := envs[name])}

@@ -6,6 +6,7 @@ Benchmarks use it so a fake's CPU work does not share the client's interpreter."
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from . import FAKES, fake
@@ -25,10 +26,8 @@ def main() -> None:
                for n in args.names]
     for s in servers:
         print(s.name, s.base_url, s.key or "-", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
     for s in servers:
         s.stop()
         print(s.name, "throttled", " ".join(f"{k}={v}" for k, v in s.throttles.items()), file=sys.stderr)

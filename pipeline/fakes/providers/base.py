@@ -1,18 +1,29 @@
 """The shared part of every fake provider: real HTTP on 127.0.0.1 (random port), real PNGs that differ
 per prompt and seed, latency, rate and concurrency limits (429 + Retry-After), and injected faults.
 
+Hostile servers too, for the client's defences: answers that drip a byte at a time (`drip` fault: the
+whole answer, status line and headers included; `drip_images`: every image body), answers whose links
+point elsewhere (`link_base` rewrites the fake's own address in every answer, as a provider handing out
+URLs on another host would), result files that redirect (`redirect_files`), and https with a
+self-signed certificate (`tls`; trust it through `ca_file`).
+
 A protocol module subclasses FakeServer, lists its routes and says how its errors look. Written from
 specs/providers.md and specs/sdk-behaviour.md, not from peitu's clients.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
 import io
+import ipaddress
 import json
 import random
 import re
+import ssl
 import struct
+import tempfile
 import threading
 import time
 import uuid
@@ -21,13 +32,19 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw
 
 STATUS_FAULTS = ("400", "401", "403", "404", "429", "500", "502", "503")
-SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "empty", "truncated", "notimage", "huge")
+SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "oddshape", "empty", "truncated", "notimage", "huge",
+               "drip", "cutjpeg")
+# valid JSON where every field a client reads has the wrong type: parsers must fail cleanly, never crash
+ODD_SHAPE = {"data": {"url": 5}, "images": {"url": 5}, "output": {"task_id": [1], "task_status": 7, "results": 3},
+             "status": ["COMPLETED"], "id": {"x": 1}, "prompt_id": {"a": 1}, "response_url": 5, "status_url": None,
+             "info": 7, "seed": "x", "inference_status": "done", "error": {"code": []}}
 URL_FAULTS = ("expired",)                    # only where the image comes back as a URL
 JOB_FAULTS = ("jobfail",)                    # only for async APIs
 
@@ -54,10 +71,12 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    drip: bool = False                       # send it a byte at a time, status line and headers too
 
     @classmethod
     def of(cls, obj: Any, status: int = 200, **headers: str) -> Response:
-        return cls(status, json.dumps(obj, ensure_ascii=False).encode(), {"Content-Type": "application/json", **headers})
+        body = json.dumps(obj, ensure_ascii=False).encode()
+        return cls(status, body, {"Content-Type": "application/json", **headers})
 
 
 @lru_cache(maxsize=512)
@@ -76,6 +95,45 @@ def png(prompt: str, seed: int, width: int, height: int) -> bytes:
     return out.getvalue()
 
 
+def cut_jpeg(data: bytes) -> bytes:
+    """`data` (a PNG) as a JPEG cut at half its length and closed with an end-of-image marker: what
+    Pillow decodes "successfully", grey below the cut."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).convert("RGB").save(out, "JPEG", quality=90)
+    jpeg = out.getvalue()
+    return jpeg[: len(jpeg) // 2] + b"\xff\xd9"
+
+
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key, as PEM files in `folder`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "peitu fake provider")])
+    now = dt.datetime.now(dt.UTC)
+    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                                                        x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(ski, critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "fake.crt", folder / "fake.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
 def bomb(size: int) -> bytes:
     """`size` bytes that start as a PNG declaring 20000×20000 pixels (a decompression bomb)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -88,23 +146,31 @@ class FakeServer:
     """Subclasses set `name`, `routes` [(method, path regex, handler name, generates)] and `error()`."""
 
     name = "fake"
-    routes: list[tuple[str, str, str, bool]] = []
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = []
     auth_scheme = "Bearer"
     is_async = False
     faults_supported: tuple[str, ...] = SYNC_FAULTS
 
     def __init__(self, *, key: str | None = "fake-key", latency: float = 0.0, rate_per_s: float | None = None,
                  max_concurrent: int | None = None, retry_after: float | None = 1.0, hang_s: float = 5.0,
-                 polls: int = 1, same_image: bool = False, huge_bytes: int = 30_000_000):
+                 polls: int = 1, same_image: bool = False, huge_bytes: int = 30_000_000, drip_s: float = 0.2,
+                 drip_images: bool = False, link_base: str | None = None, redirect_files: str | None = None,
+                 tls: bool = False):
         self.key, self.latency, self.rate_per_s = key, latency, rate_per_s
         self.max_concurrent, self.retry_after, self.hang_s = max_concurrent, retry_after, hang_s
         self.polls, self.same_image, self.huge_bytes = polls, same_image, huge_bytes
+        self.drip_s, self.drip_images = drip_s, drip_images          # seconds between dripped bytes
+        self.link_base = link_base                # answers point here instead of at this fake
+        self.redirect_files = redirect_files      # GET /files/… answers 302 to this base
+        self.tls = tls
+        self.ca_file: Path | None = None          # the self-signed certificate, with tls
         self.seen: list[Request] = []
         self.faults: deque[str] = deque()
         self.files: dict[str, tuple[bytes, bool]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.generations = 0
         self.peak = 0                            # most generation requests handled at once
+        self.peak_busy = 0                       # most generations under way at once (async jobs included)
         self.throttles = {"rate": 0, "concurrency": 0}   # 429s sent, by the limit that was hit
         self._starts: deque[float] = deque()
         self._active = 0
@@ -131,6 +197,13 @@ class FakeServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls:
+            folder = Path(tempfile.mkdtemp(prefix="peitu-fake-tls-"))
+            self.ca_file, key_file = certificate(folder)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.ca_file, key_file)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
+                                                      do_handshake_on_connect=False)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"fake-{self.name}", daemon=True).start()
         return self
 
@@ -149,7 +222,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         assert self._server, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def base_url(self) -> str:
@@ -193,6 +266,8 @@ class FakeServer:
             return b"<html><body>403 Forbidden</body></html>"
         if fault == "huge":
             return bomb(self.huge_bytes)
+        if fault == "cutjpeg":
+            return cut_jpeg(data)
         return data
 
     def file_url(self, data: bytes, fault: str | None = None) -> str:
@@ -227,20 +302,47 @@ class FakeServer:
             resp = self._route(req)
         except Exception as e:                     # a fake bug shows as a 500 the test will see
             resp = Response.of({"error": f"fake server bug: {e!r}"}, 500)
-        h.send_response(resp.status)
         resp.headers.setdefault("Content-Type", "application/octet-stream")
+        if self.link_base and resp.headers["Content-Type"].startswith("application/json"):
+            resp.body = resp.body.replace(self.url.encode(), self.link_base.encode())
+        if resp.drip:
+            self._drip(h, resp)
+            return
+        h.send_response(resp.status)
         for k, v in resp.headers.items():
             h.send_header(k, v)
         h.send_header("Content-Length", str(len(resp.body)))
         h.end_headers()
-        if h.command != "HEAD":
-            try:
+        if h.command == "HEAD":
+            return
+        try:
+            if self.drip_images and resp.headers["Content-Type"].startswith("image/"):
+                self._trickle(h, resp.body)
+            else:
                 h.wfile.write(resp.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _drip(self, h: BaseHTTPRequestHandler, resp: Response) -> None:
+        """The whole answer, status line and headers too, a byte at a time."""
+        head = [f"HTTP/1.1 {resp.status} {h.responses.get(resp.status, ('',))[0]}",
+                *(f"{k}: {v}" for k, v in resp.headers.items()), f"Content-Length: {len(resp.body)}",
+                "Connection: close", "", ""]
+        h.close_connection = True
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._trickle(h, "\r\n".join(head).encode("latin-1") + resp.body)
+
+    def _trickle(self, h: BaseHTTPRequestHandler, data: bytes) -> None:
+        for i in range(len(data)):
+            if self._stop.wait(self.drip_s if i else 0):
+                return
+            h.wfile.write(data[i:i + 1])
+            h.wfile.flush()
 
     def _route(self, req: Request) -> Response:
         if req.method == "GET" and req.path.startswith("/files/"):
+            if self.redirect_files:
+                return Response(302, b"", {"Location": self.redirect_files + req.path})
             return self._file(req.path[len("/files/"):].removesuffix(".png"))
         for method, pattern, handler, generates in self.routes:
             m = re.fullmatch(pattern, req.path)
@@ -268,6 +370,7 @@ class FakeServer:
             self.generations += 1
             self._active += 1
             self.peak = max(self.peak, self._active)
+            self.peak_busy = max(self.peak_busy, self._busy())
         try:
             if fault in STATUS_FAULTS:            # an injected 429 says the retry_after knob
                 return self.throttled() if fault == "429" else self.error(int(fault), f"injected HTTP {fault}")
@@ -275,9 +378,13 @@ class FakeServer:
                 self._stop.wait(self.hang_s)
             if fault == "malformed":
                 return Response(200, b'{"data": [{"url": "http://', {"Content-Type": "application/json"})
+            if fault == "oddshape":
+                return Response.of(ODD_SHAPE)
             if not self.is_async and self.latency:
                 self._stop.wait(self.latency)
-            return getattr(self, handler)(req, m, fault)
+            resp: Response = getattr(self, handler)(req, m, fault)
+            resp.drip = fault == "drip"
+            return resp
         finally:
             with self._lock:
                 self._active -= 1
@@ -292,3 +399,66 @@ class FakeServer:
             return Response(403, b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>"
                                  b"<Message>Request has expired</Message></Error>", {"Content-Type": "application/xml"})
         return Response(200, data, {"Content-Type": "image/png"})
+
+
+class Relay:
+    """Another origin on 127.0.0.1 that records each request it gets (headers included) and passes it on
+    to `target`: where a provider's answers may point (set the fake's `link_base` to `relay.url`)."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.seen: list[Request] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> Relay:
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                relay._pass_on(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-relay", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the relay first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _pass_on(self, h: BaseHTTPRequestHandler) -> None:
+        import http.client
+
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in h.headers.items()}
+        self.seen.append(Request(h.command, urlsplit(h.path).path, {}, headers, body))
+        target = urlsplit(self.target)
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+        try:
+            conn.request(h.command, h.path, body=body or None,
+                         headers={k: v for k, v in headers.items() if k not in ("host", "content-length")})
+            answer = conn.getresponse()
+            status, reply, kept = answer.status, answer.read(), answer.getheaders()
+        finally:
+            conn.close()
+        h.send_response(status)
+        for k, v in kept:
+            if k.lower() not in ("content-length", "connection", "transfer-encoding"):
+                h.send_header(k, v)
+        h.send_header("Content-Length", str(len(reply)))
+        h.end_headers()
+        h.wfile.write(reply)
