@@ -58,7 +58,7 @@ class Outcome(Generic[T]):
         ill = self.illustration
         if self.error is not None or ill is None or not ill.ok:
             return "failed"
-        return "fallback" if any(getattr(i, "fallback", False) for i in ill.images.values()) else "ok"
+        return "fallback" if any(i.fallback for i in ill.images.values()) else "ok"
 
 
 def wants_cover(article: Article, opts: IllustrateOptions) -> bool:

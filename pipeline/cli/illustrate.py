@@ -112,7 +112,7 @@ def _show(console: Console, outcome: "Outcome[Written]", upload: bool) -> str:
     mark = {"ok": "[green]✓[/]", "fallback": "[yellow]✓[/]", "failed": "[red]![/]"}[status]
     console.print(f"{mark} {ill.article.title}  [dim]{ill.article.type} · {made}/{len(ill.plans)} 张 → {written.folder}[/]")
     for key, image in ill.images.items():
-        if getattr(image, "fallback", False):
+        if image.fallback:
             tried = "; ".join(redact(str(a)) for a in image.attempts[:-1])
             console.print(f"    [yellow]{key}[/]: 由 {image.provider} 生成 made by {image.provider} after: {tried}")
     for key, err in ill.errors.items():

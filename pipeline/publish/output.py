@@ -41,7 +41,8 @@ def _made(p: ImagePlan, g: GeneratedImage | None) -> dict:
             "template": p.template, "template_version": p.template_version,
             "requested_size": [p.width, p.height], "seed": g.seed if g else p.seed,
             "provider": g.provider if g else None, "model": g.model if g else None,
-            "cached": g.cached if g else False, "attempts": [redact(str(a)) for a in g.attempts] if g else [],
+            "cached": g.cached if g else False, "fallback": g.fallback if g else False,
+            "attempts": [redact(str(a)) for a in g.attempts] if g else [],
             "generate_ms": round(g.elapsed_s * 1000, 1) if g else None}
 
 
