@@ -18,15 +18,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
-from ..config import ArticleTypes, Config
+from ..config import Config
 from ..errors import InputError
 from ..models import Article
 from .frontmatter import as_list
-from .keywords import to_simplified
+from .vocabulary import Vocabulary, normalise, vocabulary
 
 TITLE_WEIGHT, HEADING_WEIGHT, KEYWORD_WEIGHT = 3.0, 1.0, 1.0
 BODY_HALF = 0.5                        # occurrences per 1,000 characters at which prose evidence is half full
@@ -62,66 +59,6 @@ def require_type(name: str, cfg: Config, where: str) -> str:
                             for t in type_ids(cfg))
         raise InputError(f"unknown article type '{name}'; choose one of: {choices}", where=where)
     return type_id
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The rule words of every type in one automaton: word → {type: weight}."""
-
-    automaton: Any                     # ahocorasick.Automaton over the normalised words, value = word index
-    weights: tuple[dict[str, float], ...]
-
-    def find(self, text: str) -> Counter[int]:
-        """How often each rule word occurs in `text` (already normalised): longest match first, no overlaps,
-        an English word only where no letter or digit touches it."""
-        found: Counter[int] = Counter()
-        if not text:
-            return found
-        for end, (index, word) in self.automaton.iter_long(text):
-            start = end - len(word) + 1
-            if (word[0].isascii() and word[0].isalnum() and start > 0 and _ascii_alnum(text[start - 1])
-                    or word[-1].isascii() and word[-1].isalnum() and end + 1 < len(text)
-                    and _ascii_alnum(text[end + 1])):
-                continue
-            found[index] += 1
-        return found
-
-
-def _ascii_alnum(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
-def normalise(text: str) -> str:
-    """The form rules and text are compared in: simplified Chinese, lower case."""
-    return to_simplified(text).lower()
-
-
-def vocabulary(types: ArticleTypes) -> Vocabulary:
-    """The automaton for these rules (built once per distinct set of rules)."""
-    return _vocabulary(tuple((t, tuple(rule.keywords.items())) for t, rule in types.rules.items()))
-
-
-@lru_cache(maxsize=8)
-def _vocabulary(rules: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> Vocabulary:
-    import ahocorasick
-
-    index: dict[str, int] = {}
-    weights: list[dict[str, float]] = []
-    for type_id, words in rules:
-        for word, weight in words:
-            key = normalise(str(word)).strip()
-            if not key:
-                continue
-            if key not in index:
-                index[key] = len(weights)
-                weights.append({})
-            weights[index[key]][type_id] = weights[index[key]].get(type_id, 0.0) + float(weight)
-    automaton = ahocorasick.Automaton()
-    for key, i in index.items():
-        automaton.add_word(key, (i, key))
-    if index:
-        automaton.make_automaton()
-    return Vocabulary(automaton, tuple(weights))
 
 
 def _texts(article: Article) -> tuple[str, str, str]:

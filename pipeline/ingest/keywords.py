@@ -18,13 +18,14 @@ import threading
 from collections import ChainMap, Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..models import Article, Section
+from .chinese import to_simplified
 from .frontmatter import as_list
+from .vocabulary import vocabulary
 from .terms import FUNCTION_TAGS, NUMERALS, cue_pattern, find_cues, is_measure, join_compounds, tokenize
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ POS_WEIGHT = {
 SOFT_WEIGHT = {"v": 0.6, "vi": 0.6, "vd": 0.4, "vg": 0.4, "a": 0.5, "ad": 0.3, "ag": 0.3, "b": 0.6, "l": 0.6,
                "i": 0.4, "s": 0.6, "t": 0.5, "tg": 0.3, "z": 0.3, "g": 0.4}
 SOFT_IDF, SOFT_RAMP = 6.5, 2.0
+# common nouns count less the more common they are in general text: × GENERIC_FLOOR at IDF GENERIC_IDF and below,
+# rising to full at GENERIC_IDF + GENERIC_RAMP × (1 - GENERIC_FLOOR)
+GENERIC_IDF, GENERIC_RAMP, GENERIC_FLOOR = 6.0, 3.0, 0.3
+FIELD_TERM = 1.0                       # weight of a word the article-type rules name as a field's term
 # a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
 PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
 ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
@@ -58,6 +63,9 @@ SAME_TERM_SHARE = 0.5                  # a word used mostly (this share) inside 
 # web and mail addresses are not prose: dropped before segmentation
 URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#@!$&'()*+,;=%]+|[\w.+-]+@[\w-]+\.[\w.-]+"
                  r"|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|io|me|tv)\b(?:/[\w\-.~/?#=&%]*)?", re.ASCII)
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+FOREIGN_SHARE = 0.5                    # in a text at least this share Chinese, lines with no Chinese are left out
+LOWER_ENGLISH = 0.3                    # a lower-case English word (gas, account) is rarely a name: iPhone, NASA are
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
 into is it its just like make me more most my new no not now of on one only or our out over she so some than that
@@ -100,6 +108,14 @@ class Lexicon:
             tag = self.guessed[word] = flags[0] if len(flags) == 1 and flags[0].startswith("n") else "?"
         return tag
 
+    def specific(self, word: str) -> float:
+        """GENERIC_FLOOR..1: how specific a common noun is, by its rarity in general text (工作, 世界, 成本
+        are common; 驾校, 竹签 are not); names, places and English words always count fully."""
+        if word.isascii() or self.flag(word) in ENTITY:
+            return 1.0
+        rarity = (self.idf.get(word, self.median_idf) - GENERIC_IDF) / GENERIC_RAMP
+        return min(1.0, GENERIC_FLOOR + max(0.0, rarity))
+
     def weight(self, word: str) -> float:
         """How much a word is worth as a keyword; 0 when it is not one (remembered per word)."""
         value = self.weights.get(word)
@@ -114,7 +130,9 @@ class Lexicon:
             return 0.0
         if w.isascii():
             english = len(w) >= 2 and ENGLISH.match(w) and low not in ENGLISH_STOP and not is_measure(w)
-            return POS_WEIGHT["eng"] if english else 0.0          # C919, 5G, iPhone; not 7B, 10g, 2024
+            if not english:
+                return 0.0                                         # C919, 5G, iPhone; not 7B, 10g, 2024
+            return POS_WEIGHT["eng"] * (LOWER_ENGLISH if w.islower() else 1.0)
         if len(w) < 2 or any(c.isdigit() for c in w):
             return 0.0
         flag = self.flag(w)
@@ -223,29 +241,6 @@ def _pos_tokenizer(tokenizer: Any) -> Any:
     return posseg
 
 
-@cache
-def _traditional() -> tuple[frozenset[str], object]:
-    """Characters that differ in simplified Chinese, and an OpenCC t2s converter."""
-    import opencc
-
-    table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    chars = set()
-    for line in table.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        if source and targets.split(" ")[0] != source:
-            chars.add(source)
-    return frozenset(chars), opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → simplified (OpenCC t2s), line by line, only where a line has traditional characters."""
-    chars, converter = _traditional()
-    if chars.isdisjoint(text):
-        return text
-    return "\n".join(line if chars.isdisjoint(line) else converter.convert(line)  # type: ignore[attr-defined]
-                     for line in text.split("\n"))
-
-
 def _textrank(sequences: list[list[str]]) -> dict[str, float]:
     """TextRank over candidate words co-occurring within WINDOW (jieba's graph and iteration)."""
     from jieba.analyse.textrank import UndirectWeightedGraph
@@ -301,24 +296,36 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         low = w.lower()
         bonus = (1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
                  + LEAD_BONUS * (w in unit.lead))
-        scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
-    return _pick(scores, unit, k)
+        scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus * lex.specific(w)
+    return _pick(scores, unit, lex, k)
 
 
-def _pick(scores: dict[str, float], unit: Unit, k: int) -> list[tuple[str, float]]:
+def _pick(scores: dict[str, float], unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
     """The k best words, one per keyword (see _one_keyword); a term replaces a word mostly used inside it."""
     picked: list[tuple[str, float]] = []
+    later: list[tuple[str, float]] = []          # words overlapping a picked one: N44 beside N44F, 高中 beside 高中同学
     text = unit.text.lower()
     for w, s in sorted(scores.items(), key=lambda ws: (-ws[1], ws[0])):
         same = [i for i, (p, _) in enumerate(picked) if _one_keyword(w, p, unit.parts, text)]
         if not same:
-            picked.append((w, s))
+            if any(_overlap(w, p, lex) for p, _ in picked):
+                later.append((w, s))
+            else:
+                picked.append((w, s))
         elif all(_mostly_inside(picked[i][0], w, text) for i in same):
             picked[same[0]] = (w, picked[same[0]][1])
             picked = [pw for i, pw in enumerate(picked) if i not in same[1:]]
         if len(picked) == k:
             break
-    return picked
+    return picked + later[:k - len(picked)]
+
+
+def _overlap(a: str, b: str, lex: Lexicon) -> bool:
+    """One word holds the other, and the shorter is English or no word of the dictionary: N44 beside N44F,
+    荣安 beside 荣安驾校 would say the same thing twice (牛肉 beside 牛肉丸 would not)."""
+    short, long_ = sorted((a, b), key=len)
+    return (len(short) >= 2 and short.lower() in long_.lower()
+            and (short.isascii() or short not in lex.tags))
 
 
 def _one_keyword(a: str, b: str, parts: dict[str, tuple[str, ...]], text: str) -> bool:
@@ -386,11 +393,13 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
     pattern = cue_pattern(cues)
     lines = [tokenize(title, lex, pattern)]
     ends = []                                    # where each section's lines end in `lines`
+    chinese = _mostly_chinese("\n".join(simples))
     for simple in simples:
-        lines.extend(tokenize(URL.sub(" ", line), lex, pattern) for line in simple.split("\n"))
+        lines.extend(tokenize(URL.sub(" ", line), lex, pattern) if not chinese or CJK_CHAR.search(line) else []
+                     for line in simple.split("\n"))
         ends.append(len(lines))
     compounds = join_compounds(lines, lex, cues)
-    extra = {**compounds.weights, **cues}
+    extra = {**_field_terms(compounds.lines, lex, cfg), **compounds.weights, **cues}
     seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
     leads = [set(seqs[start + 1]) if section.paragraphs else set()        # line 0 is the heading
              for section, start in zip(article.sections, [1, *ends])]
@@ -405,6 +414,24 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
                  headings=[to_simplified(s.heading) for s in article.sections if s.heading])
     ranked = [(_shown(w, raw_all, simple_all), s) for w, s in rank(whole, lex, k)]
     article.keywords = _with_tags(ranked, _tags(article), raw_all, k)
+
+
+def _field_terms(lines: list[list[str]], lex: Lexicon, cfg: Config | None) -> dict[str, float]:
+    """Words of the text that the article-type rules name as a field's terms, weighted at least as a noun:
+    jieba's dictionary tags some of them as other parts of speech (相机 an adverb, 前端 a direction)."""
+    if cfg is None:
+        return {}
+    terms = vocabulary(cfg.article_types).terms
+    return {w: FIELD_TERM for w in {w for line in lines for w in line}
+            if not w.isascii() and w in terms and w not in lex.stopwords and lex.weight(w) < FIELD_TERM}
+
+
+def _mostly_chinese(text: str) -> bool:
+    """At least FOREIGN_SHARE of the letters are Chinese characters: then a line with none (an English
+    quote or abstract, a markup directive like `.. image::`) is no source of keywords."""
+    cjk = len(CJK_CHAR.findall(text))
+    letters = cjk + sum(c.isascii() and c.isalpha() for c in text)
+    return cjk > 0 and cjk >= FOREIGN_SHARE * letters
 
 
 def _tags(article: Article) -> list[str]:
