@@ -108,6 +108,26 @@ class Lexicon:
             tag = self.guessed[word] = flags[0] if len(flags) == 1 and flags[0].startswith("n") else "?"
         return tag
 
+    def tag(self, piece: str) -> str:
+        """The dictionary tag of a piece of a word (a character or a dictionary word); x when unknown."""
+        return "eng" if piece.isascii() and piece.isalnum() else self.tags.get(piece, "x")
+
+    def pieces(self, word: str) -> list[str]:
+        """The dictionary words `word` is made of, without taking it as one word: 篇文章 → 篇 文章,
+        床上 → 床 上 (jieba's best path through its word graph, the whole-word edge left out)."""
+        if len(word) < 2:
+            return [word]
+        dag = self.tokenizer.get_DAG(word)
+        dag[0] = [end for end in dag[0] if end != len(word) - 1] or [0]
+        route: dict[int, tuple[float, int]] = {}
+        self.tokenizer.calc(word, dag, route)
+        out, at = [], 0
+        while at < len(word):
+            end = route[at][1] + 1
+            out.append(word[at:end])
+            at = end
+        return out
+
     def specific(self, word: str) -> float:
         """GENERIC_FLOOR..1: how specific a common noun is, by its rarity in general text (工作, 世界, 成本
         are common; 驾校, 竹签 are not); names, places and English words always count fully."""
@@ -142,6 +162,46 @@ class Lexicon:
             return 0.0                                             # 十秒钟 is an idiom to jieba
         rarity = (self.idf.get(w, self.median_idf) - SOFT_IDF) / SOFT_RAMP
         return SOFT_WEIGHT[flag] * min(1.0, max(0.0, rarity))
+
+
+# whole-word tags of words fit to print: names, nouns, terms; 'l' holds jieba's set phrases (无人机, 孜然)
+PRINTABLE = frozenset({*ENTITY, "n", "nz", "vn", "an", "j", "l", "eng", "?"})
+# single characters that do not begin a printable word (篇文章, 比人, 刚跑, 最神奇, 当…时), end one (床上, 陈说,
+# 干嘛, 定义成, 成本低) or stand inside one (心里有个数)
+LEAD_CHARS = frozenset("篇段比刚最很太更都也就才又还再已正把被让给对从往跟与及或而但却这那哪某每各该其此些是需会能可没别当出回待")
+TAIL_CHARS = frozenset("上下里中内外前后时的地得了着过吗呢吧啊嘛么呀哦说成低完掉起来去")
+INNER_CHARS = frozenset("的了着过是有在和与把被给说个")
+VERBS = frozenset({"v", "vd", "vi", "vg"})
+VERBISH = frozenset({*VERBS, "a", "ad", "d", "p", "c", "r", "u"})
+
+
+def is_displayable(word: str, cfg: Config | None = None) -> bool:
+    """Whether a keyword is fit to print on a cover: a name, a noun or a field's term, not a verb, a fragment
+    or a piece of a sentence (上床, 床上, 篇文章, 比人, 刚跑, 陈说, 心里有个数 are not). English words must
+    look like names (iPhone, NASA, 5G); a Chinese word needs a noun's part of speech (or to be one of the
+    article-type rules' terms) and, since jieba's dictionary holds phrases tagged as nouns, pieces that
+    make a noun: no grammatical character at either end or inside, no verb or adjective at the end."""
+    lex = lexicon(cfg)
+    w = word.strip()
+    if len(w) < 2 or w.lower() in lex.stopwords:
+        return False
+    if w.isascii():
+        return bool(ENGLISH.match(w)) and w.lower() not in ENGLISH_STOP and not is_measure(w) and (
+            any(c.isupper() or c.isdigit() for c in w))
+    pieces = lex.pieces(w)
+    first, last = pieces[0], pieces[-1]
+    if (len(first) == 1 and first in LEAD_CHARS or len(last) == 1 and last in TAIL_CHARS
+            or any(len(p) == 1 and p in INNER_CHARS for p in pieces[1:-1])):
+        return False
+    flag = lex.flag(w)
+    terms = vocabulary(cfg.article_types).terms if cfg is not None else frozenset()
+    if flag not in PRINTABLE and not (w in terms and flag not in VERBS):
+        return False
+
+    def verbish(piece: str) -> bool:
+        return len(piece) > 1 and piece not in terms and lex.tag(piece) in VERBISH
+
+    return len(pieces) == 1 or not verbish(last) and not (flag == "?" and verbish(first))
 
 
 _lexicons: dict[tuple[str, str], Lexicon] = {}
