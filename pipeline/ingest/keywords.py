@@ -51,7 +51,7 @@ SOFT_IDF, SOFT_RAMP = 6.5, 2.0
 GENERIC_IDF, GENERIC_RAMP, GENERIC_FLOOR = 6.0, 3.0, 0.3
 FIELD_TERM = 1.0                       # weight of a word the article-type rules name as a field's term
 # a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
-PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
+PLACE_END = frozenset("路街巷道桥镇村乡县市区省州洲山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
 ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
 COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
@@ -65,6 +65,7 @@ URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#@!$&'()*+,;=%]+|[\w.+-]+@[\w-]+
                  r"|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|io|me|tv)\b(?:/[\w\-.~/?#=&%]*)?", re.ASCII)
 CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
 FOREIGN_SHARE = 0.5                    # in a text at least this share Chinese, lines with no Chinese are left out
+LETTERS_PER_CHARACTER = 3              # English letters that say about as much as one Chinese character
 LOWER_ENGLISH = 0.3                    # a lower-case English word (gas, account) is rarely a name: iPhone, NASA are
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
@@ -167,12 +168,16 @@ class Lexicon:
 # whole-word tags of words fit to print: names, nouns, terms; 'l' holds jieba's set phrases (无人机, 孜然)
 PRINTABLE = frozenset({*ENTITY, "n", "nz", "vn", "an", "j", "l", "eng", "?"})
 # single characters that do not begin a printable word (篇文章, 比人, 刚跑, 最神奇, 当…时), end one (床上, 陈说,
-# 干嘛, 定义成, 成本低) or stand inside one (心里有个数)
-LEAD_CHARS = frozenset("篇段比刚最很太更都也就才又还再已正把被让给对从往跟与及或而但却这那哪某每各该其此些是需会能可没别当出回待")
+# 干嘛, 定义成, 成本低) or stand inside one (心里有个数); a common two-character word of the dictionary (比赛,
+# 当地, 高中) is only checked for the particles and place words that end phrases (床上, 身上)
+LEAD_CHARS = frozenset("篇段比刚最很太更都也就才又还再已正把被让给对从往跟与及或而但却"
+                       "这那哪某每各该其此些是需会能可没别当出回待")
 TAIL_CHARS = frozenset("上下里中内外前后时的地得了着过吗呢吧啊嘛么呀哦说成低完掉起来去")
+PHRASE_TAIL = frozenset("上下里时的地得了着过吗呢吧啊嘛么呀哦说")
 INNER_CHARS = frozenset("的了着过是有在和与把被给说个")
+COMMON_WORD = 100                      # jieba dictionary frequency from which a two-character word is trusted
 VERBS = frozenset({"v", "vd", "vi", "vg"})
-VERBISH = frozenset({*VERBS, "a", "ad", "d", "p", "c", "r", "u"})
+VERBISH = frozenset({*VERBS, "a", "ad", "d", "p", "c", "r", "u", "f"})
 
 
 def is_displayable(word: str, cfg: Config | None = None) -> bool:
@@ -180,7 +185,8 @@ def is_displayable(word: str, cfg: Config | None = None) -> bool:
     or a piece of a sentence (上床, 床上, 篇文章, 比人, 刚跑, 陈说, 心里有个数 are not). English words must
     look like names (iPhone, NASA, 5G); a Chinese word needs a noun's part of speech (or to be one of the
     article-type rules' terms) and, since jieba's dictionary holds phrases tagged as nouns, pieces that
-    make a noun: no grammatical character at either end or inside, no verb or adjective at the end."""
+    make a noun: no grammatical character at either end or inside, no verb or adjective at the end, and
+    a word the dictionary lacks may not start with one either (发枪, 速览, 出身草根)."""
     lex = lexicon(cfg)
     w = word.strip()
     if len(w) < 2 or w.lower() in lex.stopwords:
@@ -190,18 +196,25 @@ def is_displayable(word: str, cfg: Config | None = None) -> bool:
             any(c.isupper() or c.isdigit() for c in w))
     pieces = lex.pieces(w)
     first, last = pieces[0], pieces[-1]
-    if (len(first) == 1 and first in LEAD_CHARS or len(last) == 1 and last in TAIL_CHARS
+    if len(w) == 2 and (lex.tokenizer.FREQ.get(w) or 0) >= COMMON_WORD:
+        if w[1] in PHRASE_TAIL:
+            return False
+    elif ((len(first) == 1 and first in LEAD_CHARS) or (len(last) == 1 and last in TAIL_CHARS)
             or any(len(p) == 1 and p in INNER_CHARS for p in pieces[1:-1])):
         return False
     flag = lex.flag(w)
     terms = vocabulary(cfg.article_types).terms if cfg is not None else frozenset()
-    if flag not in PRINTABLE and not (w in terms and flag not in VERBS):
+    if w in terms:
+        return flag not in VERBS
+    if flag not in PRINTABLE:
         return False
+    unknown = not lex.tokenizer.FREQ.get(w)      # put together by jieba's HMM or the compound joiner
+    short = unknown and len(w) == 2 and w[1] not in PLACE_END   # its characters' tags count: 发枪, 荣安 (not 喜洲)
 
     def verbish(piece: str) -> bool:
-        return len(piece) > 1 and piece not in terms and lex.tag(piece) in VERBISH
+        return (len(piece) > 1 or short) and piece not in terms and lex.tag(piece) in VERBISH
 
-    return len(pieces) == 1 or not verbish(last) and not (flag == "?" and verbish(first))
+    return len(pieces) == 1 or (not verbish(last) and not (unknown and verbish(first)))
 
 
 _lexicons: dict[tuple[str, str], Lexicon] = {}
@@ -487,11 +500,11 @@ def _field_terms(lines: list[list[str]], lex: Lexicon, cfg: Config | None) -> di
 
 
 def _mostly_chinese(text: str) -> bool:
-    """At least FOREIGN_SHARE of the letters are Chinese characters: then a line with none (an English
-    quote or abstract, a markup directive like `.. image::`) is no source of keywords."""
+    """At least FOREIGN_SHARE of the text is Chinese (three English letters counting as one character): then
+    a line with none (an English quote or abstract, a directive like `.. image::`) gives no keywords."""
     cjk = len(CJK_CHAR.findall(text))
-    letters = cjk + sum(c.isascii() and c.isalpha() for c in text)
-    return cjk > 0 and cjk >= FOREIGN_SHARE * letters
+    latin = sum(c.isascii() and c.isalpha() for c in text)
+    return cjk > 0 and cjk >= FOREIGN_SHARE * (cjk + latin / LETTERS_PER_CHARACTER)
 
 
 def _tags(article: Article) -> list[str]:

@@ -35,9 +35,9 @@ class Vocabulary:
             return found
         for end, (index, word) in self.automaton.iter_long(text):
             start = end - len(word) + 1
-            if (word[0].isascii() and word[0].isalnum() and start > 0 and _ascii_alnum(text[start - 1])
-                    or word[-1].isascii() and word[-1].isalnum() and end + 1 < len(text)
-                    and _ascii_alnum(text[end + 1])):
+            if ((word[0].isascii() and word[0].isalnum() and start > 0 and _ascii_alnum(text[start - 1]))
+                    or (word[-1].isascii() and word[-1].isalnum() and end + 1 < len(text)
+                        and _ascii_alnum(text[end + 1]))):
                 continue
             found[index] += 1
         return found
@@ -52,9 +52,21 @@ def normalise(text: str) -> str:
     return to_simplified(text).lower()
 
 
+_by_rules: dict[tuple[tuple[str, int, int], ...], tuple[list[dict[str, float]], Vocabulary]] = {}
+CACHED_RULES = 8
+
+
 def vocabulary(types: ArticleTypes) -> Vocabulary:
-    """The automaton for these rules (built once per distinct set of rules)."""
-    return _vocabulary(tuple((t, tuple(rule.keywords.items())) for t, rule in types.rules.items()))
+    """The automaton for these rules: built once per distinct set of rules, and found again for the same
+    rule objects without reading their words (the entry holds the objects, so their ids stay theirs)."""
+    key = tuple((t, id(rule.keywords), len(rule.keywords)) for t, rule in types.rules.items())
+    hit = _by_rules.get(key)
+    if hit is None:
+        vocab = _vocabulary(tuple((t, tuple(rule.keywords.items())) for t, rule in types.rules.items()))
+        if len(_by_rules) >= CACHED_RULES:
+            del _by_rules[next(iter(_by_rules))]
+        hit = _by_rules[key] = ([rule.keywords for rule in types.rules.values()], vocab)
+    return hit[1]
 
 
 @lru_cache(maxsize=8)
