@@ -98,7 +98,7 @@ def type_scores(article: Article, cfg: Config) -> dict[str, float]:
     vocab = vocabulary(cfg.article_types)
     scores = dict.fromkeys(cfg.article_types.rules, 0.0)
     for i, strength in evidence(article, vocab).items():
-        for type_id, weight in vocab.weights[i].items():
+        for type_id, weight in vocab.weights[i]:
             scores[type_id] += weight * strength
     return {t: round(s, 3) for t, s in scores.items()}
 

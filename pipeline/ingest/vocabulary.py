@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from ..config import ArticleTypes
@@ -21,10 +20,11 @@ TERM_WEIGHT = 2.0                      # a rule word this strong is a term of it
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The rule words of every type in one automaton: word → {type: weight}."""
+    """The rule words of every type in one automaton; word i weighs weights[i] for each of its types."""
 
-    automaton: Any                     # ahocorasick.Automaton over the normalised words, value = (index, word)
-    weights: tuple[dict[str, float], ...]
+    automaton: Any                     # ahocorasick.Automaton over the normalised words, value = word index
+    words: tuple[str, ...]             # normalised words, by index
+    weights: tuple[tuple[tuple[str, float], ...], ...]    # (type, weight) pairs, by index
     terms: frozenset[str]              # words some type weighs at least TERM_WEIGHT: a field's own terms
 
     def find(self, text: str) -> Counter[int]:
@@ -33,7 +33,8 @@ class Vocabulary:
         found: Counter[int] = Counter()
         if not text:
             return found
-        for end, (index, word) in self.automaton.iter_long(text):
+        for end, index in self.automaton.iter_long(text):
+            word = self.words[index]
             start = end - len(word) + 1
             if ((word[0].isascii() and word[0].isalnum() and start > 0 and _ascii_alnum(text[start - 1]))
                     or (word[-1].isascii() and word[-1].isalnum() and end + 1 < len(text)
@@ -62,32 +63,40 @@ def vocabulary(types: ArticleTypes) -> Vocabulary:
     key = tuple((t, id(rule.keywords), len(rule.keywords)) for t, rule in types.rules.items())
     hit = _by_rules.get(key)
     if hit is None:
-        vocab = _vocabulary(tuple((t, tuple(rule.keywords.items())) for t, rule in types.rules.items()))
+        rules = tuple((t, tuple(rule.keywords.items())) for t, rule in types.rules.items())
+        vocab = _vocabulary(hash(rules), rules)
         if len(_by_rules) >= CACHED_RULES:
             del _by_rules[next(iter(_by_rules))]
         hit = _by_rules[key] = ([rule.keywords for rule in types.rules.values()], vocab)
     return hit[1]
 
 
-@lru_cache(maxsize=8)
-def _vocabulary(rules: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> Vocabulary:
+_built: dict[int, Vocabulary] = {}
+
+
+def _vocabulary(fingerprint: int, rules: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> Vocabulary:
+    """Build (or find, for rules of the same words and weights) the vocabulary of `rules`."""
+    vocab = _built.get(fingerprint)
+    if vocab is not None:
+        return vocab
     import ahocorasick
 
-    index: dict[str, int] = {}
-    weights: list[dict[str, float]] = []
+    weights: dict[str, dict[str, float]] = {}
     for type_id, words in rules:
         for word, weight in words:
             key = normalise(str(word)).strip()
-            if not key:
-                continue
-            if key not in index:
-                index[key] = len(weights)
-                weights.append({})
-            weights[index[key]][type_id] = weights[index[key]].get(type_id, 0.0) + float(weight)
+            if key:
+                weights.setdefault(key, {})
+                weights[key][type_id] = weights[key].get(type_id, 0.0) + float(weight)
     automaton = ahocorasick.Automaton()
-    for key, i in index.items():
-        automaton.add_word(key, (i, key))
-    if index:
+    for i, key in enumerate(weights):
+        automaton.add_word(key, i)
+    if weights:
         automaton.make_automaton()
-    terms = frozenset(w for w, i in index.items() if max(weights[i].values(), default=0.0) >= TERM_WEIGHT)
-    return Vocabulary(automaton, tuple(weights), terms)
+    terms = frozenset(w for w, by_type in weights.items() if max(by_type.values()) >= TERM_WEIGHT)
+    vocab = Vocabulary(automaton, tuple(weights), tuple(tuple(by_type.items()) for by_type in weights.values()),
+                       terms)
+    if len(_built) >= CACHED_RULES:
+        del _built[next(iter(_built))]
+    _built[fingerprint] = vocab
+    return vocab
