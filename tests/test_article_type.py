@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import Config
+from pipeline.config import Config, TypeRule
 from pipeline.ingest import parse_article
 from pipeline.ingest.article_type import detect_type, resolve_type, type_scores
 
@@ -117,3 +117,32 @@ def test_type_names_resolve_from_ids_and_labels(cfg: Config) -> None:
     assert resolve_type("默认", cfg) == "default"
     assert resolve_type("Tech", cfg) == "tech"
     assert resolve_type("太空", cfg) is None
+
+
+# --- brief 12b: breadth of vocabulary, longest match, operators' rules ------------------------------------
+
+def test_many_words_of_a_type_beat_one_word_repeated(cfg: Config) -> None:
+    body = ("孩子" * 1 + "这周末在家做饭。" + "孩子喜欢看我做饭，孩子在旁边递盘子，孩子还帮忙洗菜，孩子很开心。" * 3
+            + "五花肉切块焯水，加生抽、老抽和冰糖，小火炖一个小时，出锅前大火收汁，红烧肉软糯入味。")
+    article = parse_article(f"# 周末\n\n{body}", cfg, fmt="markdown")
+    assert article.type == "food"                      # 孩子 ×13 is one education word; the recipe is many
+
+
+def test_a_longer_word_is_not_also_the_word_inside_it(cfg: Config) -> None:
+    article = parse_article("# 周末\n\n骑自行车去公园，自行车道很宽，自行车停在门口。", cfg, fmt="markdown")
+    assert type_scores(article, cfg)["auto"] == 0        # 车 (auto) is inside 自行车 each time
+    assert type_scores(article, cfg)["sports"] > 0
+
+
+def test_english_rule_words_match_whole_words(cfg: Config) -> None:
+    article = parse_article("# 笔记\n\nSailing again this summer. Emails piled up.", cfg, fmt="markdown")
+    assert type_scores(article, cfg)["tech"] == 0        # no AI in Sailing or Emails
+
+
+def test_operators_rules_win(cfg: Config) -> None:
+    text = "# 我家的猫\n\n猫砂盆要每天清理，猫粮换了新牌子，猫抓板又被抓坏了。"
+    assert parse_article(text, cfg, fmt="markdown").type == "lifestyle"
+    cfg.article_types.rules["pets"] = TypeRule(label="宠物", keywords={"猫": 3, "猫砂盆": 3, "猫抓板": 3})
+    assert parse_article(text, cfg, fmt="markdown").type == "pets"
+    cfg.article_types.rules["lifestyle"] = TypeRule(label="情感/生活方式", keywords={"猫": 10})
+    assert parse_article(text, cfg, fmt="markdown").type == "lifestyle"

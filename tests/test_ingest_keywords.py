@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import Config
 from pipeline.ingest import parse_article
-from pipeline.ingest.keywords import contains, extract_keywords, lexicon, plain_tfidf
+from pipeline.ingest.keywords import contains, extract_keywords, is_displayable, lexicon, plain_tfidf
 from pipeline.ingest.terms import is_measure
 
 HOTPOT = """---
@@ -203,3 +203,48 @@ def test_user_dictionary_and_stop_words_are_editable(cfg: Config, tmp_path: Path
     assert lexicon(cfg) is lexicon(cfg)                         # once per process per dictionary
     default_words = extract_keywords(text, 5, None)
     assert "喵星球" not in default_words and "星球" in default_words      # split without the user word
+
+
+# --- brief 12b: generic words, foreign lines, field terms, fragments, printable keywords ---------------------
+
+def test_a_common_noun_gives_way_to_a_specific_one(cfg: Config) -> None:
+    text = ("工作以后我才去学车。驾校离公司很远，工作日没空，周末去驾校练车。工作再忙也要练，"
+            "教练说工作和学车一样要专心。驾校的教练车很旧。")
+    words = extract_keywords(text, 4, cfg)
+    assert words.index("驾校") < words.index("工作") if "工作" in words else "驾校" in words
+
+
+def test_lines_without_chinese_give_no_keywords_in_a_chinese_text(cfg: Config) -> None:
+    body = ("这篇讲银行开户。开户要带护照和学生证，银行柜台会给你一张借记卡。借记卡可以在超市刷卡。\n\n"
+            ".. image:: /resource/bank/debit_card.jpg\n   :align: center\n\n"
+            "> A debit card draws money straight from your chequing account at the bank.\n\n"
+            "开户以后记得开通网上银行，转账和查账都方便。")
+    article = parse_article(f"# 留学生开户\n\n{body}", cfg, fmt="markdown")
+    low = {w.lower() for w in article.keywords}
+    assert "借记卡" in article.keywords
+    assert not {"align", "center", "resource", "debit", "card", "account", "chequing", "money"} & low
+
+
+def test_a_field_term_counts_whatever_jieba_tags_it(cfg: Config) -> None:
+    assert lexicon(cfg).weight("初中") == 0                    # a direction word (f) to jieba
+    text = "女儿今年升初中。初中的作业比小学多，初中老师也更严。我们给她报了初中数学的辅导班。"
+    assert "初中" in extract_keywords(text, 5, cfg)             # an education term in config.yaml's rules
+
+
+def test_a_fragment_of_a_picked_keyword_waits_its_turn(cfg: Config) -> None:
+    text = ("星云 N44F 是一个气泡。N44F 的中心有一颗恒星，恒星风吹出了 N44F 的空腔。N44 是更大的星云，"
+            "N44F 位于 N44 的边缘。哈勃望远镜拍下了 N44F。")
+    words = extract_keywords(text, 6, cfg)
+    assert words[0] == "N44F" and "N44" not in words[:4]
+
+
+@pytest.mark.parametrize("word", ["上床", "床上", "篇文章", "比人", "刚跑", "陈说", "心里有个数",
+                                  "翻炒", "干嘛", "非常明显", "出身草根", "a 1", "gas", "5g", "2024", "这个"])
+def test_junk_is_not_fit_to_print(cfg: Config, word: str) -> None:
+    assert not is_displayable(word, cfg)
+
+
+@pytest.mark.parametrize("word", ["火锅", "驾校", "驾照", "相机", "长沙马拉松", "湖南博物院", "沙茶酱",
+                                  "初中", "比赛", "大模型", "歼10", "C919", "iPhone", "NASA", "5G", "定投"])
+def test_names_nouns_and_terms_are_fit_to_print(cfg: Config, word: str) -> None:
+    assert is_displayable(word, cfg)

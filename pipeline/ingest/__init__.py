@@ -2,6 +2,7 @@
 
     read_article(path, cfg, type_override=None) -> Article
     parse_article(text, cfg, fmt="markdown"|"html"|"text", source=None, type_override=None) -> Article
+    section_subjects(article, section_index, k=4, cfg=None) -> list[str]   what an inline image there shows
 
 Bad input raises InputError naming the file (and line) and what is wrong."""
 
@@ -24,8 +25,13 @@ from .markdown import parse_markdown
 from .outline import Parsed
 from .plain import parse_text
 from .source import Format, read_text
+from .subjects import section_subjects
 
+<<<<<<< HEAD
 __all__ = ["read_article", "parse_article", "parse_parts", "fallback_title"]
+=======
+__all__ = ["parse_article", "parse_parts", "read_article", "section_subjects"]
+>>>>>>> p12b
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,14 @@ import threading
 from collections import ChainMap, Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..models import Article, Section
+from .chinese import to_simplified
 from .frontmatter import as_list
+from .vocabulary import vocabulary
 from .terms import FUNCTION_TAGS, NUMERALS, cue_pattern, find_cues, is_measure, join_compounds, tokenize
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,12 @@ POS_WEIGHT = {
 SOFT_WEIGHT = {"v": 0.6, "vi": 0.6, "vd": 0.4, "vg": 0.4, "a": 0.5, "ad": 0.3, "ag": 0.3, "b": 0.6, "l": 0.6,
                "i": 0.4, "s": 0.6, "t": 0.5, "tg": 0.3, "z": 0.3, "g": 0.4}
 SOFT_IDF, SOFT_RAMP = 6.5, 2.0
+# common nouns count less the more common they are in general text: × GENERIC_FLOOR at IDF GENERIC_IDF and below,
+# rising to full at GENERIC_IDF + GENERIC_RAMP × (1 - GENERIC_FLOOR)
+GENERIC_IDF, GENERIC_RAMP, GENERIC_FLOOR = 6.0, 3.0, 0.3
+FIELD_TERM = 1.0                       # weight of a word the article-type rules name as a field's term
 # a named-entity cue jieba's tags miss (春熙路 is tagged an idiom): 3+ characters ending like a place name
-PLACE_END = frozenset("路街巷道桥镇村乡县市区省州山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
+PLACE_END = frozenset("路街巷道桥镇村乡县市区省州洲山峰岭湖江河海湾岛港寺庙塔宫园馆楼城关")
 ENTITY = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "nw"})
 COMMON_IDF = 10.0                      # TextRank counts fully only for words at least this rare
 TITLE_BONUS, HEADING_BONUS = 1.0, 0.4
@@ -58,6 +63,10 @@ SAME_TERM_SHARE = 0.5                  # a word used mostly (this share) inside 
 # web and mail addresses are not prose: dropped before segmentation
 URL = re.compile(r"(?:https?://|www\.)[\w\-.~:/?#@!$&'()*+,;=%]+|[\w.+-]+@[\w-]+\.[\w.-]+"
                  r"|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|io|me|tv)\b(?:/[\w\-.~/?#=&%]*)?", re.ASCII)
+CJK_CHAR = re.compile(r"[\u4e00-\u9fff]")
+FOREIGN_SHARE = 0.5                    # in a text at least this share Chinese, lines with no Chinese are left out
+LETTERS_PER_CHARACTER = 3              # English letters that say about as much as one Chinese character
+LOWER_ENGLISH = 0.3                    # a lower-case English word (gas, account) is rarely a name: iPhone, NASA are
 ENGLISH = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9+#.\-]*$")
 ENGLISH_STOP = frozenset("""a an and are as at be but by can do does for from get got has have he her his how i if in
 into is it its just like make me more most my new no not now of on one only or our out over she so some than that
@@ -100,6 +109,34 @@ class Lexicon:
             tag = self.guessed[word] = flags[0] if len(flags) == 1 and flags[0].startswith("n") else "?"
         return tag
 
+    def tag(self, piece: str) -> str:
+        """The dictionary tag of a piece of a word (a character or a dictionary word); x when unknown."""
+        return "eng" if piece.isascii() and piece.isalnum() else self.tags.get(piece, "x")
+
+    def pieces(self, word: str) -> list[str]:
+        """The dictionary words `word` is made of, without taking it as one word: 篇文章 → 篇 文章,
+        床上 → 床 上 (jieba's best path through its word graph, the whole-word edge left out)."""
+        if len(word) < 2:
+            return [word]
+        dag = self.tokenizer.get_DAG(word)
+        dag[0] = [end for end in dag[0] if end != len(word) - 1] or [0]
+        route: dict[int, tuple[float, int]] = {}
+        self.tokenizer.calc(word, dag, route)
+        out, at = [], 0
+        while at < len(word):
+            end = route[at][1] + 1
+            out.append(word[at:end])
+            at = end
+        return out
+
+    def specific(self, word: str) -> float:
+        """GENERIC_FLOOR..1: how specific a common noun is, by its rarity in general text (工作, 世界, 成本
+        are common; 驾校, 竹签 are not); names, places and English words always count fully."""
+        if word.isascii() or self.flag(word) in ENTITY:
+            return 1.0
+        rarity = (self.idf.get(word, self.median_idf) - GENERIC_IDF) / GENERIC_RAMP
+        return min(1.0, GENERIC_FLOOR + max(0.0, rarity))
+
     def weight(self, word: str) -> float:
         """How much a word is worth as a keyword; 0 when it is not one (remembered per word)."""
         value = self.weights.get(word)
@@ -114,7 +151,9 @@ class Lexicon:
             return 0.0
         if w.isascii():
             english = len(w) >= 2 and ENGLISH.match(w) and low not in ENGLISH_STOP and not is_measure(w)
-            return POS_WEIGHT["eng"] if english else 0.0          # C919, 5G, iPhone; not 7B, 10g, 2024
+            if not english:
+                return 0.0                                         # C919, 5G, iPhone; not 7B, 10g, 2024
+            return POS_WEIGHT["eng"] * (LOWER_ENGLISH if w.islower() else 1.0)
         if len(w) < 2 or any(c.isdigit() for c in w):
             return 0.0
         flag = self.flag(w)
@@ -124,6 +163,58 @@ class Lexicon:
             return 0.0                                             # 十秒钟 is an idiom to jieba
         rarity = (self.idf.get(w, self.median_idf) - SOFT_IDF) / SOFT_RAMP
         return SOFT_WEIGHT[flag] * min(1.0, max(0.0, rarity))
+
+
+# whole-word tags of words fit to print: names, nouns, terms; 'l' holds jieba's set phrases (无人机, 孜然)
+PRINTABLE = frozenset({*ENTITY, "n", "nz", "vn", "an", "j", "l", "eng", "?"})
+# single characters that do not begin a printable word (篇文章, 比人, 刚跑, 最神奇, 当…时), end one (床上, 陈说,
+# 干嘛, 定义成, 成本低) or stand inside one (心里有个数); a common two-character word of the dictionary (比赛,
+# 当地, 高中) is only checked for the particles and place words that end phrases (床上, 身上)
+LEAD_CHARS = frozenset("篇段比刚最很太更都也就才又还再已正把被让给对从往跟与及或而但却"
+                       "这那哪某每各该其此些是需会能可没别当出回待")
+TAIL_CHARS = frozenset("上下里中内外前后时的地得了着过吗呢吧啊嘛么呀哦说成低完掉起来去")
+PHRASE_TAIL = frozenset("上下里时的地得了着过吗呢吧啊嘛么呀哦说")
+INNER_CHARS = frozenset("的了着过是有在和与把被给说个")
+COMMON_WORD = 100                      # jieba dictionary frequency from which a two-character word is trusted
+VERBS = frozenset({"v", "vd", "vi", "vg"})
+VERBISH = frozenset({*VERBS, "a", "ad", "d", "p", "c", "r", "u", "f"})
+
+
+def is_displayable(word: str, cfg: Config | None = None) -> bool:
+    """Whether a keyword is fit to print on a cover: a name, a noun or a field's term, not a verb, a fragment
+    or a piece of a sentence (上床, 床上, 篇文章, 比人, 刚跑, 陈说, 心里有个数 are not). English words must
+    look like names (iPhone, NASA, 5G); a Chinese word needs a noun's part of speech (or to be one of the
+    article-type rules' terms) and, since jieba's dictionary holds phrases tagged as nouns, pieces that
+    make a noun: no grammatical character at either end or inside, no verb or adjective at the end, and
+    a word the dictionary lacks may not start with one either (发枪, 速览, 出身草根)."""
+    lex = lexicon(cfg)
+    w = word.strip()
+    if len(w) < 2 or w.lower() in lex.stopwords:
+        return False
+    if w.isascii():
+        return bool(ENGLISH.match(w)) and w.lower() not in ENGLISH_STOP and not is_measure(w) and (
+            any(c.isupper() or c.isdigit() for c in w))
+    pieces = lex.pieces(w)
+    first, last = pieces[0], pieces[-1]
+    if len(w) == 2 and (lex.tokenizer.FREQ.get(w) or 0) >= COMMON_WORD:
+        if w[1] in PHRASE_TAIL:
+            return False
+    elif ((len(first) == 1 and first in LEAD_CHARS) or (len(last) == 1 and last in TAIL_CHARS)
+            or any(len(p) == 1 and p in INNER_CHARS for p in pieces[1:-1])):
+        return False
+    flag = lex.flag(w)
+    terms = vocabulary(cfg.article_types).terms if cfg is not None else frozenset()
+    if w in terms:
+        return flag not in VERBS
+    if flag not in PRINTABLE:
+        return False
+    unknown = not lex.tokenizer.FREQ.get(w)      # put together by jieba's HMM or the compound joiner
+    short = unknown and len(w) == 2 and w[1] not in PLACE_END   # its characters' tags count: 发枪, 荣安 (not 喜洲)
+
+    def verbish(piece: str) -> bool:
+        return (len(piece) > 1 or short) and piece not in terms and lex.tag(piece) in VERBISH
+
+    return len(pieces) == 1 or (not verbish(last) and not (unknown and verbish(first)))
 
 
 _lexicons: dict[tuple[str, str], Lexicon] = {}
@@ -223,29 +314,6 @@ def _pos_tokenizer(tokenizer: Any) -> Any:
     return posseg
 
 
-@cache
-def _traditional() -> tuple[frozenset[str], object]:
-    """Characters that differ in simplified Chinese, and an OpenCC t2s converter."""
-    import opencc
-
-    table = Path(opencc.__file__).parent / "dictionary" / "TSCharacters.txt"
-    chars = set()
-    for line in table.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        if source and targets.split(" ")[0] != source:
-            chars.add(source)
-    return frozenset(chars), opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → simplified (OpenCC t2s), line by line, only where a line has traditional characters."""
-    chars, converter = _traditional()
-    if chars.isdisjoint(text):
-        return text
-    return "\n".join(line if chars.isdisjoint(line) else converter.convert(line)  # type: ignore[attr-defined]
-                     for line in text.split("\n"))
-
-
 def _textrank(sequences: list[list[str]]) -> dict[str, float]:
     """TextRank over candidate words co-occurring within WINDOW (jieba's graph and iteration)."""
     from jieba.analyse.textrank import UndirectWeightedGraph
@@ -301,24 +369,36 @@ def rank(unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
         low = w.lower()
         bonus = (1 + TITLE_BONUS * (low in title) + HEADING_BONUS * math.log1p(sum(low in h for h in headings))
                  + LEAD_BONUS * (w in unit.lead))
-        scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus
-    return _pick(scores, unit, k)
+        scores[w] = base * (unit.extra.get(w) or lex.weight(w)) * bonus * lex.specific(w)
+    return _pick(scores, unit, lex, k)
 
 
-def _pick(scores: dict[str, float], unit: Unit, k: int) -> list[tuple[str, float]]:
+def _pick(scores: dict[str, float], unit: Unit, lex: Lexicon, k: int) -> list[tuple[str, float]]:
     """The k best words, one per keyword (see _one_keyword); a term replaces a word mostly used inside it."""
     picked: list[tuple[str, float]] = []
+    later: list[tuple[str, float]] = []          # words overlapping a picked one: N44 beside N44F, 高中 beside 高中同学
     text = unit.text.lower()
     for w, s in sorted(scores.items(), key=lambda ws: (-ws[1], ws[0])):
         same = [i for i, (p, _) in enumerate(picked) if _one_keyword(w, p, unit.parts, text)]
         if not same:
-            picked.append((w, s))
+            if any(_overlap(w, p, lex) for p, _ in picked):
+                later.append((w, s))
+            else:
+                picked.append((w, s))
         elif all(_mostly_inside(picked[i][0], w, text) for i in same):
             picked[same[0]] = (w, picked[same[0]][1])
             picked = [pw for i, pw in enumerate(picked) if i not in same[1:]]
         if len(picked) == k:
             break
-    return picked
+    return picked + later[:k - len(picked)]
+
+
+def _overlap(a: str, b: str, lex: Lexicon) -> bool:
+    """One word holds the other, and the shorter is English or no word of the dictionary: N44 beside N44F,
+    荣安 beside 荣安驾校 would say the same thing twice (牛肉 beside 牛肉丸 would not)."""
+    short, long_ = sorted((a, b), key=len)
+    return (len(short) >= 2 and short.lower() in long_.lower()
+            and (short.isascii() or short not in lex.tags))
 
 
 def _one_keyword(a: str, b: str, parts: dict[str, tuple[str, ...]], text: str) -> bool:
@@ -386,11 +466,13 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
     pattern = cue_pattern(cues)
     lines = [tokenize(title, lex, pattern)]
     ends = []                                    # where each section's lines end in `lines`
+    chinese = _mostly_chinese("\n".join(simples))
     for simple in simples:
-        lines.extend(tokenize(URL.sub(" ", line), lex, pattern) for line in simple.split("\n"))
+        lines.extend(tokenize(URL.sub(" ", line), lex, pattern) if not chinese or CJK_CHAR.search(line) else []
+                     for line in simple.split("\n"))
         ends.append(len(lines))
     compounds = join_compounds(lines, lex, cues)
-    extra = {**compounds.weights, **cues}
+    extra = {**_field_terms(compounds.lines, lex, cfg), **compounds.weights, **cues}
     seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
     leads = [set(seqs[start + 1]) if section.paragraphs else set()        # line 0 is the heading
              for section, start in zip(article.sections, [1, *ends])]
@@ -405,6 +487,24 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
                  headings=[to_simplified(s.heading) for s in article.sections if s.heading])
     ranked = [(_shown(w, raw_all, simple_all), s) for w, s in rank(whole, lex, k)]
     article.keywords = _with_tags(ranked, _tags(article), raw_all, k)
+
+
+def _field_terms(lines: list[list[str]], lex: Lexicon, cfg: Config | None) -> dict[str, float]:
+    """Words of the text that the article-type rules name as a field's terms, weighted at least as a noun:
+    jieba's dictionary tags some of them as other parts of speech (相机 an adverb, 前端 a direction)."""
+    if cfg is None:
+        return {}
+    terms = vocabulary(cfg.article_types).terms
+    return {w: FIELD_TERM for w in {w for line in lines for w in line}
+            if not w.isascii() and w in terms and w not in lex.stopwords and lex.weight(w) < FIELD_TERM}
+
+
+def _mostly_chinese(text: str) -> bool:
+    """At least FOREIGN_SHARE of the text is Chinese (three English letters counting as one character): then
+    a line with none (an English quote or abstract, a directive like `.. image::`) gives no keywords."""
+    cjk = len(CJK_CHAR.findall(text))
+    latin = sum(c.isascii() and c.isalpha() for c in text)
+    return cjk > 0 and cjk >= FOREIGN_SHARE * (cjk + latin / LETTERS_PER_CHARACTER)
 
 
 def _tags(article: Article) -> list[str]:

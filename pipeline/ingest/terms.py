@@ -187,9 +187,9 @@ class Joiner:
             return Join(a + b, 2, MODEL_WEIGHT)                                          # B 站, G 小调
         if b == " " and c in PRODUCT_SUFFIX and any(ch.isdigit() for ch in a) and a in self.weights:
             return Join(a + b + c, 3, MODEL_WEIGHT)                                      # Mate 60 + Pro
-        if WORD.match(a) and b in (" ", "-") and NUMBERED.match(c):
+        if WORD.match(a) and any(ch.isupper() for ch in a) and b in (" ", "-") and NUMBERED.match(c):
             if not is_measure(c) or DIGITS.match(c) and not self._quantity(line, i + 3):
-                return Join(a + b + c, 3, MODEL_WEIGHT)                                  # iPhone 16, GPT-4o
+                return Join(a + b + c, 3, MODEL_WEIGHT)                      # iPhone 16, GPT-4o; not a 1
         return self._collocation(a, b) if WORD.match(a) else None
 
     def _collocation(self, a: str, b: str) -> Join | None:
