@@ -65,7 +65,9 @@ RUNAWAYS: dict[str, tuple[str, str, bool]] = {
     "nested-range": ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
                      "longer than 1 s", True),
     "string-multiplication": ("{{ 'x' * 1000000000 }}", "repeating (*)", True),
-    "macro-recursion": ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "call each other too deeply", True),
+    # deep recursion is cut by Python's limit, or by the time limit first on a busy machine: either is bounded
+    "macro-recursion": ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
+                        "call each other too deeply|longer than 1 s", True),
     "macro-fan-out": ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}",
                       "longer than 1 s", True),
     "big-list-output": ("{% for i in range(100000) %}{% for k in keywords %}{{ k }} {{ i }} {% endfor %}{% endfor %}",
@@ -141,7 +143,7 @@ class Case:
     file: str                  # the hostile file, relative to the project
     text: str | Callable[[str], str]   # its content, or a function of the shipped content
     surface: str               # how the user meets it: load, check, preview, lint, illustrate, web-preview, web-save
-    expect: tuple[str, ...]    # fragments the error must contain
+    expect: tuple[str, ...]    # fragments the error must contain ("a|b": either)
     line: bool = False         # whether the error must give file:line
 
 
@@ -276,7 +278,7 @@ def test_hostile_file_gets_a_clear_error_in_seconds(case: Case, project: Path) -
     assert took < WITHIN_S + (WITHIN_S if case.surface.startswith("web") else 0), f"took {took:.1f} s"
     shown = case.file if case.file != "article.md" else "article.md"
     for fragment in case.expect:
-        assert fragment in said, f"{fragment!r} not in:\n{said}"
+        assert any(f in said for f in fragment.split("|")), f"{fragment!r} not in:\n{said}"
     if case.line:
         assert re.search(re.escape(shown) + r":\d+", said), f"no {shown}:LINE in:\n{said}"
     assert "internal error" not in said and "内部错误" not in said and "Traceback" not in said

@@ -14,7 +14,7 @@ from pipeline.engine import Engine
 from pipeline.models import IllustrateOptions, Illustration
 from pipeline.ingest import read_article
 from pipeline.library import Library, record_illustration
-from pipeline.models import GeneratedImage, Rendition
+from pipeline.models import Attempt, GeneratedImage, Rendition
 from pipeline.publish.output import replace_image, write_output
 from pipeline.web import WebServer
 from tests.conftest import REPO
@@ -131,13 +131,13 @@ def new_cover() -> list[Rendition]:
 def test_replace_image_rewrites_files_and_the_manifest_entry(folder):
     path, plans = folder
     renditions = new_cover()
-    replace_image(path, plans[0], GeneratedImage(b"new", "siliconflow", "flux", 99, 1.25, attempts=["a: ok"]),
+    replace_image(path, plans[0], GeneratedImage(b"new", "siliconflow", "flux", 99, 1.25, attempts=[Attempt("siliconflow", "ok")]),
                   renditions)
     assert (path / "cover.jpg").read_bytes() == renditions[0].data
     assert (path / "cover_1x1.jpg").read_bytes() == renditions[1].data
     cover = images_of(path)["cover"]
     assert (cover["seed"], cover["provider"], cover["model"], cover["generate_ms"]) == (99, "siliconflow", "flux", 1250.0)
-    assert cover["attempts"] == ["a: ok"] and cover["error"] is None and cover["prompt"] == "咖啡 cover"
+    assert cover["attempts"] == ["siliconflow: ok"] and cover["error"] is None and cover["prompt"] == "咖啡 cover"
     assert [(f["name"], f["sha256"], f["bytes"], f["width"]) for f in cover["files"]] == \
         [(r.name, sha(r.data), len(r.data), r.width) for r in renditions]
     assert images_of(path)["inline-1"]["error"] == "fake failure"
