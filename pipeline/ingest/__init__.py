@@ -27,11 +27,7 @@ from .plain import parse_text
 from .source import Format, read_text
 from .subjects import section_subjects
 
-<<<<<<< HEAD
-__all__ = ["read_article", "parse_article", "parse_parts", "fallback_title"]
-=======
-__all__ = ["parse_article", "parse_parts", "read_article", "section_subjects"]
->>>>>>> p12b
+__all__ = ["fallback_title", "parse_article", "parse_parts", "read_article", "section_subjects"]
 
 log = logging.getLogger(__name__)
 
