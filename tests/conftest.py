@@ -236,3 +236,36 @@ def pause_at(fake: FakeWeChat, api: str) -> tuple[Callable[[], bool], Callable[[
 
     fake.before_call = hook
     return lambda: held.wait(120), release.set
+
+
+# ---- relay, serve and mcp (part 15b) -------------------------------------------------------------------
+
+RELAY_KEY = "relay-test-key-0123456789-abcdefghijklmnop"
+
+
+class FrozenClock:
+    """An injectable clock for the relay: it moves only when a test says so."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def relay(fake, tmp_path, monkeypatch):
+    """`peitu relay` for the fake WeChat on a free port: (server, relay, config path of a client using it).
+    The relay read the AppID and AppSecret; the client's environment then holds only the relay key."""
+    from pipeline.asgi import AsgiServer
+    from pipeline.config import load_config
+    from pipeline.relay import build_relay
+
+    monkeypatch.setenv("PEITU_RELAY_KEY", RELAY_KEY)
+    built = build_relay(load_config(wechat_config(tmp_path / "relay-host", fake)))
+    with AsgiServer(built.app, "127.0.0.1", 0, name="test-relay").start() as server:
+        monkeypatch.delenv("WECHAT_APPID")
+        monkeypatch.delenv("WECHAT_SECRET")
+        client_config = wechat_config(tmp_path / "client", fake, wechat={
+            "accounts": {"default": {"relay_url": server.url.rstrip("/"), "base_url": "https://wechat.invalid"}}})
+        yield server, built, client_config
