@@ -163,7 +163,7 @@ class Account(Strict):
     author: str = ""
     relay_url: str | None = None                          # call WeChat through `peitu relay` at this URL
     relay_key_env: str = "PEITU_RELAY_KEY"                # the variable holding the key shared with the relay
-    relay_client: str = Field("default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")   # this client's name at the relay
+    relay_client: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")   # this client's name at the relay
 
 
 class WeChat(Strict):

@@ -145,7 +145,8 @@ def check_wechat(cfg: Config, offline: bool) -> Iterator[Check]:
         except PeituError as err:
             yield Check(area, FAIL, err.message, err.hint or "")
             continue
-        via = f"through the relay at {acct.relay_url}" if acct.relay_url else "token OK (this server's IP is whitelisted)"
+        via = (f"through the relay at {acct.relay_url}" if acct.relay_url
+               else "token OK (this server's IP is whitelisted)")
         yield Check(area, OK, f"{via}, draft box reachable: {total} drafts")
 
 

@@ -39,7 +39,8 @@ def relay(app: App, host: str | None, port: int | None, new_key: bool) -> None:
     cfg = app.config
     logging.getLogger("pipeline.relay").setLevel(logging.INFO)     # one line per call (nothing secret in it)
     relay_ = build_relay(cfg)
-    server = AsgiServer(relay_.app, host or cfg.relay.host, cfg.relay.port if port is None else port, name="peitu-relay")
+    port = cfg.relay.port if port is None else port
+    server = AsgiServer(relay_.app, host or cfg.relay.host, port, name="peitu-relay")
     if not is_loopback(server.host):
         click.secho(f"注意 note: listening on {server.host} without TLS; put it behind a TLS reverse proxy "
                     "(README: peitu relay).", fg="yellow", err=True)

@@ -347,6 +347,6 @@ def relayed_client(name: str, acct: Account, **overrides: Any) -> RelayedClient:
                           f"{acct.relay_key_env}" + (f" (at least {MIN_KEY_CHARS} characters)" if key else ""),
                           hint=f"set it in the environment or .env to the key relay.clients.{acct.relay_client} "
                                f"names on the relay ({NEW_KEY_HINT})")
-    options: dict[str, Any] = dict(timeout=acct.timeout_s, names={"relay_key_env": acct.relay_key_env})
+    options: dict[str, Any] = {"timeout": acct.timeout_s, "names": {"relay_key_env": acct.relay_key_env}}
     options.update(overrides)
     return RelayedClient(url, key, acct.relay_client, **options)
