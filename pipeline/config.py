@@ -185,13 +185,13 @@ class RelaySettings(Strict):
     with a key of their own, named here (client name → variable holding its key)."""
 
     host: str = "127.0.0.1"                                # behind a TLS reverse proxy (README)
-    port: int = Field(8790, ge=0, le=65535)
+    port: int = Field(default=8790, ge=0, le=65535)
     account: str = "default"
     clients: dict[str, str] = Field(default_factory=lambda: {"default": "PEITU_RELAY_KEY"})
-    window_s: int = Field(300, ge=5, le=3600)              # a signed request is good this long (either way)
-    rate_per_minute: int = Field(120, ge=1, le=100_000)    # per client
-    burst: int = Field(30, ge=1, le=10_000)
-    max_body_bytes: int = Field(11_000_000, ge=1024, le=100_000_000)   # a 10 MB cover and its multipart framing
+    window_s: int = Field(default=300, ge=5, le=3600)              # a signed request is good this long (either way)
+    rate_per_minute: int = Field(default=120, ge=1, le=100_000)    # per client
+    burst: int = Field(default=30, ge=1, le=10_000)
+    max_body_bytes: int = Field(default=11_000_000, ge=1024, le=100_000_000)   # a 10 MB cover and its multipart framing
 
     @field_validator("clients")
     @classmethod
@@ -206,10 +206,10 @@ class ServeSettings(Strict):
     """`peitu serve` (HTTP API and the editors' page) and `peitu mcp` (tools for agents)."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=0, le=65535)
+    port: int = Field(default=8765, ge=0, le=65535)
     token_env: str = "PEITU_API_TOKEN"                     # bearer token for the API (else one is made and printed)
     allow_upload: bool = False                             # the upload tool / endpoint (creates WeChat drafts)
-    mcp_port: int = Field(8766, ge=0, le=65535)            # peitu mcp --http
+    mcp_port: int = Field(default=8766, ge=0, le=65535)            # peitu mcp --http
 
 
 class Library(Strict):
