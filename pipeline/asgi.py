@@ -3,6 +3,7 @@ foreground until Ctrl+C (the commands) or in a background thread (tests, embeddi
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -31,12 +32,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class AsgiServer:
-    """An ASGI app on host:port. `url` is known before it starts; use `start()`/`close()` (or `with`)
-    to serve in a thread, or `serve_forever()` in the foreground (returns after Ctrl+C or SIGTERM)."""
+    """An ASGI app on host:port (or on `sock`, bound already). `url` is known before it starts; use
+    `start()`/`close()` (or `with`) to serve in a thread, or `serve_forever()` in the foreground (returns
+    after Ctrl+C or SIGTERM)."""
 
-    def __init__(self, app: Any, host: str, port: int = 0, *, name: str = "peitu"):
+    def __init__(self, app: Any, host: str, port: int = 0, *, sock: socket.socket | None = None,
+                 name: str = "peitu"):
         self.host = host
-        self.sock = bind(host, port)
+        self.sock = sock or bind(host, port)
         self.port = self.sock.getsockname()[1]
         self.name = name
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
@@ -49,10 +52,23 @@ class AsgiServer:
         return f"http://{name}:{self.port}/"
 
     def serve_forever(self) -> None:
-        self.server.run(sockets=[self.sock])
+        """Serve in this (the main) thread until Ctrl+C or SIGTERM; uvicorn finishes the requests in flight,
+        then hands the signal back, which ends here."""
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            self.server.run(sockets=[self.sock])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self.sock.close()
 
     def start(self) -> AsgiServer:
-        self._thread = threading.Thread(target=self.serve_forever, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, name=self.name,
+                                        daemon=True)
         self._thread.start()
         tick, deadline = threading.Event(), time.monotonic() + STARTUP_S
         while not self.server.started and self._thread.is_alive() and time.monotonic() < deadline:
