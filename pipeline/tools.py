@@ -30,6 +30,12 @@ ARTICLE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 MAX_TEXT = 100_000
 TEXT_NAME = "article.md"
 TEMPLATE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+EXAMPLE = "examples/articles/food-chaoshan-beef-hotpot.md"
+
+
+def examples(*items: dict) -> ConfigDict:
+    """A request model's settings: no unknown fields, and examples for the OpenAPI schema."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(items)})
 
 
 class Model(BaseModel):
@@ -39,12 +45,16 @@ class Model(BaseModel):
 # ── requests ─────────────────────────────────────────────────────────────────────────────────────
 
 class ArticleInput(Model):
+    model_config = examples({"path": EXAMPLE}, {"text": "---\ntitle: 周末的咖啡\n---\n\n## 豆子\n\n手冲咖啡的研磨。\n"})
+
     path: str | None = Field(default=None, max_length=4096, description=(
         "an article file (Markdown, HTML or text) under the project folder or an --articles folder"))
     text: str | None = Field(default=None, max_length=MAX_TEXT, description="or the article itself, as Markdown")
 
 
 class PlanRequest(ArticleInput):
+    model_config = examples({"path": EXAMPLE, "inline": 2}, {"path": EXAMPLE, "type": "科技", "style": "ink"})
+
     type: str | None = Field(default=None, max_length=64, description="article type: tech, 科技 … (default: found)")
     style: str | None = Field(default=None, max_length=64, description="image style, e.g. flat (default: config)")
     inline: int | None = Field(default=None, ge=0, le=20, description="inline images at most")
@@ -52,6 +62,8 @@ class PlanRequest(ArticleInput):
 
 
 class IllustrateRequest(PlanRequest):
+    model_config = examples({"path": EXAMPLE, "inline": 1, "provider": "local"})
+
     provider: str | None = Field(default=None, max_length=64, description="use only this provider, e.g. local")
     force: bool = Field(default=False, description="make a cover even when the article names one")
 
@@ -61,12 +73,15 @@ class UploadRequest(IllustrateRequest):
 
 
 class TemplatePreviewRequest(ArticleInput):
+    model_config = examples({"template": "food", "path": EXAMPLE})
+
     template: str = Field(pattern=TEMPLATE_NAME, description="template name, e.g. food")
     style: str | None = Field(default=None, max_length=64)
 
 
 class LibrarySearchRequest(Model):
-    q: str = Field(default="", max_length=500, description="words in tags, prompts or titles (Chinese or English)")
+    q: str = Field(default="", max_length=500, examples=["火锅"],
+                   description="words in tags, prompts or titles (Chinese or English)")
     type: str | None = Field(default=None, max_length=64)
     role: Literal["cover", "inline", "marker"] | None = None
     since: str | None = Field(default=None, max_length=40, description="e.g. 30d, 2026-01-01")
@@ -222,6 +237,8 @@ class Tools:
 
     def article_path(self, value: str, also: Collection[Path] = ()) -> Path:
         """An article file the caller may read: under the project or an --articles folder (or in `also`)."""
+        if "\0" in value:
+            raise InputError("the article path contains a NUL character")
         path = Path(value)
         path = (path if path.is_absolute() else self.cfg.root / path).resolve()
         if path.suffix.lower() not in ARTICLE_SUFFIXES:

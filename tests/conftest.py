@@ -269,3 +269,30 @@ def relay(fake, tmp_path, monkeypatch):
         client_config = wechat_config(tmp_path / "client", fake, wechat={
             "accounts": {"default": {"relay_url": server.url.rstrip("/"), "base_url": "https://wechat.invalid"}}})
         yield server, built, client_config
+
+
+API_TOKEN = "api-test-token-0123456789abcdef"
+EXAMPLES = REPO / "examples" / "articles"
+
+
+def small_images(config: Config) -> Config:
+    """Smaller generated images (the local provider draws them faster); the renditions keep WeChat's sizes."""
+    from pipeline.config import Size
+
+    config.images.generate_cover = Size(width=672, height=288)
+    config.images.generate_inline = Size(width=512, height=288)
+    return config
+
+
+@pytest.fixture
+def api(cfg):
+    """`peitu serve` (the API and the page) for `cfg` on a free port, with examples/articles readable:
+    (server, a requests session sending the API token)."""
+    import requests
+
+    from pipeline.web import WebServer
+
+    with WebServer(small_images(cfg), "127.0.0.1", 0, article_dirs=[EXAMPLES], api_token=API_TOKEN).start() as srv:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {API_TOKEN}"
+            yield srv, session
