@@ -291,7 +291,7 @@ class EditorViews:
         return self._make(plan, replace(article, type=template), plan.keywords or article.keywords,
                           self._folder(article.slug))
 
-    def regenerate_entry(self, image_id: int, body: JsonBody) -> dict:
+    def regenerate_entry(self, image_id: int) -> dict:
         """Another image from a library image's plan, with a new seed, also put in its article's folder."""
         with Library.open(self.cfg) as lib:
             try:
