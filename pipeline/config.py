@@ -163,6 +163,9 @@ class Account(Strict):
     style: str | None = None
     templates: Path | None = None                         # template overrides for this account
     author: str = ""
+    relay_url: str | None = None                          # call WeChat through `peitu relay` at this URL
+    relay_key_env: str = "PEITU_RELAY_KEY"                # the variable holding the key shared with the relay
+    relay_client: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")   # this client's name at the relay
 
 
 class WeChat(Strict):
@@ -177,6 +180,38 @@ class WeChat(Strict):
             if not name.strip() or len(name) > 64 or any(c in name for c in '/\\:*?"<>|\0') or name[0] == ".":
                 raise ValueError(f"account name {name[:70]!r} cannot be a file name; use letters, digits, - or _")
         return value
+
+
+class RelaySettings(Strict):
+    """`peitu relay`: the host with the whitelisted IP. It calls WeChat as `account`; clients sign requests
+    with a key of their own, named here (client name → variable holding its key)."""
+
+    host: str = "127.0.0.1"                                # behind a TLS reverse proxy (README)
+    port: int = Field(default=8790, ge=0, le=65535)
+    account: str = "default"
+    clients: dict[str, str] = Field(default_factory=lambda: {"default": "PEITU_RELAY_KEY"})
+    window_s: int = Field(default=300, ge=5, le=3600)              # a signed request is good this long (either way)
+    rate_per_minute: int = Field(default=120, ge=1, le=100_000)    # per client
+    burst: int = Field(default=30, ge=1, le=10_000)
+    max_body_bytes: int = Field(default=11_000_000, ge=1024, le=100_000_000)   # a 10 MB cover and its multipart framing
+
+    @field_validator("clients")
+    @classmethod
+    def _client_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+                raise ValueError(f"client name {name[:70]!r}: use letters, digits, '.', '-' or '_'")
+        return value
+
+
+class ServeSettings(Strict):
+    """`peitu serve` (HTTP API and the editors' page) and `peitu mcp` (tools for agents)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    token_env: str = "PEITU_API_TOKEN"                     # bearer token for the API (else one is made and printed)
+    allow_upload: bool = False                             # the upload tool / endpoint (creates WeChat drafts)
+    mcp_port: int = Field(default=8766, ge=0, le=65535)            # peitu mcp --http
 
 
 class Library(Strict):
@@ -194,6 +229,8 @@ class Config(Strict):
     schedule: Schedule = Schedule()
     wechat: WeChat = WeChat()
     library: Library = Library()
+    relay: RelaySettings = RelaySettings()
+    serve: ServeSettings = ServeSettings()
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:

@@ -123,13 +123,15 @@ def check_wechat(cfg: Config, offline: bool) -> Iterator[Check]:
 
     for name, acct in cfg.wechat.accounts.items():
         area = f"wechat {name}"
-        missing = [env for env in (acct.appid_env, acct.secret_env) if not get_secret(env)]
+        needed = [acct.relay_key_env] if acct.relay_url else [acct.appid_env, acct.secret_env]
+        missing = [env for env in needed if not get_secret(env)]
         if missing:
             yield Check(area, WARN, f"{' and '.join(missing)} not set (needed for --upload, nightly, schedule)",
+                        "put it in .env: the key the relay has for this client" if acct.relay_url else
                         "put them in .env (see .env.example); 公众号后台 → 设置与开发 → 基本配置")
             continue
         try:
-            url = base_url_for(acct)
+            url = acct.relay_url or base_url_for(acct)
             if offline:
                 yield Check(area, OK, f"credentials set; {url} (not contacted: --offline)")
                 continue
@@ -138,12 +140,25 @@ def check_wechat(cfg: Config, offline: bool) -> Iterator[Check]:
             total = client.draft.count()
         except WeChatError as err:
             status = FAIL if err.errcode in (40164, 40013, 40125, 40001, 48001, 40243, 50007) else WARN
-            yield Check(area, status, err.message, err.hint or "")
+            yield Check(area, status, err.message, _advice(err, acct.relay_url))
             continue
         except PeituError as err:
             yield Check(area, FAIL, err.message, err.hint or "")
             continue
-        yield Check(area, OK, f"token OK (this server's IP is whitelisted), draft box reachable: {total} drafts")
+        via = (f"through the relay at {acct.relay_url}" if acct.relay_url
+               else "token OK (this server's IP is whitelisted)")
+        yield Check(area, OK, f"{via}, draft box reachable: {total} drafts")
+
+
+def _advice(err: WeChatError, relay_url: str | None) -> str:
+    """What to do; for 40164 (IP not whitelisted) without a fixed IP here, the relay too."""
+    hint = err.hint or ""
+    if err.errcode != 40164:
+        return hint
+    if relay_url:
+        return f"{hint} (the IP is the relay host's: whitelist it there)"
+    return (f"{hint}; or, when this machine has no fixed IP (a laptop, CI, a cloud function), run `peitu relay` "
+            "on a host that has one and set wechat.accounts.*.relay_url here (README: peitu relay)")
 
 
 def check_schedule(cfg: Config) -> Iterator[Check]:

@@ -297,3 +297,62 @@ def ink(picture: Image.Image) -> int:
 def lines(image) -> list[str]:
     """A GeneratedImage's attempts as the manifest shows them ("zhipu: ok", "openai: failed — …")."""
     return [str(a) for a in image.attempts]
+
+# ---- relay, serve and mcp (part 15b) -------------------------------------------------------------------
+
+RELAY_KEY = "relay-test-key-0123456789-abcdefghijklmnop"
+
+
+class FrozenClock:
+    """An injectable clock for the relay: it moves only when a test says so."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def relay(fake, tmp_path, monkeypatch):
+    """`peitu relay` for the fake WeChat on a free port: (server, relay, config path of a client using it).
+    The relay read the AppID and AppSecret; the client's environment then holds only the relay key."""
+    from pipeline.asgi import AsgiServer
+    from pipeline.config import load_config
+    from pipeline.relay import build_relay
+
+    monkeypatch.setenv("PEITU_RELAY_KEY", RELAY_KEY)
+    built = build_relay(load_config(wechat_config(tmp_path / "relay-host", fake)))
+    with AsgiServer(built.app, "127.0.0.1", 0, name="test-relay").start() as server:
+        monkeypatch.delenv("WECHAT_APPID")
+        monkeypatch.delenv("WECHAT_SECRET")
+        client_config = wechat_config(tmp_path / "client", fake, wechat={
+            "accounts": {"default": {"relay_url": server.url.rstrip("/"), "base_url": "https://wechat.invalid"}}})
+        yield server, built, client_config
+
+
+API_TOKEN = "api-test-token-0123456789abcdef"
+EXAMPLES = REPO / "examples" / "articles"
+
+
+def small_images(config: Config) -> Config:
+    """Smaller generated images (the local provider draws them faster); the renditions keep WeChat's sizes."""
+    from pipeline.config import Size
+
+    config.images.generate_cover = Size(width=672, height=288)
+    config.images.generate_inline = Size(width=512, height=288)
+    return config
+
+
+@pytest.fixture
+def api(cfg):
+    """`peitu serve` (the API and the page) for `cfg` on a free port, with examples/articles readable:
+    (server, a requests session sending the API token)."""
+    import requests
+
+    from pipeline.web import WebServer
+
+    with WebServer(small_images(cfg), "127.0.0.1", 0, article_dirs=[EXAMPLES], api_token=API_TOKEN).start() as srv:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {API_TOKEN}"
+            yield srv, session

@@ -231,7 +231,7 @@ def _web(project: Path, case: Case) -> str:
     with WebServer(load_config(project / "config.yaml"), "127.0.0.1", 0, article_dirs=[project]).start() as srv:
         def post(path: str, body: dict) -> requests.Response:
             return requests.post(srv.url.rstrip("/") + path, json=body, timeout=30,
-                                 headers={"X-Peitu-Token": srv.app.token})
+                                 headers={"X-Peitu-Token": srv.page_token})
         article = str(project / "article.md")
         answer = post(f"/api/templates/food{'' if save else '/preview'}", {"source": sent, "path": article})
         assert answer.status_code == (400 if save else 200), answer.text
@@ -293,7 +293,7 @@ def test_the_web_editor_stays_usable_while_a_runaway_preview_runs(project: Path)
         def preview(source: str) -> requests.Response:
             return requests.post(srv.url.rstrip("/") + "/api/templates/food/preview", timeout=30,
                                  json={"source": source, "path": str(project / "article.md")},
-                                 headers={"X-Peitu-Token": srv.app.token})
+                                 headers={"X-Peitu-Token": srv.page_token})
         answers: list[requests.Response] = []
         first = threading.Thread(target=lambda: answers.append(preview(runaway)))
         started = time.monotonic()

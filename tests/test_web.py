@@ -14,7 +14,8 @@ from PIL import Image
 
 from pipeline.library import Library
 from pipeline.web import WebServer
-from pipeline.web.server import build_app, is_loopback
+from pipeline.netutil import is_loopback
+from pipeline.web.app import allowed_hosts
 from tests.conftest import REPO
 from tests.test_library import make_article, make_plan, picture
 
@@ -54,7 +55,7 @@ class Client:
 
     def __init__(self, srv: WebServer):
         self.base = srv.url.rstrip("/")
-        self.token = srv.app.token
+        self.token = srv.page_token
 
     def get(self, path: str, **kw) -> requests.Response:
         return requests.get(self.base + path, timeout=30, **kw)
@@ -120,11 +121,11 @@ def test_cross_site_and_foreign_host_requests_are_refused(client, seeded, server
     assert client.get(f"/api/library/{seeded['coffee']}").json()["tags"] == ["咖啡", "手冲"]
 
 
-def test_only_loopback_is_guarded_by_host_and_other_hosts_need_asking(wcfg):
+def test_only_loopback_is_guarded_by_host_and_other_hosts_need_asking():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
-    assert build_app(wcfg, "127.0.0.1", 8765).allowed_hosts == {"127.0.0.1:8765", "localhost:8765", "[::1]:8765"}
-    assert build_app(wcfg, "0.0.0.0", 8765).allowed_hosts is None     # given explicitly with --host
+    assert allowed_hosts("127.0.0.1", 8765) == {"127.0.0.1:8765", "localhost:8765", "[::1]:8765"}
+    assert allowed_hosts("0.0.0.0", 8765) is None     # given explicitly with --host
 
 
 def test_article_prompts_for_every_template(client):

@@ -26,7 +26,10 @@ COMMANDS: dict[str, str] = {
     "check": "pipeline.cli.check:check",
     "gallery": "pipeline.cli.gallery:gallery",
     "library": "pipeline.cli.library:library",
-    "web": "pipeline.cli.web:web",
+    "serve": "pipeline.cli.serve:serve",
+    "web": "pipeline.cli.serve:serve",          # the editors' page is part of peitu serve
+    "mcp": "pipeline.cli.mcp:mcp",
+    "relay": "pipeline.cli.relay:relay",
     "templates": "pipeline.cli.templates:templates",
     "nightly": "pipeline.cli.nightly:nightly",
     "schedule": "pipeline.cli.schedule:schedule",

@@ -1,7 +1,8 @@
-"""`peitu web`: a small local page for editors — library, article prompts, template editor.
+"""`peitu serve`: the HTTP API (/api/v1) and the editors' page (library, article prompts, template editor)
+on one ASGI app.
 
     with WebServer(cfg, "127.0.0.1", 0).start() as server:   # port 0: any free port
-        print(server.url)
+        print(server.url, server.api_token)
 """
 
 from .server import DEFAULT_HOST, WebServer

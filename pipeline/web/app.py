@@ -1,8 +1,14 @@
-"""A tiny WSGI framework for `peitu web`: routing, JSON in and out, static files, and the guards.
+"""The ASGI app of `peitu serve`: the HTTP API (/api/v1, schema at /openapi.json) and the editors' page
+(/, /static, /api/…, /thumb, /image) on one FastAPI app, behind one guard.
 
-Guards: the Host header must name this server (a DNS-rebinding page cannot talk to it), and every POST
-must carry the page's per-process token in X-Peitu-Token, send JSON, and (when the browser says where it
-comes from) come from this origin — so another site open in the same browser cannot change anything.
+FastAPI (on Starlette, served by uvicorn) because the API's schema comes from the same pydantic models
+the MCP tools return, so the OpenAPI document, the validation and the results cannot disagree.
+
+The guard: the Host header must name this server when it listens on loopback (a DNS-rebinding page
+cannot talk to it); a request that changes something must come from this origin when the browser says
+where it comes from, and say how long it is (at most MAX_BODY). /api/v1 needs `Authorization: Bearer
+<token>`; the page's own POSTs carry its per-process token in X-Peitu-Token and send JSON, so another site
+open in the same browser cannot change anything.
 """
 
 from __future__ import annotations
@@ -12,22 +18,32 @@ import json
 import logging
 import mimetypes
 import re
-import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Annotated, Any
 
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import Config
 from ..errors import PeituError
+from ..netutil import is_loopback
 from ..secrets import redact
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 2_000_000
-TOKEN_HEADER = "HTTP_X_PEITU_TOKEN"
+API_PREFIX = "/api/v1"
+TOKEN_HEADER = "x-peitu-token"
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+SAFE = ("GET", "HEAD", "OPTIONS")
 _STATIC_NAME = re.compile(r"^[a-z0-9_-]+\.(css|js|svg|png|ico)$")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer")]
 
 
 class HTTPError(Exception):
@@ -37,132 +53,158 @@ class HTTPError(Exception):
         super().__init__(message)
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    environ: dict
-    params: dict[str, str] = field(default_factory=dict)     # from the route pattern
-
-    def header(self, name: str) -> str:
-        return self.environ.get("HTTP_" + name.upper().replace("-", "_"), "")
-
-    def json(self) -> dict[str, Any]:
-        try:
-            length = int(self.environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise HTTPError(400, "bad Content-Length") from None
-        if length > MAX_BODY:
-            raise HTTPError(413, "请求太大 (request body too large)")
-        raw = self.environ["wsgi.input"].read(length) if length else b"{}"
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise HTTPError(400, "请求不是有效的 JSON (body is not JSON)") from None
-        if not isinstance(data, dict):
-            raise HTTPError(400, "JSON body must be an object")
-        return data
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status, headers=headers)
 
 
-@dataclass
-class Response:
-    body: bytes
-    content_type: str = "application/json; charset=utf-8"
-    status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False).encode("utf-8"), status=status)
+def allowed_hosts(host: str, port: int) -> set[str] | None:
+    """The Host headers served on a loopback address; None (any) for an address given with --host."""
+    if not is_loopback(host):
+        return None
+    return {f"{h}:{port}" for h in ("127.0.0.1", "localhost", "[::1]")}
 
 
 def file_response(path: Path, *, cache: bool = False) -> Response:
-    ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     try:
         body = path.read_bytes()
     except OSError:
         raise HTTPError(404, f"文件不见了 (file missing): {path.name}") from None
-    headers = [("Cache-Control", "max-age=86400, immutable" if cache else "no-cache")]
-    return Response(body, ctype, headers=headers)
+    return Response(body, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                    headers={"Cache-Control": "max-age=86400, immutable" if cache else "no-cache"})
 
 
-Handler = Callable[[Request], Response]
-STATUS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          413: "Payload Too Large", 415: "Unsupported Media Type", 500: "Internal Server Error"}
+async def json_body(request: Request) -> dict[str, Any]:
+    """The page's JSON request body: an object, at most MAX_BODY bytes."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPError(413, "请求太大 (request body too large)")
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HTTPError(400, "请求不是有效的 JSON (body is not JSON)") from None
+    if not isinstance(data, dict):
+        raise HTTPError(400, "JSON body must be an object")
+    return data
 
 
-class App:
-    """Routes requests to handlers; `allowed_hosts` None accepts any Host (an explicit --host)."""
+JsonBody = Annotated[dict[str, Any], Depends(json_body)]
 
-    def __init__(self, allowed_hosts: set[str] | None, token: str | None = None):
-        self.allowed_hosts = allowed_hosts
-        self.token = token or secrets.token_urlsafe(24)
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        self.on_close: list[Callable[[], None]] = []
-        self.route("GET", "/", self.index)
-        self.route("GET", "/static/(?P<name>[^/]+)", self.static)
 
-    def route(self, method: str, pattern: str, handler: Handler) -> None:
-        self.routes.append((method, re.compile(f"^{pattern}$"), handler))
+def _same(given: str, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
 
-    def close(self) -> None:
-        for fn in self.on_close:
-            fn()
 
-    def index(self, req: Request) -> Response:
-        html = (STATIC / "index.html").read_text(encoding="utf-8").replace("__PEITU_TOKEN__", self.token)
-        return Response(html.encode("utf-8"), "text/html; charset=utf-8",
-                        headers=[("Cache-Control", "no-store"), ("Content-Security-Policy", CSP)])
+class Guard:
+    """ASGI middleware: Host, Origin, length and token checks before the app; security headers after."""
 
-    def static(self, req: Request) -> Response:
-        name = req.params["name"]
-        if not _STATIC_NAME.match(name) or not (STATIC / name).is_file():
-            raise HTTPError(404, "no such file")
-        return file_response(STATIC / name)
+    def __init__(self, app: ASGIApp, *, hosts: set[str] | None, page_token: str, api_token: str):
+        self.app, self.hosts, self.page_token, self.api_token = app, hosts, page_token, api_token
 
-    def check(self, req: Request) -> None:
-        host = req.environ.get("HTTP_HOST", "").lower()
-        if self.allowed_hosts is not None and host not in self.allowed_hosts:
-            raise HTTPError(403, f"Host '{host[:80]}' is not this server; open the address peitu web printed")
-        if req.method == "POST":
-            origin = req.header("Origin")
-            if origin and origin.lower() not in (f"http://{host}", f"https://{host}"):
-                raise HTTPError(403, "cross-site request refused")
-            if not hmac.compare_digest(req.environ.get(TOKEN_HEADER, ""), self.token):
-                raise HTTPError(403, "missing or wrong page token; reload the page")
-            if not req.environ.get("CONTENT_TYPE", "").startswith("application/json"):
-                raise HTTPError(415, "send JSON (Content-Type: application/json)")
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = self.refusal(scope)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
 
-    def dispatch(self, req: Request) -> Response:
-        allowed = False
-        for method, pattern, handler in self.routes:
-            m = pattern.match(req.path)
-            if not m:
-                continue
-            allowed = True
-            if method == req.method:
-                req.params = m.groupdict()
-                return handler(req)
-        raise HTTPError(405 if allowed else 404, "method not allowed" if allowed else "not found")
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).raw.extend(SECURITY_HEADERS)
+            await send(message)
 
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        raw_query = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
-        query = {k: v[-1] for k, v in parse_qs(raw_query).items()}
-        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
-        req = Request(environ["REQUEST_METHOD"].upper(), path, query, environ)
-        try:
-            self.check(req)
-            resp = self.dispatch(req)
-        except HTTPError as err:
-            resp = json_response({"error": err.message}, err.status)
-        except PeituError as err:
-            resp = json_response({"error": redact(str(err))}, 400)
-        except Exception:  # noqa: BLE001 - one broken request must not take the server down
-            log.exception("peitu web: %s %s failed", req.method, req.path)
-            resp = json_response({"error": "内部错误，详情见终端日志 (internal error; see the terminal)"}, 500)
-        headers = [("Content-Type", resp.content_type), ("Content-Length", str(len(resp.body))),
-                   ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
-                   ("Referrer-Policy", "no-referrer"), *resp.headers]
-        start_response(f"{resp.status} {STATUS.get(resp.status, 'OK')}", headers)
-        return [resp.body]
+        await self.app(scope, receive, with_headers)
+
+    def refusal(self, scope: Scope) -> Response | None:
+        headers = Headers(scope=scope)
+        host, path, unsafe = headers.get("host", "").lower(), scope["path"], scope["method"] not in SAFE
+        if self.hosts is not None and host not in self.hosts:
+            return error(403, f"Host '{host[:80]}' is not this server; open the address peitu serve printed")
+        if unsafe:
+            origin = headers.get("origin", "").lower()
+            if origin and origin not in (f"http://{host}", f"https://{host}"):
+                return error(403, "cross-site request refused")
+            length = headers.get("content-length", "")
+            if not length and "transfer-encoding" in headers:
+                return error(411, "send a Content-Length")
+            if length and (not length.isdigit() or int(length) > MAX_BODY):
+                return error(413, "请求太大 (request body too large)")
+        scheme, _, bearer = headers.get("authorization", "").partition(" ")
+        api_ok = scheme.lower() == "bearer" and _same(bearer.strip(), self.api_token)
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if not api_ok:
+                return error(401, "missing or wrong API token: send Authorization: Bearer <token> "
+                                  "(the token peitu serve printed, or the value of serve.token_env)",
+                             {"WWW-Authenticate": "Bearer"})
+        elif unsafe:
+            if not (api_ok or _same(headers.get(TOKEN_HEADER, ""), self.page_token)):
+                return error(403, "missing or wrong page token; reload the page")
+            if not headers.get("content-type", "").startswith("application/json"):
+                return error(415, "send JSON (Content-Type: application/json)")
+        return None
+
+
+def create_app(cfg: Config, host: str, port: int, *, article_dirs: Sequence[Path] = (), page_token: str,
+               api_token: str, allow_upload: bool | None = None, page: bool = True) -> FastAPI:
+    """The API, and (with `page`) the editors' page, for `cfg` on host:port."""
+    from ..library import Library
+    from ..tools import Tools
+    from .api import api_router
+    from .editor_views import EditorViews
+    from .library_views import LibraryViews
+
+    tools = Tools(cfg, article_dirs, allow_upload=cfg.serve.allow_upload if allow_upload is None else allow_upload)
+    Library.open(cfg).close()                      # create the tables before the first request
+    editor = EditorViews(cfg, tools)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        editor.close()
+        tools.close()
+
+    app = FastAPI(title="peitu", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="配图: plan, illustrate and check WeChat articles, search the image library. "
+                              "Send Authorization: Bearer <token>.")
+    app.include_router(api_router(tools))
+    if page:
+        app.include_router(LibraryViews(cfg).router())
+        app.include_router(editor.router())
+        app.add_api_route("/", index(page_token), include_in_schema=False)
+        app.add_api_route("/static/{name}", static, include_in_schema=False)
+
+    @app.exception_handler(HTTPError)
+    async def _http_error(request: Request, exc: HTTPError) -> Response:
+        return error(exc.status, exc.message)
+
+    @app.exception_handler(PeituError)
+    async def _peitu_error(request: Request, exc: PeituError) -> Response:
+        return error(400, redact(str(exc)))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(request: Request, exc: StarletteHTTPException) -> Response:
+        said = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
+        return error(exc.status_code, said)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        log.error("peitu serve: %s %s failed: %s", request.method, request.url.path, redact(repr(exc)))
+        return error(500, "内部错误，详情见终端日志 (internal error; see the terminal)")
+
+    app.add_middleware(Guard, hosts=allowed_hosts(host, port), page_token=page_token, api_token=api_token)
+    return app
+
+
+def index(page_token: str) -> Callable[[], Response]:
+    def page() -> Response:
+        html = (STATIC / "index.html").read_text(encoding="utf-8").replace("__PEITU_TOKEN__", page_token)
+        return Response(html, media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP})
+    return page
+
+
+def static(name: str) -> Response:
+    if not _STATIC_NAME.match(name) or not (STATIC / name).is_file():
+        raise HTTPError(404, "no such file")
+    return file_response(STATIC / name)

@@ -11,9 +11,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from ..config import Config
-from ..engine import Engine
 from ..errors import InputError, PeituError
 from ..fsutil import atomic_write
 from ..ingest import parse_article, read_article
@@ -26,10 +29,10 @@ from ..prompts.library import NAME, SUFFIX
 from ..prompts.lint import Finding, lint_templates
 from ..prompts.planner import library_for
 from ..publish.output import replace_image
-from .app import App, HTTPError, Request, Response, json_response
+from ..tools import ARTICLE_SUFFIXES, Tools
+from .app import HTTPError, JsonBody
 from .library_views import summary
 
-ARTICLE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 MAX_SOURCE = 100_000
 SAMPLE = """---
 title: 周末去哪儿：城市公园里的手冲咖啡市集
@@ -60,43 +63,35 @@ def finding_dict(f: Finding) -> dict:
 
 
 class EditorViews:
-    def __init__(self, cfg: Config, article_dirs: Sequence[Path] = ()):
+    def __init__(self, cfg: Config, tools: Tools):
         self.cfg = cfg
-        self.article_dirs = [Path(d).resolve() for d in article_dirs]
+        self.tools = tools                               # article paths and the engine, shared with the API
         self.templates_dir = cfg.path(cfg.paths.templates).resolve()
         self._preview_dir = Path(tempfile.mkdtemp(prefix="peitu-web-preview-"))
         self._preview_lock = threading.Lock()
         self._output_lock = threading.Lock()            # one manifest.json rewrite at a time
-        self._engine: Engine | None = None
 
-    def register(self, app: App) -> None:
-        app.route("GET", "/api/meta", self.meta)
-        app.route("POST", "/api/article", self.article)
-        app.route("GET", "/api/templates", self.templates)
-        app.route("GET", "/api/templates/(?P<name>[^/]+)", self.template)
-        app.route("POST", "/api/templates/(?P<name>[^/]+)/preview", self.preview)
-        app.route("POST", "/api/templates/(?P<name>[^/]+)", self.save)
-        app.route("POST", "/api/regenerate", self.regenerate)
-        app.route("POST", r"/api/library/(?P<id>\d+)/regenerate", self.regenerate_entry)
+    def router(self) -> APIRouter:
+        r = APIRouter(include_in_schema=False)
+        r.add_api_route("/api/meta", self.meta)
+        r.add_api_route("/api/article", self.article, methods=["POST"])
+        r.add_api_route("/api/templates", self.templates)
+        r.add_api_route("/api/templates/{name}", self.template)
+        r.add_api_route("/api/templates/{name}/preview", self.preview, methods=["POST"])
+        r.add_api_route("/api/templates/{name}", self.save, methods=["POST"])
+        r.add_api_route("/api/regenerate", self.regenerate, methods=["POST"])
+        r.add_api_route("/api/library/{image_id:int}/regenerate", self.regenerate_entry, methods=["POST"])
+        return r
 
     def close(self) -> None:
         shutil.rmtree(self._preview_dir, ignore_errors=True)
-        if self._engine is not None:
-            self._engine.close()
-
-    @property
-    def engine(self) -> Engine:
-        """The engine that makes regenerated images (started on first use)."""
-        if self._engine is None:
-            self._engine = Engine(self.cfg)
-        return self._engine
 
     # --- articles ----------------------------------------------------------------------------
 
     def known_articles(self) -> list[dict]:
         """Articles in the --articles folders, then those the output folders were made from."""
         found: dict[Path, str] = {}
-        for folder in self.article_dirs:
+        for folder in self.tools.article_dirs:
             for p in sorted(folder.glob("*")):
                 if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file():
                     found.setdefault(p.resolve(), p.stem)
@@ -120,16 +115,12 @@ class EditorViews:
             return str(path)
 
     def _article_path(self, value: str) -> Path:
-        """A path the page may read: an article file under the project or an --articles folder."""
-        path = Path(value)
-        path = (path if path.is_absolute() else self.cfg.root / path).resolve()
-        roots = [self.cfg.root.resolve(), *self.article_dirs]
-        if path.suffix.lower() not in ARTICLE_SUFFIXES:
-            raise InputError(f"{value}: 只能打开文章文件 ({', '.join(ARTICLE_SUFFIXES)})")
-        if not any(path.is_relative_to(r) for r in roots) and \
-                self._shown(path) not in {p["path"] for p in self.known_articles()}:
-            raise InputError(f"{value}: 只能打开项目文件夹或 --articles 文件夹里的文章")
-        return path
+        """A path the page may read: an article file under the project or an --articles folder, or one
+        an output folder was made from."""
+        root = self.cfg.root.resolve()
+        known = {Path(p["path"]) if Path(p["path"]).is_absolute() else (root / p["path"]).resolve()
+                 for p in self.known_articles()}
+        return self.tools.article_path(value, also=known)
 
     def load_article(self, body: dict, *, sample: bool = False) -> Article:
         text, path = body.get("text"), body.get("path")
@@ -149,18 +140,16 @@ class EditorViews:
             raise InputError(f"unknown style {style!r}")
         return style
 
-    def meta(self, req: Request) -> Response:
+    def meta(self) -> dict:
         lib = library_for(self.cfg)
         types = {t: rule.label for t, rule in self.cfg.article_types.rules.items()}
         for name in lib.names():
             types.setdefault(name, lib.label(name))
         starter = lib.source("default") if lib.has("default") else ""
-        return json_response({"types": [{"id": k, "label": v} for k, v in types.items()],
-                              "styles": lib.style_names(), "style": self.cfg.style,
-                              "articles": self.known_articles(), "new_template": starter})
+        return {"types": [{"id": k, "label": v} for k, v in types.items()], "styles": lib.style_names(),
+                "style": self.cfg.style, "articles": self.known_articles(), "new_template": starter}
 
-    def article(self, req: Request) -> Response:
-        body = req.json()
+    def article(self, body: JsonBody) -> dict:
         article = self.load_article(body)
         style = self._style(body)
         lib = library_for(self.cfg)
@@ -174,29 +163,28 @@ class EditorViews:
             except PeituError as err:
                 entry["error"] = str(err)
             out.append(entry)
-        return json_response({
+        return {
             "article": {"title": article.title, "slug": article.slug, "type": article.type,
                         "type_label": lib.label(article.type) if lib.has(article.type) else article.type,
                         "keywords": article.keywords, "sections": len(article.sections),
                         "length": article.length},
-            "style": next((p["style"] for p in out[0]["plans"]), style or self.cfg.style), "templates": out})
+            "style": next((p["style"] for p in out[0]["plans"]), style or self.cfg.style), "templates": out}
 
     # --- templates ---------------------------------------------------------------------------
 
-    def _name(self, req: Request) -> str:
-        name = req.params["name"]
+    def _name(self, name: str) -> str:
         if not NAME.match(name):
             raise HTTPError(400, f"模板名只能用小写字母、数字、- 和 _（如 pets）: {name[:40]!r}")
         return name
 
-    def templates(self, req: Request) -> Response:
+    def templates(self) -> dict:
         lib = library_for(self.cfg)
-        return json_response({"templates": [{"name": n, "label": lib.label(n)} for n in lib.names()]})
+        return {"templates": [{"name": n, "label": lib.label(n)} for n in lib.names()]}
 
-    def template(self, req: Request) -> Response:
-        name = self._name(req)
+    def template(self, name: str) -> dict:
+        name = self._name(name)
         lib = library_for(self.cfg)
-        return json_response({"name": name, "source": lib.source(name), "path": lib.display(lib.path(name))})
+        return {"name": name, "source": lib.source(name), "path": lib.display(lib.path(name))}
 
     def _source(self, body: dict) -> str:
         source = body.get("source")
@@ -235,27 +223,25 @@ class EditorViews:
         p = Path(shown)
         return bool(shown) and (p if p.is_absolute() else self.cfg.root / p).resolve() == path.resolve()
 
-    def preview(self, req: Request) -> Response:
-        name = self._name(req)
-        body = req.json()
+    def preview(self, name: str, body: JsonBody) -> dict:
+        name = self._name(name)
         article = self.load_article(body, sample=True)
         findings, plans = self._check(name, self._source(body), article)
-        return json_response({"problems": findings, "plans": plans,
-                              "article": {"title": article.title, "type": article.type}})
+        return {"problems": findings, "plans": plans, "article": {"title": article.title, "type": article.type}}
 
-    def save(self, req: Request) -> Response:
-        name = self._name(req)
-        source = self._source(req.json())
+    def save(self, name: str, body: JsonBody) -> Any:
+        name = self._name(name)
+        source = self._source(body)
         findings, _ = self._check(name, source, None)
         errors = [f for f in findings if f["severity"] == "error"]
         if errors:
-            return json_response({"error": f"模板有 {len(errors)} 处错误，未保存：{errors[0]['where']} "
-                                           f"{errors[0]['message']}", "problems": findings}, 400)
+            return JSONResponse({"error": f"模板有 {len(errors)} 处错误，未保存：{errors[0]['where']} "
+                                          f"{errors[0]['message']}", "problems": findings}, 400)
         target = (self.templates_dir / f"{name}{SUFFIX}").resolve()
         if target.parent != self.templates_dir:
             raise HTTPError(400, "templates are saved in the templates folder only")
         atomic_write(target, source)
-        return json_response({"saved": True, "path": self._shown(target), "problems": findings})
+        return {"saved": True, "path": self._shown(target), "problems": findings}
 
     # --- regenerating ------------------------------------------------------------------------
 
@@ -267,13 +253,13 @@ class EditorViews:
         folder = (out_root / slug).resolve() if slug else None
         return folder if folder is not None and folder.parent == out_root else None
 
-    def _make(self, plan: ImagePlan, article: Article, tags: Sequence[str], folder: Path | None) -> Response:
+    def _make(self, plan: ImagePlan, article: Article, tags: Sequence[str], folder: Path | None) -> dict:
         """Generate `plan` with a new seed, put it in the article's output folder when there is one,
         and record it in the library. The answer's "output" says whether the folder was updated."""
         from ..images import renditions_for
 
         plan = replace(plan, seed=secrets.randbelow(2**31))
-        outcome = self.engine.generate(plan)
+        outcome = self.tools.engine.generate(plan)
         files: list[FileRecord] = []
         output = None
         if folder is not None and folder.is_dir():
@@ -289,12 +275,11 @@ class EditorViews:
         with Library.open(self.cfg) as lib:
             image_id = lib.add_image(outcome.data, plan=plan, article=article, provider=outcome.provider,
                                      model=outcome.model, seed=outcome.seed, tags=tags, files=files)
-            return json_response(summary(lib.get(image_id), self.cfg.schedule.timezone) | {"output": output})
+            return summary(lib.get(image_id), self.cfg.schedule.timezone) | {"output": output}
 
-    def regenerate(self, req: Request) -> Response:
+    def regenerate(self, body: JsonBody) -> dict:
         """A new image (new seed) for one plan of an article, recorded in the library and put in
         the article's output folder."""
-        body = req.json()
         article = self.load_article(body)
         template, key = body.get("template") or article.type, body.get("key")
         if not isinstance(template, str) or not NAME.match(template):
@@ -306,11 +291,11 @@ class EditorViews:
         return self._make(plan, replace(article, type=template), plan.keywords or article.keywords,
                           self._folder(article.slug))
 
-    def regenerate_entry(self, req: Request) -> Response:
+    def regenerate_entry(self, image_id: int) -> dict:
         """Another image from a library image's plan, with a new seed, also put in its article's folder."""
         with Library.open(self.cfg) as lib:
             try:
-                entry = lib.get(int(req.params["id"]))
+                entry = lib.get(image_id)
             except InputError as err:
                 raise HTTPError(404, err.message) from None
         if not entry.plan:

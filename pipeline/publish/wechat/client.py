@@ -6,6 +6,8 @@
 - Busy (-1) and per-minute limits (45011) are retried with backoff, a bounded number of times.
 - Uploads are re-sent from bytes: a file object is read once, so a retry never sends 0 bytes.
 - Every failure is a WeChatError with a redacted, actionable message.
+- With `relay_url` set, a RelayedClient calls WeChat through `peitu relay`: it signs each request with the
+  key it shares with the relay and never fetches or holds an access token.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
@@ -25,7 +28,7 @@ from wechatpy.session import SessionStorage
 from ...config import Account, Config
 from ...errors import ConfigError, WeChatError
 from ...netutil import is_loopback
-from ...secrets import get_secret
+from ...secrets import get_secret, redact
 from ...store import Store
 from .draft import WeChatDraft
 from .errors import BUSY, TOKEN_INVALID, from_errcode, from_exception
@@ -135,7 +138,7 @@ class PeituClient(WeChatClient):
             except WeChatClientException as exc:
                 if exc.errcode in TOKEN_INVALID and not refreshed:
                     refreshed = True
-                    self._refresh(attempt["params"].get("access_token"))
+                    self.refresh_token(attempt["params"].get("access_token"))
                     kwargs["params"] = {k: v for k, v in (kwargs.get("params") or {}).items()
                                         if k != "access_token"}
                     continue
@@ -152,7 +155,7 @@ class PeituClient(WeChatClient):
             except Exception as exc:
                 raise from_exception(exc, api=api, base_url=self.base_url, **self.names) from None
 
-    def _refresh(self, rejected: str | None) -> None:
+    def refresh_token(self, rejected: str | None) -> None:
         """Replace a token WeChat rejected: take another process's newer one if there is one."""
         current = self.session.get(self.access_token_key)
         if current and current != rejected:
@@ -160,6 +163,77 @@ class PeituClient(WeChatClient):
         log.info("WeChat rejected the access token; fetching a new one")
         self.session.delete(self.access_token_key)
         self.fetch_access_token()
+
+
+class RelayBusy(WeChatError):
+    """The relay answered 429: nothing was forwarded; send the call again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kw: Any):
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class RelayedClient(PeituClient):
+    """A client that calls WeChat through `peitu relay` at `relay_url`: every request is signed with the
+    key shared with the relay (see pipeline.relay.signing); the relay adds its own access token."""
+
+    def __init__(self, relay_url: str, key: str, client: str, *, timeout: float = 30.0, busy_retries: int = 3,
+                 names: dict[str, str] | None = None, **options: Any):
+        super().__init__(f"relay:{client}", "", base_url=relay_url, timeout=timeout, busy_retries=busy_retries,
+                         names=names, **options)
+        from ...relay.signing import RelayAuth
+
+        self._http.auth = RelayAuth(key, client)
+        self._http.hooks["response"].append(self._refused)
+
+    @property
+    def access_token(self) -> str:
+        """None here: the relay holds the token."""
+        return ""
+
+    def fetch_access_token(self) -> dict:
+        return {}
+
+    def refresh_token(self, rejected: str | None) -> None:
+        """The relay refreshes its token itself; the call is only sent once more."""
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        """One call; a 429 from the relay (refused before it forwarded anything) waits and is sent again."""
+        tries = 0
+        while True:
+            try:
+                return super()._request(method, url_or_endpoint, **kwargs)
+            except RelayBusy as err:
+                tries += 1
+                if tries > self.busy_retries:
+                    raise
+                log.info("the relay is rate-limiting this client; retry in %.0f s", err.retry_after)
+                time.sleep(err.retry_after)
+
+    def _refused(self, res: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A relay refusal (HTTP 4xx/5xx with {"error"}) as a WeChatError that says what the relay said."""
+        if res.status_code < 400:
+            return
+        try:
+            said = res.json()
+        except ValueError:
+            said = {}
+        message = str(said.get("error") or f"HTTP {res.status_code}") if isinstance(said, dict) else ""
+        errcode = said.get("errcode") if isinstance(said, dict) and isinstance(said.get("errcode"), int) else None
+        hint = {401: f"check that {self.names.get('relay_key_env', 'the relay key variable')} holds the key the "
+                     "relay has for this client (relay.clients on the relay), and both clocks",
+                403: "peitu relays only the WeChat calls it makes itself",
+                413: "the relay's relay.max_body_bytes is too small for this image",
+                429: "wait a minute, or raise relay.rate_per_minute on the relay"}.get(res.status_code,
+                                                                                      "check the relay's log")
+        api = urlsplit(res.url).path.partition("/cgi-bin/")[2]
+        if res.status_code == 429:
+            retry = res.headers.get("Retry-After", "")
+            raise RelayBusy(f"the relay at {self.base_url} is rate-limiting this client: {redact(message)}",
+                            where=f"WeChat {api} via relay", hint=hint,
+                            retry_after=min(float(retry) if retry.isdigit() else 1.0, self.rate_wait_s))
+        raise WeChatError(f"the relay at {self.base_url} refused the call ({res.status_code}): {redact(message)}",
+                          where=f"WeChat {api} via relay", hint=hint, errcode=errcode)
 
 
 def _as_bytes(files: dict | None) -> dict | None:
@@ -203,12 +277,16 @@ def account_config(cfg: Config, name: str | None = None) -> Config:
 def base_url_for(acct: Account) -> str:
     """The account's API base URL (env override first); plain http only to this machine."""
     url = (os.environ.get(BASE_URL_ENV) or acct.base_url).rstrip("/")
+    return _checked_url(url, "base_url", f"set wechat.accounts.*.base_url or {BASE_URL_ENV}, "
+                                          "e.g. https://api.weixin.qq.com", "the AppSecret")
+
+
+def _checked_url(url: str, key: str, example: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"WeChat base_url '{url}' is not an http(s) URL",
-                          hint=f"set wechat.accounts.*.base_url or {BASE_URL_ENV}, e.g. https://api.weixin.qq.com")
+        raise ConfigError(f"WeChat {key} '{url}' is not an http(s) URL", hint=example)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise ConfigError(f"WeChat base_url '{url}' is plain http to another machine: the AppSecret would "
+        raise ConfigError(f"WeChat {key} '{url}' is plain http to another machine: {what} would "
                           f"travel unencrypted", hint="use https (plain http is allowed for 127.0.0.1 only)")
     return url
 
@@ -238,8 +316,11 @@ def token_storage(cfg: Config, scope: str) -> SessionStorage:
 
 
 def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> PeituClient:
-    """A client for one configured account; AppID and AppSecret come from the environment."""
+    """A client for one configured account; AppID and AppSecret come from the environment (or, with
+    relay_url, the key shared with the relay)."""
     name, acct = account_settings(cfg, account)
+    if acct.relay_url:
+        return relayed_client(name, acct, **overrides)
     appid, secret = get_secret(acct.appid_env), get_secret(acct.secret_env)
     missing = [env for env, value in ((acct.appid_env, appid), (acct.secret_env, secret)) if not value]
     if missing or not appid or not secret:
@@ -252,3 +333,20 @@ def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> P
                                    names={"appid_env": acct.appid_env, "secret_env": acct.secret_env})
     options.update(overrides)
     return PeituClient(appid, secret, **options)
+
+
+def relayed_client(name: str, acct: Account, **overrides: Any) -> RelayedClient:
+    """The account's client through `peitu relay` (relay_url), signing with the key in relay_key_env."""
+    from ...relay.signing import MIN_KEY_CHARS, NEW_KEY_HINT
+
+    url = _checked_url(acct.relay_url.rstrip("/") if acct.relay_url else "", "relay_url",
+                       f"set wechat.accounts.{name}.relay_url to the relay's https URL", "the relay's answers")
+    key = get_secret(acct.relay_key_env)
+    if not key or len(key) < MIN_KEY_CHARS:
+        raise ConfigError(f"WeChat account '{name}' calls the relay at {url} and needs the key shared with it in "
+                          f"{acct.relay_key_env}" + (f" (at least {MIN_KEY_CHARS} characters)" if key else ""),
+                          hint=f"set it in the environment or .env to the key relay.clients.{acct.relay_client} "
+                               f"names on the relay ({NEW_KEY_HINT})")
+    options: dict[str, Any] = {"timeout": acct.timeout_s, "names": {"relay_key_env": acct.relay_key_env}}
+    options.update(overrides)
+    return RelayedClient(url, key, acct.relay_client, **options)
