@@ -290,3 +290,18 @@ def without_cjk_fonts(folder: Path) -> dict[str, str]:
 def ink(picture: Image.Image) -> int:
     """How many pixels are dark (text and lines on a light page)."""
     return picture.convert("L").point(lambda v: 255 if v < 128 else 0).histogram()[255]
+
+
+# ---- themes, image posts, Word articles (brief 15a) -------------------------------------------------------
+
+def js_content(page: Path) -> str:
+    """The article body of a preview.html or article.html as written: the themed root <section> inside
+    #js_content, character for character."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index("<section", text.index('id="js_content"'))
+    return text[start:text.rindex("</section>") + len("</section>")]
+
+
+def without_srcs(html: str) -> str:
+    """HTML with every <img src> emptied: a local file name and its WeChat URL compare equal."""
+    return re.sub(r'(<img\b[^>]*?\ssrc=")[^"]*(")', r"\1\2", html)
