@@ -122,7 +122,7 @@ def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预
         srcs = image_srcs(body)
     _copy_author_images(ill, srcs, folder)
     ctx = {"a": ill.article, "body": body, "newspic": newspic, "cover": cover, "share": names.get("cover_1x1") or cover,
-           "account": account, "theme": theme.name if theme else "",
+           "account": account, "theme": theme.name if theme and not newspic else "",
            "errors": {k: redact(str(v)) for k, v in ill.errors.items()},
            "today": datetime.now().strftime("%Y年%m月%d日")}
     atomic_write(folder / "article.html", _env.get_template("article.html.j2").render(ctx))
