@@ -2,8 +2,10 @@
 
 Errors block publishing (WeChat would refuse the draft, or an upload would fail); warnings are things
 peitu fixes or works around (it drops a repeated H1, cuts a long digest, converts a WebP image) that an
-author may want to know. With `made`, the cover peitu made for the article before (its output folder) is
-checked too: WeChat's 1:1 card must show the share image composed to hold the title."""
+author may want to know. The body is measured as the draft will carry it: with its theme's inline
+styles. An image post (`type: image`) is checked as one: its pictures and its plain text. With `made`,
+the cover peitu made for the article before (its output folder) is checked too: WeChat's 1:1 card must
+show the share image composed to hold the title."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from .config import Config
-from .errors import InputError
+from .errors import InputError, PeituError
 from .images.decode import sniff
 from .ingest import IMAGE_POST, fallback_title, parse_parts
 from .ingest import _slug as output_slug        # the folder `peitu illustrate` writes an article to
@@ -21,10 +23,9 @@ from .ingest.article_type import require_type
 from .ingest.frontmatter import COVER_KEYS, DIGEST_KEYS, FrontMatter, parse_options
 from .ingest.outline import Parsed
 from .ingest.source import read_text
-from .limits import AUTHOR_MAX, CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, DIGEST_MAX, TITLE_MAX
+from .limits import (AUTHOR_MAX, CONTENT_MAX_BYTES, CONTENT_MAX_CHARS, DIGEST_MAX, NEWSPIC_IMAGES_MAX,
+                     NEWSPIC_TEXT_MAX, TITLE_MAX)
 from .manifest import Manifest
-
-IMAGE_LIST_MAX = 20
 MEDIA_ID_KEYS = ("thumb_media_id", "media_id", "image_media_id")
 COMMENT_KEYS = ("need_open_comment", "only_fans_can_comment")
 BODY_FORMATS = {"JPEG", "PNG"}                       # media/uploadimg
@@ -120,26 +121,77 @@ class _Checker:
         for key in COMMENT_KEYS:
             if key in fm.meta and fm.meta[key] not in (0, 1, True, False):
                 self.add("error", "bad-comment-flag", f"{key} must be 0 or 1, not {fm.meta[key]!r}", fm.line(key))
-        image_list = fm.meta.get("image_list")
-        if isinstance(image_list, list) and len(image_list) > IMAGE_LIST_MAX:
-            self.add("error", "too-many-images", f"图片消息最多 {IMAGE_LIST_MAX} 张 (image_list has "
-                     f"{len(image_list)} images; WeChat allows {IMAGE_LIST_MAX})", fm.line("image_list"))
-
-    def body(self, parsed: Parsed) -> None:
+    def body(self, parsed: Parsed, theme: str) -> None:
         if parsed.repeated_title_line:
             self.add("warning", "duplicate-h1", "正文一级标题与文章标题重复，peitu 会去掉它 "
                      "(the body H1 repeats the title; peitu drops it)", parsed.repeated_title_line)
-        chars, size = len(parsed.body_html), len(parsed.body_html.encode("utf-8"))
+        styled = self.styled(parsed.body_html, theme)
+        chars, size = len(styled), len(styled.encode("utf-8"))
+        with_theme = f"（含主题 {theme} 的内联样式）" if theme else ""
+        hint = "; try front matter `theme: plain`, or split the article" if theme and theme != "plain" else \
+            "; split the article"
         if chars >= CONTENT_MAX_CHARS:
-            self.add("error", "body-too-long", f"正文 HTML {chars:,} 字符，微信要求少于 {CONTENT_MAX_CHARS:,} "
-                     f"(content has {chars:,} characters; WeChat takes fewer than {CONTENT_MAX_CHARS:,})")
+            self.add("error", "body-too-long", f"正文 HTML{with_theme} {chars:,} 字符，微信要求少于 "
+                     f"{CONTENT_MAX_CHARS:,} (content has {chars:,} characters{' with its theme' if theme else ''}; "
+                     f"WeChat takes fewer than {CONTENT_MAX_CHARS:,}{hint})")
         if size >= CONTENT_MAX_BYTES:
-            self.add("error", "body-too-large", f"正文 HTML {size / 1e6:.2f} MB，微信要求小于 1 MB "
-                     "(content must be under 1 MB)")
+            self.add("error", "body-too-large", f"正文 HTML{with_theme} {size / 1e6:.2f} MB，微信要求小于 1 MB "
+                     f"(content must be under 1 MB{hint})")
         for src, line in parsed.images:
             self.image(src, line)
 
+    def styled(self, body: str, theme: str) -> str:
+        """The body as the draft will carry it: with the theme inlined (none when it cannot be read)."""
+        from .publish.theme import Theme, load_named, style_body
+
+        try:
+            chosen = load_named(self.cfg, theme) if theme else Theme()
+        except PeituError:
+            chosen = Theme()
+        return style_body(body, chosen, where=self.file).html()
+
+    def theme(self, fm: FrontMatter) -> str:
+        """The article's theme (front matter `theme:`, else config); '' when it does not exist (reported)."""
+        from .publish.theme import load_named
+
+        named = fm.meta.get("theme")
+        try:
+            return load_named(self.cfg, str(named).strip() if named not in (None, "") else self.cfg.theme,
+                              where=f"{self.file}:{fm.line('theme')}" if named not in (None, "") else "").name
+        except PeituError as err:
+            self.add("error", "unknown-theme", err.message + (f" ({err.hint})" if err.hint else ""),
+                     fm.line("theme") if named not in (None, "") else 0)
+            return ""
+
+    def newspic(self, fm: FrontMatter, parsed: Parsed) -> None:
+        """An image post: 1–20 pictures (the author's must be local files), plain text of 1,000 characters."""
+        from .publish.newspic import listed_images, plain_text
+
+        key, cover = fm.first(COVER_KEYS)
+        named = [(cover, fm.line(key))] if cover else []              # front_matter() checked the file
+        listed = [(src, fm.line("image_list")) for src in listed_images(fm.meta)]
+        pictures = list(dict.fromkeys([*named, *listed, *parsed.images]))
+        for src, line in pictures:
+            if src.startswith(("http://", "https://", "//")):
+                self.add("error", "newspic-remote-image", f"图片消息的图片要用本地文件 (an image post's pictures go up "
+                         f"as WeChat material: save {src[:120]} beside the article and name the file)", line)
+            elif (src, line) not in named:
+                self.image(src, line, cover=True)
+        count = len({src for src, _ in pictures}) + len(parsed.markers)
+        if count > NEWSPIC_IMAGES_MAX:
+            self.add("error", "too-many-images", f"图片消息最多 {NEWSPIC_IMAGES_MAX} 张，这篇有 {count} 张 (an image "
+                     f"post takes {NEWSPIC_IMAGES_MAX} pictures at most; this one has {count})",
+                     fm.line("image_list") or (pictures[0][1] if pictures else 0))
+        text = plain_text(parsed.sections)
+        if len(text) > NEWSPIC_TEXT_MAX:
+            self.add("error", "newspic-text-too-long", f"图片消息的文字 {len(text):,} 字，上限 {NEWSPIC_TEXT_MAX:,} 字 "
+                     f"(an image post's text has {len(text):,} characters; WeChat's editor takes "
+                     f"{NEWSPIC_TEXT_MAX:,}; shorten it, or publish it as an article)", fm.body_line + 1)
+
     def image(self, src: str, line: int, *, cover: bool = False) -> None:
+        if src.startswith("data:"):
+            self.embedded(src, line)
+            return
         path = _local(src, self.path.parent)
         if path is None:
             return
@@ -160,6 +212,18 @@ class _Checker:
                      f"({src}: {size / 1e6:.1f} MB; WeChat takes {limit / 1e6:g} MB at most; peitu compresses it)",
                      line)
 
+
+    def embedded(self, src: str, line: int) -> None:
+        """An image the article carries in itself (a Word document's picture, a data: URI)."""
+        from .publish.theme import embedded
+
+        found = embedded(src)
+        if found is None:
+            self.add("warning", "image-format", "正文里嵌入的图片无法读取，会被去掉 (an embedded image is not a "
+                     "picture peitu reads; it is left out)", line)
+        elif sniff(found[1]) not in BODY_FORMATS:
+            self.add("warning", "image-format", f"微信不接受 {sniff(found[1])} 图片，peitu 会转成 JPEG "
+                     f"(embedded image {found[0]}: WeChat refuses {sniff(found[1])}; peitu converts it)", line)
 
     def made_cover(self, folder: Path) -> None:
         """The cover in an output folder made from this article: a 1:1 share image that is no square of
@@ -190,9 +254,10 @@ class _Checker:
                 "the title may be cut; illustrate the article again)", str(folder)))
 
 
-def check_article(path: Path, cfg: Config, *, made: bool = False) -> list[Finding]:
+def check_article(path: Path, cfg: Config, *, made: bool = False, newspic: bool = False) -> list[Finding]:
     """Everything worth telling an author about one article, errors first, then by line; with `made`,
-    also the cover `peitu illustrate` made for it (in paths.output)."""
+    also the cover `peitu illustrate` made for it (in paths.output); with `newspic`, as an image post
+    whatever its front matter says."""
     checker = _Checker(Path(path), cfg)
     try:
         text, fmt = read_text(checker.path)
@@ -206,10 +271,14 @@ def check_article(path: Path, cfg: Config, *, made: bool = False) -> list[Findin
             require_type(options["type"], cfg, f"{checker.file}:{fm.line('peitu')}")
     except InputError as err:
         checker.error(err, "bad-option")
-    if not parsed.sections and not parsed.markers and str(fm.meta.get("type", "")).lower() != IMAGE_POST:
+    image_post = newspic or str(fm.meta.get("type", "")).strip().lower() == IMAGE_POST
+    if not parsed.sections and not parsed.markers and not image_post:
         checker.add("error", "no-body", "文章没有正文 the article has no body text", fm.body_line + 1)
     checker.front_matter(fm, parsed)
-    checker.body(parsed)
+    if image_post:
+        checker.newspic(fm, parsed)
+    else:
+        checker.body(parsed, checker.theme(fm))
     if made:
         checker.made_cover(cfg.path(cfg.paths.output) / output_slug(fm, checker.path, parsed.title))
     return sorted(checker.findings, key=lambda f: (f.level != "error", f.line))

@@ -45,6 +45,7 @@ class Paths(Strict):
     glossary: Path = Path("templates/glossary.yaml")
     userdict: Path = Path("templates/userdict.txt")
     stopwords: Path = Path("templates/stopwords.txt")
+    themes: Path = Path("templates/themes")   # article themes: CSS inlined into the draft (NAME.css)
     font: Path | None = None            # a user-supplied CJK font; default: the packaged Noto Sans CJK
 
 
@@ -161,6 +162,7 @@ class Account(Strict):
     timeout_s: float = Field(30, gt=0, le=HOUR)
     schedule: Schedule = Schedule()
     style: str | None = None
+    theme: str | None = None                              # the account's article theme (templates/themes/)
     templates: Path | None = None                         # template overrides for this account
     author: str = ""
     relay_url: str | None = None                          # call WeChat through `peitu relay` at this URL
@@ -222,6 +224,7 @@ class Library(Strict):
 
 class Config(Strict):
     style: str = "flat"
+    theme: str = "default"              # how the article body looks: templates/themes/<theme>.css
     paths: Paths = Paths()
     images: Images = Images()
     providers: Providers = Providers()
@@ -320,7 +323,16 @@ def check_files(cfg: Config, source: str) -> None:
         if Path(style).name != style or style.startswith(".") or not (styles / f"{style}.yaml").is_file():
             have = ", ".join(sorted(p.stem for p in styles.glob("*.yaml"))) or "(none)"
             fail(key, f"style '{style[:60]}' has no file in {styles}", f"use one of: {have}")
-    kinds = {"templates": "dir", "styles": "dir", "glossary": "file", "userdict": "file", "stopwords": "file"}
+    themes = cfg.path(cfg.paths.themes)
+    themed = [("theme", cfg.theme)] + [(f"wechat.accounts.{n}.theme", a.theme) for n, a in cfg.wechat.accounts.items()]
+    for key, theme in themed:
+        if theme is None or not themes.is_dir():       # no themes folder: styling says so when it needs one
+            continue
+        if Path(theme).name != theme or theme.startswith(".") or not (themes / f"{theme}.css").is_file():
+            have = ", ".join(sorted(p.stem for p in themes.glob("*.css"))) or "(none)"
+            fail(key, f"theme '{theme[:60]}' has no file in {themes}", f"use one of: {have}")
+    kinds = {"templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
+             "stopwords": "file"}
     for name, kind in kinds.items():              # a missing one is reported where it is needed
         path = cfg.path(getattr(cfg.paths, name))
         if _exists(path) and not _is(path, kind):

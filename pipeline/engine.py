@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 from .config import Config
 from .errors import InputError, PeituError
 from .models import Article, GeneratedImage, IllustrateOptions, ImagePlan, Illustration
+from .publish.newspic import author_images, is_newspic
 
 if TYPE_CHECKING:
     from .check import Finding
@@ -65,6 +66,8 @@ def wants_cover(article: Article, opts: IllustrateOptions) -> bool:
     """A cover is made unless turned off, or the author named one (kept unless --force)."""
     if not opts.cover or article.options.get("cover") is False:
         return False
+    if is_newspic(article):                      # an image post's first picture is its cover
+        return opts.force or not author_images(article)
     return opts.force or not article.cover
 
 
@@ -234,13 +237,16 @@ class FileJob(Job):
 
     def load(self) -> Article:
         from .check import check_article
-        from .ingest import read_article
+        from .ingest import IMAGE_POST, read_article
 
-        self.findings = [f for f in check_article(self.path, self.cfg) if f.code != "unreadable"]
+        self.findings = [f for f in check_article(self.path, self.cfg, newspic=self.options.newspic)
+                         if f.code != "unreadable"]
         if self.upload and any(f.level == "error" for f in self.findings):
             raise InputError("检查未通过，未上传 (check found errors; fix them, or run without --upload)",
                              where=str(self.path))
         article = read_article(self.path, self.cfg, type_override=self.options.type)
+        if self.options.newspic:
+            article.meta["type"] = IMAGE_POST
         while article.slug in self.slugs:
             article.slug += "-2"
         self.slugs.add(article.slug)
@@ -268,13 +274,16 @@ def to_folder(cfg: Config, out_root: Path, *, upload: bool = False,
     and with `upload` create a draft (only when every image was made; one upload at a time)."""
     from .library import record_illustration
     from .publish.output import write_output
+    from .publish.theme import load_theme
     from .publish.wechat.article import upload_illustration
+    from .publish.wechat.client import account_config
 
     uploading = threading.Lock()
+    themed = account_config(cfg, account) if upload else cfg     # the folder shows the draft as uploaded
 
     def finish(ill: Illustration) -> Written:
         try:
-            folder = write_output(ill, out_root)
+            folder = write_output(ill, out_root, theme=load_theme(themed, ill.article))
             record_illustration(cfg, ill.article, ill.plans, ill.images, ill.renditions, folder)
         except OSError as err:
             raise PeituError(f"cannot write output: {err}", where=str(out_root)) from None

@@ -161,6 +161,7 @@ class IllustrateOptions:
     inline_count: int | None = None
     cover: bool = True                 # False: never make a cover
     force: bool = False                # make a cover even when the article names one
+    newspic: bool = False              # an image post (图片消息), as front matter `type: image` says
 
 
 @dataclass

@@ -159,7 +159,9 @@ class Nightly:
                         ensure_ascii=False) if work else None, error, time.time()))
 
     def wants(self, item: dict[str, Any]) -> tuple[bool, bool]:
-        """(make a cover, fill placeholders / add images) for an article as it stands."""
+        """(make a cover, fill placeholders / add images) for an article as it stands (an image post: neither)."""
+        if item.get("article_type") == "newspic":
+            return False, False
         placeholder = has_placeholder(str(item.get("content") or ""), self.cfg.wechat.placeholder)
         cover = self.force or not item.get("thumb_media_id")
         return cover, placeholder

@@ -27,7 +27,7 @@ def write_config(folder: Path, **sections: dict) -> Path:
     """A config.yaml in `folder` like the repository's (templates and word lists from the repository),
     whose state, cache and output live in `folder`; `sections` update top-level sections."""
     data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    for key in ("templates", "styles", "glossary", "userdict", "stopwords"):
+    for key in ("templates", "styles", "themes", "glossary", "userdict", "stopwords"):
         data["paths"][key] = str(REPO / data["paths"][key])
     data["paths"].update(state=str(folder / "state.db"), cache=str(folder / "cache"), output=str(folder / "out"))
     for name, values in sections.items():
@@ -127,8 +127,8 @@ def wechat_config(folder: Path, fake: FakeWeChat, **extra) -> Path:
         "paths": {"state": str(folder / "state.db"), "cache": str(folder / "cache"),
                   "output": str(folder / "output"),
                   **{k: str(REPO / "templates" / v) for k, v in (
-                      ("templates", "prompts"), ("styles", "styles"), ("glossary", "glossary.yaml"),
-                      ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
+                      ("templates", "prompts"), ("styles", "styles"), ("themes", "themes"),
+                      ("glossary", "glossary.yaml"), ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
         "images": {"generate_cover": {"width": 672, "height": 288},
                    "generate_inline": {"width": 512, "height": 288}, "inline_count": 2},
         "providers": {"order": ["local"]},
@@ -356,3 +356,17 @@ def api(cfg):
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {API_TOKEN}"
             yield srv, session
+
+# ---- themes, image posts, Word articles (brief 15a) -------------------------------------------------------
+
+def js_content(page: Path) -> str:
+    """The article body of a preview.html or article.html as written: the themed root <section> inside
+    #js_content, character for character."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index("<section", text.index('id="js_content"'))
+    return text[start:text.rindex("</section>") + len("</section>")]
+
+
+def without_srcs(html: str) -> str:
+    """HTML with every <img src> emptied: a local file name and its WeChat URL compare equal."""
+    return re.sub(r'(<img\b[^>]*?\ssrc=")[^"]*(")', r"\1\2", html)

@@ -128,6 +128,8 @@ def test_broken_input_is_a_finding_not_a_crash(cfg: Config, tmp_path: Path) -> N
 
 
 def test_image_post_needs_no_body(cfg: Config, tmp_path: Path) -> None:
+    for i in range(21):
+        Image.new("RGB", (60, 40), "teal").save(tmp_path / f"img{i}.jpg")
     items = "\n".join(f"  - img{i}.jpg" for i in range(21))
     path = write(tmp_path, f"---\ntitle: 小绿书\ntype: image\nimage_list:\n{items}\n---\n")
     assert codes(check_article(path, cfg)) == {"too-many-images": ("error", 4)}

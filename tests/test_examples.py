@@ -10,7 +10,8 @@ import yaml
 from PIL import Image
 
 ARTICLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
-FILES = sorted(ARTICLES.glob("*.md"))
+NEWSPIC = ARTICLES / "newspic-erhai-dawn.md"             # the image post (type: image), checked on its own
+FILES = sorted(p for p in ARTICLES.glob("*.md") if p != NEWSPIC)
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 MARKER = "![清晨的一碗热汤面](__generate:a steaming bowl of noodles on a wooden table, morning light__)"
 AUTHOR_IMAGE = "![](images/author-photo.jpg)"
@@ -29,7 +30,7 @@ def split(path: Path) -> tuple[dict | None, str]:
 
 def test_enough_examples_with_kebab_case_names() -> None:
     assert len(FILES) >= 8
-    for f in FILES:
+    for f in [*FILES, NEWSPIC]:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.md", f.name), f.name
 
 
@@ -80,6 +81,14 @@ def test_author_image_is_a_real_small_jpeg() -> None:
     with Image.open(path) as im:
         assert min(im.size) >= 300
         assert sum(1 for n in im.convert("L").histogram() if n) > 20, "an image, not a flat fill"
+
+
+def test_the_image_post_example_is_short_text_with_the_author_photo_and_two_markers() -> None:
+    meta, body = split(NEWSPIC)
+    assert meta["type"] == "image" and meta["cover"] == "images/author-photo.jpg" and len(meta["title"]) <= 32
+    assert body.count("__generate:") == 2 and not re.search(r"^#", body, re.M)
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", body)
+    assert 100 <= len(text.strip()) <= 1000, "an image post's text: WeChat's editor takes 1,000 characters"
 
 
 def test_tech_example_has_a_fenced_code_block() -> None:

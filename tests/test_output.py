@@ -78,7 +78,8 @@ def test_write_output_manifest_and_pages(tmp_path):
     assert m["timings_ms"]["generate"] == 750.0 and m["article"]["title"] == "测试文章"
     assert (folder / "cover.jpg").read_bytes() == cover
     body = BeautifulSoup((folder / "article.html").read_text(encoding="utf-8"), "html.parser")
-    assert body.find(id="s1").find_next_sibling().find("img")["src"] == "inline-1.jpg"
+    heading = body.find("h2", string="第一节")                  # ids are gone: WeChat drops them
+    assert heading.find_next_sibling().find("img")["src"] == "inline-1.jpg"
     preview = (folder / "preview.html").read_text(encoding="utf-8")
     assert 'src="cover.jpg"' in preview and 'src="cover_1x1.jpg"' in preview and "fake down" in preview
     index = write_index(tmp_path, [])

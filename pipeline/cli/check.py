@@ -15,14 +15,18 @@ from . import App, pass_app
 @click.command()
 @click.argument("articles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="print findings as JSON (for scripts)")
+@click.option("--newspic", is_flag=True, help="检查为图片消息 check as image posts (as front matter `type: image`)")
 @pass_app
-def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
+def check(app: App, articles: tuple[Path, ...], as_json: bool, newspic: bool) -> int:
     """Check ARTICLE files for what WeChat would refuse or peitu would change.
 
     \b
     Errors (exit code 1): title over 32 characters, author over 16, a local image
     that does not exist, a URL where a media_id belongs, a body over WeChat's limits
-    (20,000 characters / 1 MB), broken front matter or peitu: settings.
+    (20,000 characters / 1 MB, counted with the theme's inline styles), an unknown
+    theme, broken front matter or peitu: settings; for an image post (type: image),
+    more than 20 pictures, pictures that are not local files, text over 1,000
+    characters.
     Warnings: no title (the file name is used), a body H1 that repeats the title, a
     digest over 128 (cut), cover keys that disagree, images in a format or size
     WeChat refuses (peitu converts them), a cover peitu made whose 1:1 crop would
@@ -31,11 +35,12 @@ def check(app: App, articles: tuple[Path, ...], as_json: bool) -> int:
     Examples:
       peitu check drafts/*.md
       peitu check post.md --json
+      peitu check photos.md --newspic
     """
     from ..check import check_article
 
     cfg = app.config
-    findings = [f for path in articles for f in check_article(path, cfg, made=True)]
+    findings = [f for path in articles for f in check_article(path, cfg, made=True, newspic=newspic)]
     errors = sum(f.level == "error" for f in findings)
     if as_json:
         click.echo(json.dumps([f.to_dict() for f in findings], ensure_ascii=False, indent=2))

@@ -25,12 +25,14 @@ EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
 @click.option("--inline", "inline_count", type=click.IntRange(0, 20), help="正文配图最多几张 inline images at most")
 @click.option("--no-cover", is_flag=True, help="不做封面 make no cover")
 @click.option("--force", is_flag=True, help="文章自带封面也重做 make a cover even if the article names one")
+@click.option("--newspic", is_flag=True,
+              help="作为图片消息（最多 20 张图，第一张是封面，纯文字）an image post, as front matter `type: image`")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="输出文件夹 output folder (default: config paths.output)")
 @click.option("--upload", is_flag=True, help="同时存入公众号草稿箱 also create a draft in the WeChat draft box")
 @click.option("--account", metavar="NAME", help="公众号 WeChat account from config (default: the first)")
 @pass_app
 def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: str | None,
-               provider: str | None, inline_count: int | None, no_cover: bool, force: bool,
+               provider: str | None, inline_count: int | None, no_cover: bool, force: bool, newspic: bool,
                out_dir: Path | None, upload: bool, account: str | None) -> int:
     """给文章配图 Illustrate ARTICLE files (Markdown, HTML or text) into OUT/<slug>/.
 
@@ -51,6 +53,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
       peitu illustrate examples/articles/*.md
       peitu illustrate draft.md --type 美食 --style watercolor --inline 2
       peitu illustrate draft.md --upload          # WECHAT_APPID / WECHAT_SECRET in .env
+      peitu illustrate photos.md --newspic --upload   # 图片消息 an image post
     """
     from ..engine import Engine, Outcome, Written, file_jobs, to_folder
     from ..ingest.article_type import require_type
@@ -69,7 +72,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     console = Console(stderr=True, soft_wrap=True)
     out_root = out_dir or cfg.path(cfg.paths.output)
     opts = IllustrateOptions(type=type_, style=style, provider=provider, inline_count=inline_count,
-                             cover=not no_cover, force=force)
+                             cover=not no_cover, force=force, newspic=newspic)
     counts = {"ok": 0, "fallback": 0, "failed": 0}
     failed_entries: list[dict] = []
     columns = (TextColumn("[bold]配图[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),

@@ -75,6 +75,9 @@ ERRMSG = {
 # daily quotas of a new account where Tencent publishes them; the rest are generous here
 DEFAULT_QUOTAS = {"token": 2000, "stable_token": 500_000}
 DEFAULT_MAX_ARTICLES = 8
+NEWSPIC_IMAGES = 20                                # pictures in an image post (the first is its cover)
+NEWSPIC_RATIOS = {"1_1": 1.0, "16_9": 16 / 9, "2.35_1": 2.35}
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
 
 
 class ApiError(Exception):
@@ -228,7 +231,11 @@ class FakeWeChat:
                                            "thumb_media_id", "pic_crop_235_1", "pic_crop_1_1")}
         item["need_open_comment"] = int(a.get("need_open_comment") or 0)
         item["only_fans_can_comment"] = int(a.get("only_fans_can_comment") or 0)
-        item["content"] = self._filter_images(str(item["content"]))
+        if a.get("article_type") == "newspic":           # a picture post: its first picture is its cover
+            item.update(article_type="newspic", image_info=a["image_info"], cover_info=a.get("cover_info") or {},
+                        thumb_media_id=a["image_info"]["image_list"][0]["image_media_id"])
+        else:
+            item["content"] = self._filter_images(str(item["content"]))
         thumb = self.materials.get(str(item["thumb_media_id"]))
         item["thumb_url"] = thumb.url if thumb else ""
         item["url"] = f"http://mp.weixin.qq.com/s?__biz=fake&tempkey={secrets.token_hex(8)}"
@@ -430,12 +437,37 @@ class FakeWeChat:
             raise ApiError(45002)
         if len(str(a.get("content_source_url") or "").encode()) > 1024:
             raise ApiError(45005)
+        if a.get("article_type", "news") not in ("news", "newspic"):
+            raise ApiError(47001, "data format error: article_type")
+        if a.get("article_type") == "newspic":
+            return self._check_newspic(a, content)
         thumb = self.materials.get(str(a.get("thumb_media_id") or ""))
         if thumb is None:
             raise ApiError(40007)
         for key, ratio in (("pic_crop_235_1", 2.35), ("pic_crop_1_1", 1.0)):
             if a.get(key):
                 _check_crop(str(a[key]), thumb, ratio)
+        return a
+
+    def _check_newspic(self, a: dict[str, Any], content: str) -> dict[str, Any]:
+        """图片消息: plain text only, 1–20 permanent image materials, cover_info crops of the first one."""
+        if _TAG.search(content):
+            raise ApiError(45166)
+        images = (a.get("image_info") or {}).get("image_list") if isinstance(a.get("image_info"), dict) else None
+        if not isinstance(images, list) or not images:
+            raise ApiError(44003)
+        if len(images) > NEWSPIC_IMAGES:
+            raise ApiError(47001, "data format error: too many images")
+        for image in images:
+            m = self.materials.get(str(image.get("image_media_id") if isinstance(image, dict) else ""))
+            if m is None or m.kind != "image":
+                raise ApiError(40007)
+        first = self.materials[images[0]["image_media_id"]]
+        crops = (a.get("cover_info") or {}).get("crop_percent_list") or []
+        for c in crops if isinstance(crops, list) else [None]:
+            if not isinstance(c, dict) or c.get("ratio") not in NEWSPIC_RATIOS:
+                raise ApiError(47001, "data format error: cover_info")
+            _check_crop("_".join(str(c.get(k)) for k in ("x1", "y1", "x2", "y2")), first, NEWSPIC_RATIOS[c["ratio"]])
         return a
 
     def draft_add(self, query: dict, body: bytes, ctype: str) -> dict:
@@ -517,10 +549,13 @@ class FakeWeChat:
 
     def _card_crops(self, item: dict[str, Any]) -> tuple[str, str]:
         """The crops WeChat takes from an article's cover material: (feed 2.35:1, card 1:1) as X1_Y1_X2_Y2,
-        the article's own crop fields or, where one is unset, the centred box (as WeChat does)."""
+        the article's own crop fields (a picture post's cover_info) or, where one is unset, the centred box
+        (as WeChat does)."""
         m = self.materials[item["thumb_media_id"]]
-        return (str(item.get("pic_crop_235_1") or _centred(m.width, m.height, 2.35)),
-                str(item.get("pic_crop_1_1") or _centred(m.width, m.height, 1.0)))
+        crops = {c["ratio"]: "_".join(str(c[k]) for k in ("x1", "y1", "x2", "y2"))
+                 for c in (item.get("cover_info") or {}).get("crop_percent_list") or []}
+        return (str(item.get("pic_crop_235_1") or crops.get("2.35_1") or _centred(m.width, m.height, 2.35)),
+                str(item.get("pic_crop_1_1") or crops.get("1_1") or _centred(m.width, m.height, 1.0)))
 
     def index_html(self) -> str:
         """The draft box as an editor would see it, with images served by this fake: each article as the
@@ -548,9 +583,18 @@ class FakeWeChat:
                                  f'</p><img class="material" src="{src}" alt="material">')
                     else:
                         cover = '<div class="cover none">无封面 no cover</div>'
-                    body = _IMG_SRC.sub(lambda m: m.group(0).replace(m.group(1), local(m.group(1))), a["content"])
-                    cards.append(f'<article data-media-id="{d.media_id}" data-index="{i}"><h2>{title}</h2>'
-                                 f'<p class="meta">{d.media_id} #{i} · {html.escape(a.get("author") or "")} · '
+                    if a.get("article_type") == "newspic":
+                        pictures = "".join(f'<img src="/mmbiz/{html.escape(p["image_media_id"])}" alt="{n + 1}">'
+                                           for n, p in enumerate(a["image_info"]["image_list"]))
+                        body = (f'<div class="pictures">{pictures}</div>'
+                                f'<p class="text">{html.escape(a["content"])}</p>')
+                        kind = f'图片消息 newspic · {len(a["image_info"]["image_list"])} 张 pictures'
+                    else:
+                        body = _IMG_SRC.sub(lambda m: m.group(0).replace(m.group(1), local(m.group(1))), a["content"])
+                        kind = "图文 news"
+                    cards.append(f'<article data-media-id="{d.media_id}" data-index="{i}" '
+                                 f'data-type="{html.escape(a.get("article_type") or "news")}"><h2>{title}</h2>'
+                                 f'<p class="meta">{d.media_id} #{i} · {kind} · {html.escape(a.get("author") or "")} · '
                                  f'{time.strftime("%Y-%m-%d %H:%M", time.localtime(d.update_time))}</p>{cover}'
                                  f'<details><summary>正文 content</summary>{body}</details></article>')
         return ("<!doctype html><meta charset=utf-8><title>草稿箱 · fake WeChat</title><style>"
@@ -561,7 +605,9 @@ class FakeWeChat:
                 ".row{max-width:390px;display:flex;gap:12px;align-items:center;padding:12px;border:1px solid #eee;"
                 "border-top:0}.row b{flex:1;font-weight:500}.row img{width:64px;height:64px}"
                 ".material{width:240px;margin-bottom:8px}.none{padding:3em;text-align:center;color:#999}"
-                "details img{max-width:100%}.meta{color:#888;font-size:13px}</style>"
+                "details img{max-width:100%}.meta{color:#888;font-size:13px}"
+                ".pictures{display:flex;gap:6px;overflow-x:auto}.pictures img{height:120px;max-width:none}"
+                ".text{white-space:pre-wrap}</style>"
                 f"<h1>草稿箱 draft box ({len(drafts)})</h1>" + "".join(cards))
 
 

@@ -1,4 +1,4 @@
-"""Ingest: an article file (Markdown, HTML, plain text) or a WeChat draft's HTML → Article.
+"""Ingest: an article file (Markdown, HTML, plain text, Word .docx) or a WeChat draft's HTML → Article.
 
     read_article(path, cfg, type_override=None) -> Article
     parse_article(text, cfg, fmt="markdown"|"html"|"text", source=None, type_override=None) -> Article
@@ -48,7 +48,7 @@ def parse_parts(text: str, *, fmt: Format, where: str) -> tuple[FrontMatter, Par
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise InputError("文章是空的 empty article", where=where)
-    fm = split_front_matter(text, where) if fmt != "html" else FrontMatter({}, text)
+    fm = split_front_matter(text, where)         # HTML too: a Word document's title and author come so
     title = fm.first(("title",))[1]
     if fmt == "markdown":
         parsed = parse_markdown(fm.body, title=title, line_offset=fm.body_line, where=where)

@@ -15,11 +15,12 @@ MAX_BYTES = 5_000_000
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".mdx"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 TEXT_SUFFIXES = {".txt", ".text"}
+WORD_SUFFIXES = {".docx", ".docm"}
 
 # magic bytes of files people drop in by mistake → what they are
 _SIGNATURES = [
     (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive (a .docx/.xlsx?)"),
+    (b"PK\x03\x04", "a ZIP archive (a Word document? name it .docx)"),
     (b"\xd0\xcf\x11\xe0", "an old Office document (.doc)"),
     (b"\x89PNG", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -30,12 +31,17 @@ _SIGNATURES = [
 
 
 def read_text(path: Path) -> tuple[str, Format]:
-    """The file's text (UTF-8, UTF-16 or GBK/GB18030) and its format, or an InputError saying what is wrong."""
+    """The file's text (UTF-8, UTF-16 or GBK/GB18030) and its format, or an InputError saying what is wrong.
+    A Word document (.docx) is read as HTML with its title and author as front matter."""
     where = str(path)
     if not path.exists():
         raise InputError("文件不存在 file not found", where=where)
     if not path.is_file():
         raise InputError("不是文件 not a file (a folder?)", where=where)
+    if path.suffix.lower() in WORD_SUFFIXES:
+        from .word import read_docx
+
+        return read_docx(path), "html"
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise InputError(f"文件太大 file too large: {size / 1e6:.1f} MB (limit {MAX_BYTES / 1e6:.0f} MB)",
@@ -55,7 +61,7 @@ def decode(data: bytes, where: str) -> str:
     for magic, what in _SIGNATURES:
         if data.startswith(magic):
             raise InputError(f"不是文本文件 this is {what}, not an article",
-                             where=where, hint="save the article as Markdown (.md), HTML or plain text")
+                             where=where, hint="save the article as Markdown (.md), HTML, plain text or Word (.docx)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")

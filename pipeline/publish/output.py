@@ -4,7 +4,6 @@ replace one regenerated image in such a folder."""
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,9 @@ from ..fsutil import atomic_write
 from ..manifest import NAME, ArticleEntry, FileEntry, ImageEntry, Manifest
 from ..models import GeneratedImage, ImagePlan, Illustration, Rendition
 from ..secrets import redact
+from .newspic import is_newspic, picture_srcs, plain_text
 from .place import place_images
+from .theme import Styled, Theme, embedded, image_srcs, style_body
 from .webfont import font_face
 
 _env = Environment(loader=PackageLoader("pipeline.publish", "templates"),
@@ -67,15 +68,31 @@ def manifest(ill: Illustration) -> Manifest:
         timings_ms={k.removesuffix("_s"): round(v * 1000, 1) for k, v in ill.timings.items()})
 
 
-def _copy_author_images(ill: Illustration, body: str, folder: Path) -> None:
+def styled_body(ill: Illustration, theme: Theme) -> Styled:
+    """The article's body with its images placed (by their file names) and its theme inlined: the one
+    rendering preview.html shows and, with each image's WeChat URL, the draft holds."""
+    srcs = {r.key: r.name for r in ill.renditions if r.role in ("inline", "marker")}
+    body = place_images(ill.article, ill.plans, srcs)
+    return style_body(body, theme, where=str(ill.article.source or ill.article.slug))
+
+
+def _embedded_file(src: str, folder: Path) -> str:
+    """An image the article carries as a data: URI written beside the pages → its file name; else `src`."""
+    found = embedded(src)
+    if found is None:
+        return src
+    atomic_write(folder / found[0], found[1])
+    return found[0]
+
+
+def _copy_author_images(ill: Illustration, srcs: list[str], folder: Path) -> None:
     """Copy images the author placed by relative path (and a local cover) beside the pages,
     so article.html and preview.html show them. Paths that leave the article's folder are skipped."""
     source = ill.article.source
     if source is None:
         return
     base = source.parent.resolve()
-    srcs = re.findall(r'<img[^>]*\ssrc="([^"]+)"', body) + ([ill.article.cover] if ill.article.cover else [])
-    for src in srcs:
+    for src in [*srcs, *([ill.article.cover] if ill.article.cover else [])]:
         if "://" in src or src.startswith(("data:", "/")):
             continue
         original = (base / src).resolve()
@@ -83,20 +100,31 @@ def _copy_author_images(ill: Illustration, body: str, folder: Path) -> None:
             atomic_write(folder / original.relative_to(base), original.read_bytes())
 
 
-def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预览") -> Path:
+def write_output(ill: Illustration, out_root: Path, *, account: str = "peitu 预览",
+                 theme: Theme | None = None) -> Path:
     """Write the article's folder; every file is replaced atomically, so a rerun never sees a
-    half-written one. Returns the folder."""
+    half-written one. The body is styled with `theme` (none: only cleaned to what WeChat keeps), as the
+    draft will be. Returns the folder."""
     start = time.perf_counter()
     folder = out_root / ill.article.slug
     for r in ill.renditions:
         atomic_write(folder / r.name, r.data)
-    srcs = {r.key: r.name for r in ill.renditions if r.role in ("inline", "marker")}
-    body = place_images(ill.article, ill.plans, srcs)
-    _copy_author_images(ill, body, folder)
     names = {r.role: r.name for r in ill.renditions}
     cover = names.get("cover") or ill.article.cover or None
-    ctx = {"a": ill.article, "body": body, "cover": cover, "share": names.get("cover_1x1") or cover,
-           "account": account, "errors": {k: redact(str(v)) for k, v in ill.errors.items()},
+    if is_newspic(ill.article):
+        pictures = [_embedded_file(src, folder) for src in picture_srcs(ill)]
+        newspic = {"pictures": pictures, "text": plain_text(ill.article.sections)}
+        body, srcs, cover = "", pictures, cover or (pictures[0] if pictures else None)
+    else:
+        styled = styled_body(ill, theme or Theme())
+        body, newspic = styled.html(), None
+        for name, data in styled.files.items():
+            atomic_write(folder / name, data)
+        srcs = image_srcs(body)
+    _copy_author_images(ill, srcs, folder)
+    ctx = {"a": ill.article, "body": body, "newspic": newspic, "cover": cover, "share": names.get("cover_1x1") or cover,
+           "account": account, "theme": theme.name if theme and not newspic else "",
+           "errors": {k: redact(str(v)) for k, v in ill.errors.items()},
            "today": datetime.now().strftime("%Y年%m月%d日")}
     atomic_write(folder / "article.html", _env.get_template("article.html.j2").render(ctx))
     atomic_write(folder / "preview.html", page("preview.html.j2", ctx))

@@ -26,7 +26,10 @@ from ...errors import InputError, WeChatError
 from ...models import Article, ImagePlan, Illustration, Marker, Rendition
 from ...images.decode import sniff
 from ...store import Store
+from ..newspic import IMAGES_MAX, cover_info, draft_article, is_newspic, picture_srcs
+from ..output import styled_body
 from ..place import place_images
+from ..theme import MMBIZ_PREFIXES, Styled, embedded, image_srcs, load_theme
 from .draft import check_article
 from .upload import INLINE_MAX_BYTES, MATERIAL_MAX_BYTES, PAGE, UNCLEAR, Uploader, centred, cover_from, crop
 
@@ -38,7 +41,6 @@ ARTICLE_FIELDS = ("article_type", "title", "author", "digest", "content", "conte
                   "image_info", "cover_info", "product_info")
 _CLOSERS = "】]）)"
 CONTEXT_CHARS = 60
-MMBIZ_PREFIXES = ("http://mmbiz.qpic.cn/", "https://mmbiz.qpic.cn/")   # images WeChat already has
 
 
 def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
@@ -140,10 +142,26 @@ class Uploaded:
     crop_1_1: str = ""
 
 
+def _upload_cover(uploader: Uploader, renditions: list[Rendition], cfg: Config, done: Uploaded, *,
+                  account: str) -> None:
+    """The generated cover as permanent material (the 2.35:1 picture, with its 1:1 crop), into `done`."""
+    from ...library import record_upload
+
+    cover = cover_from(renditions)
+    if cover is None:
+        return
+    done.thumb_media_id, url = uploader.cover(cover.data)
+    done.crop_235_1, done.crop_1_1 = cover.crop_235_1, cover.crop_1_1
+    for r in renditions:
+        if r.role == "cover":
+            record_upload(cfg, r.data, done.thumb_media_id, url, account=account)
+
+
 def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], renditions: list[Rendition],
                   cfg: Config, *, account: str = "default") -> Uploaded:
     """Upload the cover (the 2.35:1 picture, with its 1:1 crop) and each body image once; place the URLs in
-    the body. Each upload is noted in the asset library against the rendition it came from."""
+    the body (as it is: a draft editors styled keeps its look). Each upload is noted in the asset library
+    against the rendition it came from."""
     from ...library import record_upload
 
     srcs = {}
@@ -152,13 +170,7 @@ def upload_images(uploader: Uploader, article: Article, plans: list[ImagePlan], 
             srcs[r.key] = uploader.inline(r.data, r.name)
             record_upload(cfg, r.data, "", srcs[r.key], account=account)
     done = Uploaded(content=place_images(article, plans, srcs))
-    cover = cover_from(renditions)
-    if cover is not None:
-        done.thumb_media_id, url = uploader.cover(cover.data)
-        done.crop_235_1, done.crop_1_1 = cover.crop_235_1, cover.crop_1_1
-        for r in renditions:
-            if r.role == "cover":
-                record_upload(cfg, r.data, done.thumb_media_id, url, account=account)
+    _upload_cover(uploader, renditions, cfg, done, account=account)
     return done
 
 
@@ -181,7 +193,7 @@ def _local_file(src: str, article: Article) -> Path | None:
     return path
 
 
-def _fitted(data: bytes, cfg: Config, what: str, *, max_bytes: int, max_width: int | None) -> bytes:
+def fitted(data: bytes, cfg: Config, what: str, *, max_bytes: int, max_width: int | None) -> bytes:
     """The author's bytes when WeChat takes them as they are; else a JPEG within the limits."""
     from ...images import open_image
     from ...images.encode import fit_jpeg
@@ -199,25 +211,39 @@ def _fitted(data: bytes, cfg: Config, what: str, *, max_bytes: int, max_width: i
     return fit_jpeg(picture, cfg.images.jpeg_quality, max_bytes - 1, what=what)[0]
 
 
-def upload_body_images(content: str, article: Article, uploader: Uploader, cfg: Config) -> str:
-    """Upload images the author placed as local files and point their <img src> at WeChat's copy.
-    A missing file is an error; a remote image is kept, with a warning (WeChat drops it)."""
-    soup = BeautifulSoup(content, "html.parser")
-    where = str(article.source or article.slug)
-    for img in soup.find_all("img"):
-        src = str(img.get("src") or "")
-        if not src or src.startswith(MMBIZ_PREFIXES):
+def author_image(src: str, article: Article, files: dict[str, bytes]) -> bytes:
+    """The bytes of an image the author placed: a file the article carried (a Word document's picture),
+    else a local file relative to the article. A missing file is an InputError."""
+    if src in files:
+        return files[src]
+    found = embedded(src)
+    if found is not None:
+        return found[1]
+    path = _local_file(src, article)
+    if path is None or not path.is_file():
+        raise InputError(f"image {src} not found", where=str(article.source or article.slug),
+                         hint="fix the path, relative to the article")
+    return path.read_bytes()
+
+
+def upload_body(styled: Styled, ill: Illustration, uploader: Uploader, cfg: Config, *, account: str) -> str:
+    """Upload every image of the styled body once (generated renditions, the author's files) → the body
+    as preview.html shows it, with each image's WeChat URL in place of its file name."""
+    from ...library import record_upload
+
+    made = {r.name: r for r in ill.renditions if r.role in ("inline", "marker")}
+    urls: dict[str, str] = {}
+    for src in image_srcs(styled.html()):
+        if src in urls or src.startswith(MMBIZ_PREFIXES):
             continue
-        path = _local_file(src, article)
-        if path is None:
-            log.warning("%s: WeChat drops images from other sites: %s (save it locally and link the file)",
-                        where, src)
+        if src in made:
+            urls[src] = uploader.inline(made[src].data, src)
+            record_upload(cfg, made[src].data, "", urls[src], account=account)
             continue
-        if not path.is_file():
-            raise InputError(f"image {src} not found", where=where, hint="fix the path, relative to the article")
-        data = _fitted(path.read_bytes(), cfg, src, max_bytes=INLINE_MAX_BYTES, max_width=cfg.images.inline_max_width)
-        img["src"] = uploader.inline(data, path.name)
-    return str(soup)
+        data = fitted(author_image(src, ill.article, styled.files), cfg, src, max_bytes=INLINE_MAX_BYTES,
+                      max_width=cfg.images.inline_max_width)
+        urls[src] = uploader.inline(data, Path(src).name)
+    return styled.html(urls, keep_src=lambda s: s.startswith(MMBIZ_PREFIXES))
 
 
 def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
@@ -227,7 +253,7 @@ def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
     if path is None or not path.is_file():
         raise InputError(f"the cover '{article.cover}' is not a local image file; WeChat needs the cover uploaded",
                          where=where, hint="name a local JPEG/PNG as cover, or run with --force to generate one")
-    data = _fitted(path.read_bytes(), cfg, article.cover, max_bytes=MATERIAL_MAX_BYTES + 1, max_width=None)
+    data = fitted(path.read_bytes(), cfg, article.cover, max_bytes=MATERIAL_MAX_BYTES + 1, max_width=None)
     with Image.open(io.BytesIO(data)) as im:
         w, h = im.size
     return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)), crop(w, h, centred(w, h, 1.0)))
@@ -236,28 +262,65 @@ def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
 def upload_illustration(ill: Illustration, cfg: Config, account: str | None = None) -> str:
     """Create a draft in `account`'s draft box from an illustrated local article → the draft's media_id.
 
-    The cover goes up as permanent material (thumb_media_id, with both crops), body images (generated
-    and the author's local files) through media/uploadimg; each image only once, however often this
-    runs. The same article with the same images maps to the same draft: a rerun (after a crash, too)
-    returns it instead of adding another."""
+    The body is styled with the article's theme exactly as preview.html shows it. The cover goes up as
+    permanent material (thumb_media_id, with both crops), body images (generated and the author's local
+    files) through media/uploadimg; each image only once, however often this runs. The same article with
+    the same images maps to the same draft: a rerun (after a crash, too) returns it instead of adding
+    another. An image post (front matter `type: image`) becomes a newspic draft."""
     from .client import account_config, account_settings, build_client
 
     name, acct = account_settings(cfg, account)
     acfg = account_config(cfg, name)
     a = ill.article
+    where = str(a.source or a.slug)
+    if is_newspic(a):
+        return _add_newspic(ill, acfg, name, where)
     base = {"title": a.title, "author": a.author or acct.author, "digest": a.digest,
             "content_source_url": str(a.meta.get("source_url") or a.meta.get("content_source_url") or ""),
             "need_open_comment": int(bool(a.meta.get("need_open_comment"))),
             "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
-    check_article({**base, "content": a.body_html, "thumb_media_id": "(to upload)"}, where=str(a.source or a.slug))
+    styled = styled_body(ill, load_theme(acfg, a))
+    check_article({**base, "content": styled.html(), "thumb_media_id": "(to upload)"}, where=where)
     client = build_client(acfg, name)
     store = Store.open(acfg.path(acfg.paths.state))
     uploader = Uploader(client, store)
-    up = upload_images(uploader, a, ill.plans, ill.renditions, acfg, account=name)
-    up.content = upload_body_images(up.content, a, uploader, acfg)
+    up = Uploaded(content=upload_body(styled, ill, uploader, acfg, account=name))
+    _upload_cover(uploader, ill.renditions, acfg, up, account=name)
     if not up.thumb_media_id and a.cover:
         up = replace(author_cover(a, uploader, acfg), content=up.content)
     return _add_once(client, store, news_article(base, up))
+
+
+def _add_newspic(ill: Illustration, cfg: Config, account: str, where: str) -> str:
+    """A newspic (图片消息) draft: every picture as permanent material (each once), the first the cover."""
+    from ...library import record_upload
+    from .client import build_client
+
+    made = {r.name: r for r in ill.renditions}
+    srcs = picture_srcs(ill)
+    if not srcs:
+        raise InputError("an image post needs at least one picture", where=where,
+                         hint="add images to the article (image_list: or ![](photo.jpg)), or let peitu make a cover")
+    if len(srcs) > IMAGES_MAX:
+        raise InputError(f"an image post takes at most {IMAGES_MAX} pictures; this one has {len(srcs)}", where=where,
+                         hint="leave some out of image_list or the body")
+    pictures = [made[s].data if s in made else
+                fitted(author_image(s, ill.article, {}), cfg, s, max_bytes=MATERIAL_MAX_BYTES + 1, max_width=None)
+                for s in srcs]
+    cover = cover_from(ill.renditions) if srcs[0] in made else None
+    with Image.open(io.BytesIO(pictures[0])) as first:
+        crops = cover_info(first.width, first.height, cover.crop_1_1 if cover else None)
+    check_article(draft_article(ill.article, ["(to upload)"] * len(srcs), crops), where=where)
+    client = build_client(cfg, account)
+    store = Store.open(cfg.path(cfg.paths.state))
+    uploader = Uploader(client, store)
+    media_ids = []
+    for src, data in zip(srcs, pictures, strict=True):
+        media_id, url = uploader.cover(data, Path(src).name)
+        media_ids.append(media_id)
+        if src in made:
+            record_upload(cfg, data, media_id, url, account=account)
+    return _add_once(client, store, draft_article(ill.article, media_ids, crops))
 
 
 def _mark_added(store: Store, scope: str, key: str, status: str, media_id: str | None = None) -> None:
@@ -315,15 +378,22 @@ def _draft_exists(client: Any, media_id: str) -> bool:
 def _find_draft(client: Any, article: dict[str, Any]) -> str | None:
     """The draft holding this article (its title, author and our own cover; WeChat may fill in a digest),
     through the whole draft box a page of 20 at a time, until found."""
-    want = {k: str(article.get(k) or "") for k in ("title", "author", "thumb_media_id")}
+    want = _identity(article)
     offset = 0
     while True:
         page = client.draft.batchget(offset, PAGE, no_content=True)
         items = page.get("item", [])
         for item in items:
             for news in item.get("content", {}).get("news_item", []):
-                if all(str(news.get(k) or "") == v for k, v in want.items()):
+                if _identity(news) == want:
                     return item["media_id"]
         offset += len(items)
         if not items or offset >= int(page.get("total_count", 0)):
             return None
+
+
+def _identity(article: dict[str, Any]) -> tuple[str, ...]:
+    """What tells our draft from others: title, author and our own cover (a newspic's first picture)."""
+    images = (article.get("image_info") or {}).get("image_list") or [{}]
+    return (*(str(article.get(k) or "") for k in ("title", "author", "thumb_media_id")),
+            str(images[0].get("image_media_id") or ""))

@@ -262,11 +262,13 @@ def account_settings(cfg: Config, name: str | None = None) -> tuple[str, Account
 
 
 def account_config(cfg: Config, name: str | None = None) -> Config:
-    """The config as this account sees it: its style, template folder and schedule override the top level."""
+    """The config as this account sees it: its style, theme, template folder and schedule override the top level."""
     _, acct = account_settings(cfg, name)
     update: dict[str, Any] = {}
     if acct.style:
         update["style"] = acct.style
+    if acct.theme:
+        update["theme"] = acct.theme
     if acct.templates:
         update["paths"] = cfg.paths.model_copy(update={"templates": acct.templates})
     if "schedule" in acct.model_fields_set:
