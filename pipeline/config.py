@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -119,6 +120,45 @@ class Schedule(Strict):
         return value
 
 
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _colour(value: str) -> str:
+    if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
+        raise ValueError(f"{value!r} is not a colour like #1E2742")
+    return value.strip().upper()
+
+
+class Brand(Strict):
+    """How an account's covers look whatever the style: its name or logo, colours, title font and
+    where the title goes. Unset fields fall back to the top-level `brand`, then to the style."""
+
+    name: str = Field("", max_length=24)          # set small on every cover (e.g. the account's name)
+    logo: Path | None = None                      # PNG/JPEG/WebP/SVG drawn instead of the name
+    palette: list[str] | None = None              # [background, second background, accent, …] as #RRGGBB
+    text: str | None = None                       # title colour #RRGGBB (default: the palette's ink)
+    font: Path | None = None                      # title font file (default: paths.font, else Noto Sans CJK)
+    title_placement: Literal["auto", "top", "middle", "bottom"] = "auto"
+
+    @field_validator("palette")
+    @classmethod
+    def _palette(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not 3 <= len(value) <= 8:
+            raise ValueError("give 3 to 8 colours: background, second background, then accents")
+        return [_colour(v) for v in value]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _colour(value)
+
+    def over(self, base: Brand) -> Brand:
+        """This brand with what it leaves unset taken from `base`."""
+        return base.model_copy(update={k: getattr(self, k) for k in self.model_fields_set})
+
+
 class Account(Strict):
     """A WeChat Official Account. APPID/SECRET come from env vars named here."""
 
@@ -131,6 +171,7 @@ class Account(Strict):
     style: str | None = None
     templates: Path | None = None                         # template overrides for this account
     author: str = ""
+    brand: Brand | None = None                            # this account's brand over the top-level one
 
 
 class WeChat(Strict):
@@ -154,21 +195,40 @@ class Config(Strict):
     schedule: Schedule = Schedule()
     wechat: WeChat = WeChat()
     library: Library = Library()
+    brand: Brand = Brand()                                 # every account's, unless it sets its own
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the config file's folder."""
         return p if p.is_absolute() else self.root / p
 
+    def brand_for(self, account: str = "") -> Brand:
+        """The brand of `account` (a key of wechat.accounts), else the top-level one."""
+        own = self.wechat.accounts[account].brand if account in self.wechat.accounts else None
+        return own.over(self.brand) if own else self.brand
+
+    @model_validator(mode="after")
+    def _brand_files(self) -> Config:
+        """A brand's logo and font must exist (a missing one would only show as a plain cover)."""
+        brands = [("brand", self.brand)] + [(f"wechat.accounts.{name}.brand", a.brand)
+                                           for name, a in self.wechat.accounts.items() if a.brand]
+        for key, brand in brands:
+            for field in ("logo", "font"):
+                path = getattr(brand, field)
+                if path is not None and not self.path(path).is_file():
+                    raise ValueError(f"{key}.{field}: file {path} not found (relative paths start at the "
+                                     f"config file's folder)")
+        return self
+
 
 def _describe(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in e["loc"])
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see config.yaml in the repository for every key)"
-        lines.append(f"{source}: {key}: {msg}")
+        lines.append(f"{source}: {key}: {msg}" if key else f"{source}: {msg}")   # a whole-config check names its key
     return "\n".join(lines)
 
 

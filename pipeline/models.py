@@ -93,6 +93,7 @@ class ImagePlan:
     kind: str = ""                     # scene | object | diagram | map | person | pattern (what sort of picture)
     purpose: str = ""                  # why the image is here, in a few words (for editors and the manifest)
     display_title: str = ""            # a shorter title to set on the cover when the real one is too long
+    account: str = ""                  # the WeChat account (config wechat.accounts) whose brand applies
 
 
 @dataclass
@@ -106,6 +107,8 @@ class GeneratedImage:
     elapsed_s: float
     cached: bool = False
     attempts: list[str] = field(default_factory=list)   # "provider: outcome" in order tried
+    depicts: list[str] = field(default_factory=list)    # the subjects drawn (the local provider says)
+    depicts_reason: str = ""           # why nothing was drawn from the subjects, when depicts is empty
 
 
 @dataclass

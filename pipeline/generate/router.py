@@ -242,14 +242,14 @@ class Router:
         raise trail.final()
 
     def _local(self, plan: ImagePlan) -> GeneratedImage:
-        from ..providers.local import render_local
+        from ..providers.local import draw_local
 
         start = time.monotonic()
         self.usage.reserve(LOCAL, None)
-        data = render_local(plan, self.cfg)
+        drawn = draw_local(plan, self.cfg)
         self.usage.record(LOCAL, images=1)
-        return GeneratedImage(data=data, provider=LOCAL, model=LOCAL_MODEL, seed=plan.seed,
-                              elapsed_s=time.monotonic() - start)
+        return GeneratedImage(data=drawn.data, provider=LOCAL, model=LOCAL_MODEL, seed=plan.seed,
+                              elapsed_s=time.monotonic() - start, depicts=drawn.depicts, depicts_reason=drawn.reason)
 
     def _attempt(self, s: Slot, plan: ImagePlan, deadline: float, trail: Trail) -> GeneratedImage:
         """One provider for one image: its in-flight slot is held while the provider works on it,
