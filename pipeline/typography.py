@@ -40,8 +40,8 @@ def is_cjk(text: str) -> bool:
 
 
 def segments(text: str) -> list[str]:
-    """The phrases of a title: the units a line may break between."""
-    return [unit for unit, _ in phrases(text)]
+    """The phrases of a title: the units a line may break between (without their trailing space)."""
+    return [unit.strip() for unit, _ in phrases(text) if unit.strip()]
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -73,8 +73,8 @@ def _glued(a: str, fa: str, b: str, fb: str, after_break: bool, alone: bool) -> 
         return True                                                # 四个坑, 一头牛, 十二周
     if fa.startswith("a") and (fb.startswith("v") or fb.startswith("n")) and len(a) <= 2:
         return True                                                # 容易踩, 慢游
-    if fa.startswith("v") and fb.startswith("v"):
-        return True                                                # 需要知道, 跑完
+    if fa.startswith("v") and (fb.startswith("v") or len(a) == 1):
+        return True                                                # 需要知道, 跑完, 存 12000 元, 划不划算
     return alone and is_cjk(a) and len(a) == 1 and a not in PARTICLES and (is_cjk(b) or b[0].isalnum())
 
 

@@ -78,7 +78,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                          palette_hint=style_ctx["palette"]["name"], palette=style_ctx["palette"]["colors"],
                          text_color=style_ctx["palette"]["text"], **fields)
 
-    title_nouns = nouns_in(article.title)
+    title_nouns = nouns_in(article.title, shortest=1)        # the title's 面 or 书 is its subject
     plans: list[ImagePlan] = []
     if cover:
         out = render({**base, "role": "cover"}, "cover_prompt")
@@ -86,7 +86,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                           prompt=_no_text(out["cover_prompt"]), negative_prompt=_negative(out["negative"]),
                           title=article.title, subtitle=_cover_subtitle(article),
                           keywords=list(article.keywords), title_overlay=style_spec.title_overlay,
-                          subjects=subjects_of([*(k for k in article.keywords if k in article.title), *title_nouns,
+                          subjects=subjects_of([*title_nouns, *(k for k in article.keywords if k in article.title),
                                                 *article.keywords]), account=account))
     count = _inline_count(article, cfg, inline_count)
     for n, idx in enumerate(pick_sections(article, count), start=1):
@@ -121,17 +121,18 @@ NOT_SUBJECT = ("r", "d", "p", "c", "u", "y", "q", "e", "o", "x", "w")
 EN_SKIP = {"the", "and", "with", "from", "into", "onto", "over", "under", "for", "that", "this", "its", "their",
            "some", "very", "light", "style", "photo", "image", "picture", "scene", "view", "shot", "close", "text"}
 MAX_SUBJECTS = 12
+NUMERALS = set("一二两三四五六七八九十百千万几半0123456789")
 
 
 def subjects_of(words: list[str]) -> list[str]:
-    """The drawable words among `words`, in order, without repeats: at least two characters (or an
-    English word), no pronoun, adverb, preposition, conjunction, particle or measure word in them."""
+    """The drawable words among `words`, in order, without repeats: no pronoun, adverb, preposition,
+    conjunction, particle or measure word in them, not a quantity (八块钱, 十几个部位)."""
     from ..ingest.keywords import shared_lexicon
 
     out: list[str] = []
     for word in words:
         word = " ".join(str(word).split())
-        if not word or word in out or (len(word) < 2 and not word.isascii()):
+        if not word or word in out or word[0] in NUMERALS:
             continue
         if not word.isascii():
             flags = [p.flag for p in shared_lexicon().posseg.lcut(word) if p.word.strip()]
@@ -143,9 +144,9 @@ def subjects_of(words: list[str]) -> list[str]:
     return out
 
 
-def nouns_in(text: str) -> list[str]:
-    """The nouns of a phrase or sentence in order (Chinese by part of speech, two characters or more;
-    English words of three letters or more that are not function words)."""
+def nouns_in(text: str, shortest: int = 2) -> list[str]:
+    """The nouns of a phrase or sentence in order (Chinese by part of speech, `shortest` characters or
+    more; English words of three letters or more that are not function words)."""
     from ..ingest.keywords import shared_lexicon
 
     out: list[str] = []
@@ -153,7 +154,7 @@ def nouns_in(text: str) -> list[str]:
         word = pair.word.strip()
         if word.isascii():
             out += [w for w in re.findall(r"[A-Za-z]{3,}", word) if w.lower() not in EN_SKIP]
-        elif len(word) >= 2 and (pair.flag.startswith("n") or pair.flag in ("vn", "j")):
+        elif len(word) >= shortest and (pair.flag.startswith("n") or pair.flag in ("vn", "j")):
             out.append(word)
     return dedupe(out)
 

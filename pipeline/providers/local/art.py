@@ -78,10 +78,12 @@ class Art:
         self.font_path: Path | None = cfg.path(font) if font else None
         accents = list(self.pal.accents)
         self.rng.shuffle(accents)
+        if self.look.art == "line":                          # one accent colour: the boldest
+            accents.sort(key=lambda c: max(c) - min(c), reverse=True)
         self.accents = accents
         self.title_mask: Image.Image | None = None
         self.title_size = 0
-        limit = 4 if plan.role == "cover" else 3
+        limit = 3
         self.found, self.reason = pick(plan, cfg, limit)
 
     @property
@@ -99,15 +101,31 @@ class Art:
         return image
 
     def _ground_flat(self, image: Image.Image) -> None:
+        """Flat colour fields: one of four arrangements (the article's seed picks), a tinted accent
+        disc and a dot grid."""
         w, h, rng = self.w, self.h, self.rng
-        r = h * rng.uniform(0.55, 0.75)
-        cx = rng.choice((w * rng.uniform(0.05, 0.25), w * rng.uniform(0.75, 0.95)))
-        paint.ellipse(image, (cx - r, h * 0.55 - r, cx + r, h * 0.55 + r), self.pal.bg2)
+        left = rng.random() < 0.5
+        shape = rng.randrange(4)
+        if shape == 0:                                       # a large disc to one side
+            r = h * rng.uniform(0.55, 0.75)
+            cx = w * (rng.uniform(0.05, 0.25) if left else rng.uniform(0.75, 0.95))
+            paint.ellipse(image, (cx - r, h * 0.55 - r, cx + r, h * 0.55 + r), self.pal.bg2)
+        elif shape == 1:                                     # a floor
+            paint.rounded(image, (-h, h * rng.uniform(0.62, 0.72), w + h, h * 2), h * 0.1, self.pal.bg2)
+        elif shape == 2:                                     # an arch behind the centre
+            r = h * rng.uniform(0.48, 0.58)
+            paint.ellipse(image, (w / 2 - r, h * 0.35, w / 2 + r, h * 0.35 + 2 * r), self.pal.bg2)
+            paint.rounded(image, (w / 2 - r, h * 0.35 + r, w / 2 + r, h * 1.5), 0, self.pal.bg2)
+        else:                                                # a diagonal band
+            y0, y1 = h * rng.uniform(0.2, 0.5), h * rng.uniform(0.7, 1.0)
+            band = [(-10.0, y0), (w + 10.0, y0 - h * 0.5), (w + 10.0, y1 - h * 0.5), (-10.0, y1)]
+            paint.polygon(image, band if left else [(w - x, y) for x, y in band], self.pal.bg2)
         r2 = h * rng.uniform(0.12, 0.2)
-        cx2 = w - cx + rng.uniform(-0.1, 0.1) * w
-        paint.ellipse(image, (cx2 - r2, h * 0.2 - r2, cx2 + r2, h * 0.2 + r2), self.accents[0], alpha=60)
+        cx2 = w * (rng.uniform(0.7, 0.95) if left else rng.uniform(0.05, 0.3))
+        cy2 = h * rng.uniform(0.12, 0.3)
+        paint.ellipse(image, (cx2 - r2, cy2 - r2, cx2 + r2, cy2 + r2), self.accents[0], alpha=60)
         dot, step = h * 0.008, h * 0.045
-        gx, gy = (w * 0.06 if cx > w / 2 else w * 0.8), h * 0.7
+        gx, gy = (w * 0.05 if not left else w * 0.82), h * rng.uniform(0.6, 0.75)
         for i in range(5):
             for j in range(4):
                 x, y = gx + i * step, gy + j * step
@@ -216,13 +234,14 @@ class Art:
         if spot.angle:
             art = art.rotate(spot.angle, resample=Image.Resampling.BICUBIC, expand=True)
         ink = art.getchannel("A").getbbox() or (0, 0, art.width, art.height)
-        x0 = round(spot.cx - (ink[0] + ink[2]) / 2)
-        y0 = round(spot.base - ink[3])                       # what is drawn stands on the base line
-        box = (float(x0 + ink[0]), float(y0 + ink[1]), float(x0 + ink[2]), float(y0 + ink[3]))
         s, ground = spot.size, self.look.ground
         standing = spot.base > self.h * 0.6
+        base = spot.base - self.plinth_height(s)             # on a plinth that stands on the base line
+        x0 = round(spot.cx - (ink[0] + ink[2]) / 2)
+        y0 = round(base - ink[3])                            # what is drawn stands on its base
+        box = (float(x0 + ink[0]), float(y0 + ink[1]), float(x0 + ink[2]), float(y0 + ink[3]))
         if ground == "isometric":
-            self.plinth(image, spot.cx, spot.base, s)
+            self.plinth(image, spot.cx, base, s)
         elif ground == "flat" and standing:
             paint.ellipse(image, (spot.cx - s * 0.36, spot.base - s * 0.05, spot.cx + s * 0.36, spot.base + s * 0.04),
                           _mix(self.pal.bg2, self.pal.ink, 0.12))
@@ -238,11 +257,16 @@ class Art:
         image.paste(art, (x0, y0), art)
         return box
 
+    def plinth_height(self, size: float) -> float:
+        """How far below a picture's base its plinth reaches (isometric only)."""
+        return size * (0.2 * math.tan(math.pi / 6) * 0.45 + 0.45 * math.tan(math.pi / 6) + 0.15) \
+            if self.look.ground == "isometric" else 0.0
+
     def plinth(self, image: Image.Image, cx: float, base: float, size: int) -> None:
         """An isometric block for a picture to stand on: top face in the light accent, two shaded sides."""
-        hw = size * 0.5
+        hw = size * 0.45
         hh = hw * math.tan(math.pi / 6)
-        depth = size * 0.22
+        depth = size * 0.15
         top_y = base + hh * 0.2
         top = [(cx - hw, top_y), (cx, top_y - hh), (cx + hw, top_y), (cx, top_y + hh)]
         left = [(cx - hw, top_y), (cx, top_y + hh), (cx, top_y + hh + depth), (cx - hw, top_y + depth)]
@@ -310,14 +334,16 @@ class Art:
         hero, others = (self.found[0], self.found[1:]) if self.found else (None, [])
         gap = side * 0.05
         if stack and hero is not None:
-            hero_size = int(min(side * 0.46, side - 2 * m - layout.height - gap - (mark_h + gap if has_mark else 0)))
-            block = hero_size + gap + layout.height
+            room = side - 2 * m - layout.height - gap - (mark_h + gap if has_mark else 0)
+            hero_size = int(min(side * 0.46, room / (1 + self.plinth_height(1.0))))
+            block = hero_size + self.plinth_height(hero_size) + gap + layout.height
             top = sy + (side - block - (mark_h + gap if has_mark else 0)) / 2 + (mark_h + gap if has_mark else 0)
             if placement == "bottom":
-                art_top, title_y = top, top + hero_size + gap
+                art_top, title_y = top, top + hero_size + self.plinth_height(hero_size) + gap
             else:
                 title_y, art_top = top, top + layout.height + gap
-            mark_y = top - mark_h - gap if placement == "bottom" else art_top + hero_size + gap * 0.6
+            mark_y = top - mark_h - gap if placement == "bottom" else \
+                art_top + hero_size + self.plinth_height(hero_size) + gap * 0.6
             if placement == "top":
                 mark_y = min(mark_y, sy + side - m - mark_h)
         else:
@@ -326,7 +352,8 @@ class Art:
             mark_y = title_y - mark_h - gap
         self.wings(image, others if hero is not None and stack else self.found, sx, side)
         if stack and hero is not None:
-            self.place(image, Spot(hero, w / 2, art_top + hero_size, hero_size, hero=True))
+            self.place(image, Spot(hero, w / 2, art_top + hero_size + self.plinth_height(hero_size), hero_size,
+                                   hero=True))
         tx = sx + m + (col_w - layout.width) / 2
         region = (tx, title_y, tx + layout.width, title_y + layout.height)
         if not stack or not self.found:
@@ -355,7 +382,8 @@ class Art:
                 [(cx - out * sx * 0.1, h * 0.86, size * 0.88), (cx + out * sx * 0.2, h * 0.4, size * 0.5)]
             for f, (x, base, s) in zip(items, spots):
                 angle = self.rng.uniform(-9, 9) if tilt else 0.0
-                self.place(image, Spot(f, x, base + self.rng.uniform(-0.02, 0.02) * h, int(s), angle))
+                base = min(base + self.rng.uniform(-0.02, 0.02) * h, h * 0.95)
+                self.place(image, Spot(f, x, base, int(s / (1 + self.plinth_height(1.0) * 0.6)), angle))
 
     def card(self, image: Image.Image, box: Box) -> None:
         """A quiet panel behind a title set over a pattern."""
@@ -402,10 +430,11 @@ class Art:
             paint.ellipse(image, (cx - r, cy - r, cx + r, cy + r), _mix(self.accents[0], self.pal.bg, 0.55))
         size = int(min(w, h) * 0.6)
         self.place(image, Spot(self.found[0], cx, cy + size * 0.5, size, hero=True))
-        spots = ((cx - r * 1.55, h * 0.42), (cx + r * 1.55, h * 0.72), (cx + r * 1.5, h * 0.3))
-        for f, (x, y) in zip(self.found[1:], spots):
+        side = 1 if self.rng.random() < 0.5 else -1
+        spots = ((cx - side * r * 1.6, h * 0.86, 0.34), (cx + side * r * 1.55, h * 0.5, 0.28))
+        for f, (x, base, k) in zip(self.found[1:], spots, strict=False):
             if 0 < x < w:
-                self.place(image, Spot(f, x, y + h * 0.12, int(h * 0.24), self.rng.uniform(-12, 12)))
+                self.place(image, Spot(f, x, base, int(h * k), self.rng.uniform(-10, 10)))
 
     def _pattern(self, image: Image.Image) -> None:
         """A faint wallpaper of all the subjects, with the key one large in a ring in the middle."""

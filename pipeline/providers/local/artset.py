@@ -65,3 +65,11 @@ def installed() -> ArtSet | None:
     if not (HOME / "index.json").is_file():
         return None
     return ArtSet(HOME)
+
+
+def status() -> str:
+    """One line on the installed art set, for `peitu providers`."""
+    art = installed()
+    if art is None:
+        return "art set not installed: pictures are patterns (run make art; it needs npm)"
+    return f"{len(art)} pictures of Fluent Emoji Flat (MIT)"

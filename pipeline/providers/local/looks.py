@@ -99,3 +99,10 @@ def choose_palette(plan: ImagePlan) -> Palette:
         if word in hint:
             return PALETTES[name]
     return PALETTES[STYLE_PALETTE.get(plan.style, "vivid")]
+
+
+def offline_note(style: str) -> str:
+    """What the local renderer makes of a style when it is not what the style asks a model for;
+    '' when it draws the style as such."""
+    look = LOOKS.get(style)
+    return look.note if look else "离线按扁平插画画 (offline: drawn as flat art; the local renderer has no look for it)"

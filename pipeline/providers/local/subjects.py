@@ -87,22 +87,25 @@ class Picker:
                 scored[name] = max(scored.get(name, 0.0), score)
 
         offer(self.alias.get(low), 10.5)
+        if len(word) == 1:                                     # 马, 卡: only pictures.yaml may read one character
+            return [(score, name) for name, score in scored.items()]
         offer(art.zh_label.get(word), 10)
         offer(art.en_label.get(low), 9)
         offer(art.zh_tag.get(word), 8)
         english = [low] if word.isascii() else [p.lower() for p in self.translate(word)]
-        for phrase in english:
+        for n, phrase in enumerate(english):
+            less = 0.0 if n == len(english) - 1 else 1.5             # 商业养老保险: the last term is the head
             words = [singular(w) for w in phrase.replace("-", " ").split()]
             one = " ".join(words)
-            offer(self.alias.get(phrase) or self.alias.get(one), 8)
-            offer(art.en_label.get(phrase) or art.en_label.get(one), 7)
-            offer(art.en_tag.get(one), 6)
+            offer(self.alias.get(phrase) or self.alias.get(one), 8 - less)
+            offer(art.en_label.get(phrase) or art.en_label.get(one), 7 - less)
+            offer(art.en_tag.get(one), 6 - less)
             if len(words) > 1:
-                offer(art.en_label.get(words[-1]), 5)              # the head noun: "melatonin pills" → pill
+                offer(art.en_label.get(words[-1]), 5 - less)       # the head noun: "melatonin pills" → pill
         if not word.isascii() and len(word) >= 2:
             head = next((k for k in self.heads if word.endswith(k) and k != low), None)
             if head:
-                offer(self.alias[head], 6 if len(head) >= 2 else 5)
+                offer(self.alias[head], 7 if len(head) >= 2 else 5)
             for label in art.labels_by_length:
                 if 2 <= len(label) < len(word) and word.endswith(label):
                     offer(art.zh_label[label], 5.5)
@@ -119,7 +122,7 @@ class Picker:
         for subject in dict.fromkeys(s.strip() for s in subjects if s.strip()):
             if len(found) >= limit:
                 break
-            if any(subject in f.subject or f.subject in subject for f in found):
+            if any(f.subject.endswith(subject) or subject.endswith(f.subject) for f in found):
                 continue                                       # 火锅 after 潮汕牛肉火锅: the same thing
             for score, name in self.find(subject):
                 head = self.art.pieces[name].en[0].split()[-1]     # bed, person in bed: one bed is enough
