@@ -195,7 +195,7 @@ class Config(Strict):
     schedule: Schedule = Schedule()
     wechat: WeChat = WeChat()
     library: Library = Library()
-    brand: Brand = Brand()                                 # every account's, unless it sets its own
+    brand: Brand = Field(default_factory=Brand)            # every account's, unless it sets its own
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:

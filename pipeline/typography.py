@@ -10,6 +10,7 @@ No line has fewer than three letters."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def _glued(a: str, fa: str, b: str, fb: str, after_break: bool, alone: bool) -> 
         return True                                                # 最容易, 关于失眠, 你需要, 前九十天
     if fa == "m" and (fb in ("q", "m") or fb.startswith("n") or (is_cjk(b) and len(b) == 1 and fb not in FORWARD)):
         return True                                                # 四个坑, 一头牛, 十二周
-    if fa.startswith("a") and (fb.startswith("v") or fb.startswith("n")) and len(a) <= 2:
+    if fa.startswith("a") and fb.startswith(("v", "n")) and len(a) <= 2:
         return True                                                # 容易踩, 慢游
     if fa.startswith("v") and (fb.startswith("v") or len(a) == 1):
         return True                                                # 需要知道, 跑完, 存 12000 元, 划不划算
@@ -183,7 +184,7 @@ class TitleLayout:
         x, y = xy
         box = self.width if width is None else width
         font = self.font
-        for i, (line, w) in enumerate(zip(self.lines, self.widths)):
+        for i, (line, w) in enumerate(zip(self.lines, self.widths, strict=True)):
             dx = {"left": 0.0, "center": (box - w) / 2, "right": box - w}[align]
             # baseline at 0.88 em: Noto CJK's ideographic em box spans -0.12 … 0.88 em
             draw.text((x + dx, y + i * self.pitch + 0.88 * self.size), line, font=font, fill=fill, anchor="ls")
@@ -220,7 +221,7 @@ def _best(units: list[tuple[str, float]], box_w: float, box_h: float, max_lines:
     allowed = [i for i in range(1, len(units)) if units[i - 1][1] < NEVER]
     for cuts in _cuts(len(segs), max_lines, allowed):
         bounds = (0, *cuts, len(segs))
-        lines = [_line(segs[a:b]) for a, b in zip(bounds, bounds[1:])]
+        lines = [_line(segs[a:b]) for a, b in itertools.pairwise(bounds)]
         k = len(lines)
         if not all(lines) or (k > 1 and min(_letters(line) for line in lines) < MIN_LINE):
             continue

@@ -12,7 +12,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from ..brand import draw_mark, has_mark, mark_width
 from ..config import Brand, Config
-from ..typography import TitleLayout, cover_layout, text_contrast
+from ..typography import cover_layout, text_contrast
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -52,7 +52,7 @@ def set_title(image: Image.Image, title: str, region: Box, square: int, *, weigh
     return where it went. `square` is the side of the 1:1 crop in these pixels: the type is sized to
     read well there too. `brand` (with the `cfg` its logo path is relative to) adds its colour,
     placement and mark."""
-    brand = brand or Brand()
+    brand = brand or Brand.model_construct()
     x0, y0, x1, y1 = region
     rw, rh = x1 - x0, y1 - y0
     mark_h = round(square * 0.045) if has_mark(brand, font_path) and cfg is not None else 0

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import math
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                           prompt=_no_text(out["inline_prompt"]), negative_prompt=_negative(out["negative"]),
                           section_index=idx, title=sec.heading, subtitle=" · ".join(sec.keywords[:3]),
                           keywords=list(sec.keywords) or list(article.keywords), account=account,
-                          subjects=subjects_of([*sec.keywords, *nouns_in(sec.heading), *frequent_nouns(sec.text),
+                          subjects=subjects_of([*sec.keywords, *nouns_in(sec.heading),
                                                 *_rotated(article.keywords, n - 1)])))
     for marker in article.markers:
         out = render({**base, "role": "marker", "prompt": marker.prompt}, "marker_prompt")
@@ -124,18 +125,24 @@ MAX_SUBJECTS = 12
 NUMERALS = set("一二两三四五六七八九十百千万几半0123456789")
 
 
+@lru_cache(maxsize=4096)
+def _flags(word: str) -> tuple[str, ...]:
+    """jieba's part of speech for each word of `word` (an article's keywords recur in its plans)."""
+    from ..ingest.keywords import shared_lexicon
+
+    return tuple(p.flag for p in shared_lexicon().posseg.lcut(word) if p.word.strip())
+
+
 def subjects_of(words: list[str]) -> list[str]:
     """The drawable words among `words`, in order, without repeats: no pronoun, adverb, preposition,
     conjunction, particle or measure word in them, not a quantity (八块钱, 十几个部位)."""
-    from ..ingest.keywords import shared_lexicon
-
     out: list[str] = []
     for word in words:
         word = " ".join(str(word).split())
         if not word or word in out or word[0] in NUMERALS:
             continue
         if not word.isascii():
-            flags = [p.flag for p in shared_lexicon().posseg.lcut(word) if p.word.strip()]
+            flags = _flags(word)
             if not flags or any(f.startswith(NOT_SUBJECT) for f in flags):
                 continue
         out.append(word)
@@ -157,17 +164,6 @@ def nouns_in(text: str, shortest: int = 2) -> list[str]:
         elif len(word) >= shortest and (pair.flag.startswith("n") or pair.flag in ("vn", "j")):
             out.append(word)
     return dedupe(out)
-
-
-def frequent_nouns(text: str, least: int = 2) -> list[str]:
-    """Nouns said at least `least` times in `text`, the most frequent first: what a passage is about."""
-    from ..ingest.keywords import shared_lexicon
-
-    counts: dict[str, int] = {}
-    for pair in shared_lexicon().posseg.lcut(text):
-        if len(pair.word) >= 2 and pair.flag.startswith("n"):
-            counts[pair.word] = counts.get(pair.word, 0) + 1
-    return [w for w, c in sorted(counts.items(), key=lambda wc: -wc[1]) if c >= least]
 
 
 def _rotated(words: list[str], k: int) -> list[str]:

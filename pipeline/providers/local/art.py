@@ -7,12 +7,13 @@ type is drawn instead and `reason` says why."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from ...brand import draw_mark
 from ...brand import has_mark as brand_has_mark
@@ -73,6 +74,8 @@ class Art:
         self.brand: Brand = cfg.brand_for(plan.account)
         self.pal: Palette = palette_of(self.brand.palette, self.brand.text) if self.brand.palette \
             else choose_palette(plan)
+        if self.brand.text and not self.brand.palette:
+            self.pal = replace(self.pal, ink=palette_of([self.brand.text] * 2, self.brand.text).ink)
         self.look = LOOKS.get(plan.style, LOOKS["flat"])
         font = self.brand.font or cfg.paths.font
         self.font_path: Path | None = cfg.path(font) if font else None
@@ -145,10 +148,8 @@ class Art:
         for n in range(4):
             cx, cy = rng.uniform(0, w), rng.uniform(h * 0.2, h)
             rx, ry = h * rng.uniform(0.35, 0.6), h * rng.uniform(0.2, 0.35)
-            pts = paint.blob_points(rng, cx, cy, rx, ry, 0.3)
-            paint.soft(image, (cx - rx * 1.4, cy - ry * 1.4, cx + rx * 1.4, cy + ry * 1.4),
-                       lambda d, t, pts=pts: d.polygon([t(x, y) for x, y in pts], fill=255),
-                       self.accents[n % len(self.accents)], 70, h * 0.03)
+            paint.soft_polygon(image, paint.blob_points(rng, cx, cy, rx, ry, 0.3), self.accents[n % len(self.accents)],
+                               70, h * 0.03)
 
     def _ground_ink(self, image: Image.Image) -> None:
         """Rice paper, a vermilion sun, two far ridges in ink wash fading into mist below their crests."""
@@ -179,8 +180,6 @@ class Art:
             veil = Image.new("L", (sw, sh), 0)
             veil.paste(255, (0, 0, sw, int(crest)))
             veil.paste(fade, (0, int(crest)))
-            from PIL import ImageChops
-
             mask = ImageChops.multiply(mask, veil).filter(ImageFilter.GaussianBlur(1.2))
             mask = mask.resize((w, h), Image.Resampling.BILINEAR).point(lambda v, a=alpha: v * a // 255)
             image.paste(self.pal.ink, (0, 0), mask)
@@ -193,9 +192,7 @@ class Art:
             pts = [(-10.0, h + 10.0)] + [(w * k / 60, base + amp * math.sin(phase + w * k / 60 / per * math.tau))
                                          for k in range(61)] + [(w + 10.0, h + 10.0)]
             shadow = [(x, y - h * 0.012) for x, y in pts]
-            paint.soft(image, (0, base - h * 0.1, w, h), lambda d, t, s=shadow: d.polygon([t(x, y) for x, y in s],
-                                                                                        fill=255),
-                       (0, 0, 0), 60, h * 0.012)
+            paint.soft_polygon(image, shadow, (0, 0, 0), 60, h * 0.012)
             paint.polygon(image, pts, self.accents[layer % len(self.accents)])
 
     def _ground_isometric(self, image: Image.Image) -> None:
@@ -217,9 +214,8 @@ class Art:
         for n in range(9):
             r = h * rng.uniform(0.04, 0.14)
             cx, cy = rng.uniform(0, w), rng.uniform(0, h * 0.7)
-            paint.soft(image, (cx - r, cy - r, cx + r, cy + r),
-                       lambda d, t, cx=cx, cy=cy, r=r: d.ellipse((*t(cx - r, cy - r), *t(cx + r, cy + r)), fill=255),
-                       self.accents[n % len(self.accents)], 70, r * 0.35)
+            paint.soft_ellipse(image, (cx - r, cy - r, cx + r, cy + r), self.accents[n % len(self.accents)], 70,
+                               r * 0.35)
 
     # --- pictures -----------------------------------------------------------------------------
 
@@ -278,14 +274,13 @@ class Art:
     # --- text --------------------------------------------------------------------------------
 
     def ink_on(self, image: Image.Image, box: Box) -> RGB:
-        """The brand's text colour when it reads on that region, else ink or white, whichever reads better."""
-        region = image.crop(tuple(int(v) for v in box)).resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-        options = [c for c in (self.pal.ink, WHITE, NIGHT)]
-        if self.brand.text is None and contrast_ratio(region, options[0]) >= 4.5:
-            return options[0]
-        if self.brand.text is not None and contrast_ratio(region, options[0]) >= 4.5:
-            return options[0]
-        return max(options[1:], key=lambda c: contrast_ratio(region, c))
+        """The palette's ink (the brand's text colour, if it set one) where it reads on that region,
+        else white or dark, whichever reads better."""
+        mean = ImageStat.Stat(image.crop(box)).mean
+        region = (round(mean[0]), round(mean[1]), round(mean[2]))
+        if contrast_ratio(region, self.pal.ink) >= 4.5:
+            return self.pal.ink
+        return max((WHITE, NIGHT), key=lambda c: contrast_ratio(region, c))
 
     def set_text(self, image: Image.Image, layout: TitleLayout, xy: tuple[float, float], width: float,
                  colour: RGB) -> float:
@@ -320,7 +315,7 @@ class Art:
         image = self.backdrop()
         if not self.found:
             self.pattern(image)
-        placement = self.brand.title_placement
+        placement: str = self.brand.title_placement
         if placement == "auto":
             placement = PLACEMENT.get(self.plan.style, "bottom")
         if not self.found:
@@ -376,11 +371,11 @@ class Art:
         if self.rng.random() < 0.5:
             centres.reverse()
         tilt = self.look.ground not in ("isometric", "minimal")
-        for cx, items in zip(centres, (found[0::2][:2], found[1::2][:2])):
+        for cx, items in zip(centres, (found[0::2][:2], found[1::2][:2]), strict=True):
             out = -1 if cx < w / 2 else 1
             spots = [(cx, h * 0.8, size)] if len(items) == 1 else \
                 [(cx - out * sx * 0.1, h * 0.86, size * 0.88), (cx + out * sx * 0.2, h * 0.4, size * 0.5)]
-            for f, (x, base, s) in zip(items, spots):
+            for f, (x, base, s) in zip(items, spots, strict=False):
                 angle = self.rng.uniform(-9, 9) if tilt else 0.0
                 base = min(base + self.rng.uniform(-0.02, 0.02) * h, h * 0.95)
                 self.place(image, Spot(f, x, base, int(s / (1 + self.plinth_height(1.0) * 0.6)), angle))
@@ -426,8 +421,10 @@ class Art:
         w, h = self.w, self.h
         r = h * 0.4
         cx, cy = w / 2, h * 0.5
-        if self.look.ground in ("flat", "paper", "wash", "night"):
+        if self.look.ground in ("flat", "paper", "wash"):
             paint.ellipse(image, (cx - r, cy - r, cx + r, cy + r), _mix(self.accents[0], self.pal.bg, 0.55))
+        elif self.look.ground == "night":                    # a ring of light, not a disc the duotone sinks into
+            paint.ellipse(image, (cx - r, cy - r, cx + r, cy + r), self.accents[0], width=max(2, h / 110))
         size = int(min(w, h) * 0.6)
         self.place(image, Spot(self.found[0], cx, cy + size * 0.5, size, hero=True))
         side = 1 if self.rng.random() < 0.5 else -1
@@ -479,7 +476,7 @@ class Art:
         n = len(self.found)
         pts = [(w * (0.12 + 0.76 * i / max(1, n - 1)), h * (0.72 if i % 2 else 0.5)) for i in range(n)]
         path = []
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
             for k in range(12):
                 t = k / 12
                 path.append((x0 + (x1 - x0) * t, y0 + (y1 - y0) * t + math.sin(t * math.pi) * h * 0.08))
@@ -487,7 +484,7 @@ class Art:
             if i % 2 == 0:
                 paint.ellipse(image, (x - h * 0.007, y - h * 0.007, x + h * 0.007, y + h * 0.007), self.pal.ink)
         size = int(min(h * 0.4, w / max(n, 1) * 0.7))
-        for f, (x, y) in zip(self.found, pts):
+        for f, (x, y) in zip(self.found, pts, strict=True):
             paint.ellipse(image, (x - size * 0.3, y - size * 0.06, x + size * 0.3, y + size * 0.06),
                           _mix(self.pal.bg2, self.pal.ink, 0.15))
             self.place(image, Spot(f, x, y, size))

@@ -73,7 +73,8 @@ LOOKS = {
     "watercolor": Look(weight="Bold", art="wash", ground="wash", grain=10, blur=7, alpha=170),
     "ink": Look(weight="Bold", art="ink", ground="ink", grain=14, blur=3, grey=True, alpha=200),
     "photo": Look(weight="Black", art="duotone", ground="night", blur=10, alpha=200,
-                  note="离线画不出照片：本地渲染为双色海报 (offline: a duotone poster; photographs need a hosted model)"),
+                  note="离线画不出照片：本地渲染为双色海报 "
+                       "(offline: a duotone poster; photographs need a hosted model)"),
     "isometric": Look(weight="Black", ground="isometric",
                       note="离线为等距台座上的扁平插画 (offline: flat art on isometric plinths, not 3D renders)"),
     "papercut": Look(weight="Black", art="paper", ground="paper", grain=5, shadow=True),

@@ -3,20 +3,22 @@ at 2× on a mask the size of its own box, reduced, and pasted in one colour."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .looks import RGB
 
 Box = tuple[float, float, float, float]
 Points = list[tuple[float, float]]
+ToMask = Callable[[float, float], tuple[float, float]]           # picture xy → xy on the shape's own mask
+Draw = Callable[[ImageDraw.ImageDraw, ToMask], None]
 SS = 2
 
 
-def _mask(box: Box, draw: Callable[[ImageDraw.ImageDraw, Callable[[float, float], tuple[float, float]]], None],
-          alpha: int) -> tuple[Image.Image, tuple[int, int]]:
+def _mask(box: Box, draw: Draw, alpha: int) -> tuple[Image.Image, tuple[int, int]]:
     """An L mask covering `box` (whole pixels), drawn at SS× by `draw(d, to_mask_xy)`."""
     x0, y0 = int(box[0]) - 1, int(box[1]) - 1
     w, h = int(box[2]) - x0 + 2, int(box[3]) - y0 + 2
@@ -34,7 +36,7 @@ def _paste(image: Image.Image, colour: RGB, mask: Image.Image, at: tuple[int, in
 
 def ellipse(image: Image.Image, box: Box, colour: RGB, alpha: int = 255, width: float = 0) -> None:
     """A filled ellipse (or its outline when `width`)."""
-    def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], tuple[float, float]]) -> None:
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
         a, b = t(box[0], box[1]), t(box[2], box[3])
         if width:
             d.ellipse((*a, *b), outline=255, width=max(1, round(width * SS)))
@@ -45,7 +47,7 @@ def ellipse(image: Image.Image, box: Box, colour: RGB, alpha: int = 255, width: 
 
 def polygon(image: Image.Image, points: Points, colour: RGB, alpha: int = 255) -> None:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], tuple[float, float]]) -> None:
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
         d.polygon([t(x, y) for x, y in points], fill=255)
     _paste(image, colour, *_mask((min(xs), min(ys), max(xs), max(ys)), draw, alpha))
 
@@ -53,13 +55,13 @@ def polygon(image: Image.Image, points: Points, colour: RGB, alpha: int = 255) -
 def line(image: Image.Image, points: Points, colour: RGB, width: float, alpha: int = 255) -> None:
     pad = width
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], tuple[float, float]]) -> None:
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
         d.line([t(x, y) for x, y in points], fill=255, width=max(1, round(width * SS)), joint="curve")
     _paste(image, colour, *_mask((min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad), draw, alpha))
 
 
 def rounded(image: Image.Image, box: Box, radius: float, colour: RGB, alpha: int = 255) -> None:
-    def draw(d: ImageDraw.ImageDraw, t: Callable[[float, float], tuple[float, float]]) -> None:
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
         d.rounded_rectangle((*t(box[0], box[1]), *t(box[2], box[3])), radius=radius * SS, fill=255)
     _paste(image, colour, *_mask(box, draw, alpha))
 
@@ -67,8 +69,6 @@ def rounded(image: Image.Image, box: Box, radius: float, colour: RGB, alpha: int
 def blob_points(rng: random.Random, cx: float, cy: float, rx: float, ry: float, wobble: float = 0.18,
                 n: int = 28) -> Points:
     """A closed organic outline around (cx, cy): an ellipse whose radius wanders smoothly."""
-    import math
-
     phases = [rng.uniform(0, math.tau) for _ in range(3)]
     pts = []
     for k in range(n):
@@ -78,8 +78,7 @@ def blob_points(rng: random.Random, cx: float, cy: float, rx: float, ry: float, 
     return pts
 
 
-def soft(image: Image.Image, box: Box, draw: Callable[[ImageDraw.ImageDraw, Callable[[float, float], tuple[float, float]]], None],
-         colour: RGB, alpha: int, blur: float) -> None:
+def soft(image: Image.Image, box: Box, draw: Draw, colour: RGB, alpha: int, blur: float) -> None:
     """A shape with soft edges (a wash, a glow, a shadow): drawn at a quarter size, blurred, enlarged."""
     k = 4
     x0, y0 = int(box[0] - 3 * blur), int(box[1] - 3 * blur)
@@ -96,12 +95,27 @@ def soft(image: Image.Image, box: Box, draw: Callable[[ImageDraw.ImageDraw, Call
     image.paste(colour, (x0, y0, x1, y1), mask)
 
 
+def soft_polygon(image: Image.Image, points: Points, colour: RGB, alpha: int, blur: float) -> None:
+    """A polygon with soft edges (a wash, a shadow)."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
+        d.polygon([t(x, y) for x, y in points], fill=255)
+
+    soft(image, (min(xs), min(ys), max(xs), max(ys)), draw, colour, alpha, blur)
+
+
+def soft_ellipse(image: Image.Image, box: Box, colour: RGB, alpha: int, blur: float) -> None:
+    """An ellipse with soft edges (bokeh, a glow)."""
+    def draw(d: ImageDraw.ImageDraw, t: ToMask) -> None:
+        d.ellipse((*t(box[0], box[1]), *t(box[2], box[3])), fill=255)
+
+    soft(image, box, draw, colour, alpha, blur)
+
+
 def grain(image: Image.Image, rng: random.Random, strength: float) -> Image.Image:
     """Paper texture: seeded noise, made at half size and enlarged, added around mid-grey."""
-    from PIL import ImageChops
-
     w, h = image.size
     noise = Image.frombytes("L", (w // 2 + 1, h // 2 + 1), rng.randbytes((w // 2 + 1) * (h // 2 + 1)))
     noise = noise.resize((w, h), Image.Resampling.BILINEAR).point(lambda v: 128 + int((v - 128) * strength / 128))
-    return ImageChops.add(ImageChops.subtract(image, Image.merge("RGB", [noise] * 3), offset=128),
-                          Image.new("RGB", image.size, (0, 0, 0)))
+    return ImageChops.subtract(image, Image.merge("RGB", [noise] * 3), offset=128)

@@ -19,13 +19,12 @@ VIEWBOX = 32                              # Fluent Emoji Flat draws on a 32-unit
 
 def render_svg(svg: str, px: int, css: str | None = None) -> Image.Image:
     """`svg` as an RGBA image px × px."""
-    extra = {"style_sheet": css} if css else {}
-    data = resvg_py.svg_to_bytes(svg_string=svg, width=px, height=px, skip_system_fonts=True, **extra)
+    data = resvg_py.svg_to_bytes(svg_string=svg, width=px, height=px, skip_system_fonts=True, style_sheet=css)
     with Image.open(io.BytesIO(data)) as image:
         return image.convert("RGBA")
 
 
-@lru_cache(maxsize=48)
+@lru_cache(maxsize=12)
 def picture(name: str, px: int, art: str, ink: RGB, paper: RGB, colours: tuple[RGB, ...]) -> Image.Image:
     """The art set's picture `name` at px × px, treated as the look's `art` says (see looks.Look).
     Treat the result as read-only: it is shared."""
