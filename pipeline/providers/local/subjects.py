@@ -50,6 +50,9 @@ def _read_aliases(path: Path, mtime: float, names: frozenset[str]) -> dict[str, 
     out: dict[str, str] = {}
     for value in data.values() if isinstance(data, dict) else ():
         for word, name in (value.items() if isinstance(value, dict) else ()):
+            if name in (None, ""):
+                out[str(word).strip().lower()] = ""            # no picture for this word, on purpose
+                continue
             if str(name) not in names:
                 log.warning("%s: %s: no picture named %r in the art set", path, word, name)
                 continue
@@ -58,7 +61,7 @@ def _read_aliases(path: Path, mtime: float, names: frozenset[str]) -> dict[str, 
 
 
 def aliases(path: Path, art: ArtSet) -> dict[str, str]:
-    """templates/pictures.yaml as {word (lower case): picture}; {} when there is none."""
+    """templates/pictures.yaml as {word (lower case): picture, or "" for none}; {} when there is none."""
     try:
         mtime = path.stat().st_mtime
     except OSError:
@@ -81,11 +84,13 @@ class Picker:
         scored: dict[str, float] = {}
 
         def offer(names: list[str] | str | None, score: float) -> None:
-            for name in [names] if isinstance(names, str) else names or ():
+            for name in [names] if isinstance(names, str) and names else names or ():
                 if art.pieces[name].group == FACES and score < 10:
                     score -= 4                                 # a face only by name or by pictures.yaml
                 scored[name] = max(scored.get(name, 0.0), score)
 
+        if self.alias.get(low) == "":
+            return []                                          # pictures.yaml: this word draws nothing
         offer(self.alias.get(low), 10.5)
         if len(word) == 1:                                     # 马, 卡: only pictures.yaml may read one character
             return [(score, name) for name, score in scored.items()]
@@ -122,8 +127,9 @@ class Picker:
         for subject in dict.fromkeys(s.strip() for s in subjects if s.strip()):
             if len(found) >= limit:
                 break
-            if any(f.subject.endswith(subject) or subject.endswith(f.subject) for f in found):
-                continue                                       # 火锅 after 潮汕牛肉火锅: the same thing
+            if any(f.subject.endswith(subject) or subject.endswith(f.subject) for f in found) or \
+                    (subject.isascii() and any(subject.lower() in self.art.pieces[f.piece].en[0] for f in found)):
+                continue                                       # 火锅 after 潮汕牛肉火锅, bowl after steaming bowl
             for score, name in self.find(subject):
                 head = self.art.pieces[name].en[0].split()[-1]     # bed, person in bed: one bed is enough
                 if name not in taken and head not in heads:
