@@ -159,16 +159,13 @@ class TitleLayout:
     font_path: Path | None = None
 
     @property
-    def font(self):
-        return cjk_font(self.size, self.weight, path=self.font_path)
+    def widths(self) -> list[float]:
+        ref = cjk_font(REF_SIZE, self.weight, path=self.font_path)
+        return [ref.getlength(line) * self.size / REF_SIZE for line in self.lines]
 
     @property
     def pitch(self) -> float:
         return self.size * self.spacing
-
-    @property
-    def widths(self) -> list[float]:
-        return [self.font.getlength(line) for line in self.lines]
 
     @property
     def width(self) -> float:
@@ -180,14 +177,26 @@ class TitleLayout:
 
     def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], fill, *,
              align: str = "left", width: float | None = None) -> None:
-        """Draw with the block's top-left at `xy`; `align` within `width` (default: the block's)."""
+        """Draw with the block's top-left at `xy`; `align` within `width` (default: the block's).
+        Lines are set at REF_SIZE (or the title's size, when larger) and scaled to the title's: every
+        title shares the few font faces open, each of which holds ~8 MB of the CJK font in memory."""
         x, y = xy
         box = self.width if width is None else width
-        font = self.font
+        font = cjk_font(max(REF_SIZE, self.size), self.weight, path=self.font_path)
+        k = self.size / font.size
         for i, (line, w) in enumerate(zip(self.lines, self.widths, strict=True)):
             dx = {"left": 0.0, "center": (box - w) / 2, "right": box - w}[align]
             # baseline at 0.88 em: Noto CJK's ideographic em box spans -0.12 … 0.88 em
-            draw.text((x + dx, y + i * self.pitch + 0.88 * self.size), line, font=font, fill=fill, anchor="ls")
+            left, top, right, bottom = font.getbbox(line, anchor="ls")
+            if right <= left or bottom <= top:
+                continue
+            mask = Image.new("L", (int(right - left), int(bottom - top)), 0)
+            ImageDraw.Draw(mask).text((-left, -top), line, font=font, fill=255, anchor="ls")
+            if k != 1:
+                mask = mask.resize((max(1, round(mask.width * k)), max(1, round(mask.height * k))),
+                                   Image.Resampling.LANCZOS)
+            baseline = y + i * self.pitch + 0.88 * self.size
+            draw.bitmap((round(x + dx + left * k), round(baseline + top * k)), mask, fill=fill)
 
 
 def _line(segs: list[str]) -> str:

@@ -1,12 +1,11 @@
 """Pictures of the art set as RGBA images at the size they are drawn, in a style's treatment.
 
-SVG is rendered by resvg (resvg-py); each picture is rendered at its final size, never larger, and
-the last few are kept (small: a picture is at most a few hundred pixels square)."""
+SVG is rendered by resvg (resvg-py) at each picture's final size, never larger. Nothing is kept
+between pictures: a picture is rarely drawn twice at one size (a cache of them cost ~18 MB)."""
 
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 
 import resvg_py
 from PIL import Image, ImageChops, ImageFilter, ImageOps
@@ -24,10 +23,8 @@ def render_svg(svg: str, px: int, css: str | None = None) -> Image.Image:
         return image.convert("RGBA")
 
 
-@lru_cache(maxsize=12)
 def picture(name: str, px: int, art: str, ink: RGB, paper: RGB, colours: tuple[RGB, ...]) -> Image.Image:
-    """The art set's picture `name` at px × px, treated as the look's `art` says (see looks.Look).
-    Treat the result as read-only: it is shared."""
+    """The art set's picture `name` at px × px, treated as the look's `art` says (see looks.Look)."""
     pieces = installed()
     assert pieces is not None, "the art set is checked before anything is drawn"
     svg = pieces.svg(name)
