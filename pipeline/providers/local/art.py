@@ -199,13 +199,12 @@ class Art:
         w, h = self.w, self.h
         ramp = Image.linear_gradient("L").resize((w, h))
         image.paste(Image.composite(Image.new("RGB", (w, h), self.pal.bg2), image, ramp.point(lambda v: v * 3 // 5)))
-        step, dy = h / 7, h / 7 * math.tan(math.pi / 6)
+        step = h / 7
         grid = _mix(self.pal.bg, WHITE, 0.1)
         for k in range(-12, int(w / step) + 12):
             x = k * step
             paint.line(image, [(x, 0), (x + h / math.tan(math.pi / 6), h)], grid, max(1.0, h / 500), alpha=120)
             paint.line(image, [(x, h), (x + h / math.tan(math.pi / 6), 0)], grid, max(1.0, h / 500), alpha=120)
-        del dy
 
     def _ground_night(self, image: Image.Image) -> None:
         w, h, rng = self.w, self.h, self.rng
@@ -494,8 +493,7 @@ class Art:
         look = self.look
         layer = Image.new("RGBA", (self.w * SS, self.h * SS), (0, 0, 0, 0))
         motif = MOTIFS[motif_for(self.plan.template, self.rng)]
-        motif(Pen(ImageDraw.Draw(layer), self.rng, (self.w, self.h), self.accents, look,
-                  isometric=self.plan.style == "isometric"), (0, 0, self.w, self.h))
+        motif(Pen(ImageDraw.Draw(layer), self.rng, (self.w, self.h), self.accents, look), (0, 0, self.w, self.h))
         layer = layer.reduce(SS)
         alpha = layer.getchannel("A")
         if look.blur:

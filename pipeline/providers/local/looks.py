@@ -62,7 +62,6 @@ class Look:
     outline: bool = False                # fallback patterns as lines (minimal)
     blur: float = 0.0                    # fallback patterns: soft edges
     grey: bool = False                   # fallback patterns: monochrome
-    shadow: bool = False                 # fallback patterns: layered paper
     alpha: int = 235                     # fallback patterns: shape opacity
     note: str = ""
 
@@ -77,7 +76,7 @@ LOOKS = {
                        "(offline: a duotone poster; photographs need a hosted model)"),
     "isometric": Look(weight="Black", ground="isometric",
                       note="离线为等距台座上的扁平插画 (offline: flat art on isometric plinths, not 3D renders)"),
-    "papercut": Look(weight="Black", art="paper", ground="paper", grain=5, shadow=True),
+    "papercut": Look(weight="Black", art="paper", ground="paper", grain=5),
 }
 
 
