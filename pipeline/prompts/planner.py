@@ -157,7 +157,7 @@ def nouns_in(text: str, shortest: int = 2) -> list[str]:
     from ..ingest.keywords import shared_lexicon
 
     out: list[str] = []
-    for pair in shared_lexicon().posseg.lcut(text):
+    for pair in shared_lexicon().posseg.lcut(text, HMM=False):      # dictionary words: fast, and nouns are in it
         word = pair.word.strip()
         if word.isascii():
             out += [w for w in re.findall(r"[A-Za-z]{3,}", word) if w.lower() not in EN_SKIP]
