@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ConfigError
 from .yamlsafe import load_yaml
@@ -152,6 +152,45 @@ class Schedule(Strict):
         return value
 
 
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _colour(value: str) -> str:
+    if not isinstance(value, str) or not HEX_COLOUR.match(value.strip()):
+        raise ValueError(f"{value!r} is not a colour like #1E2742")
+    return value.strip().upper()
+
+
+class Brand(Strict):
+    """How an account's covers look whatever the style: its name or logo, colours, title font and
+    where the title goes. Unset fields fall back to the top-level `brand`, then to the style."""
+
+    name: str = Field("", max_length=24)          # set small on every cover (e.g. the account's name)
+    logo: Path | None = None                      # PNG/JPEG/WebP/SVG drawn instead of the name
+    palette: list[str] | None = None              # [background, second background, accent, …] as #RRGGBB
+    text: str | None = None                       # title colour #RRGGBB (default: the palette's ink)
+    font: Path | None = None                      # title font file (default: paths.font, else Noto Sans CJK)
+    title_placement: Literal["auto", "top", "middle", "bottom"] = "auto"
+
+    @field_validator("palette")
+    @classmethod
+    def _palette(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if not 3 <= len(value) <= 8:
+            raise ValueError("give 3 to 8 colours: background, second background, then accents")
+        return [_colour(v) for v in value]
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _colour(value)
+
+    def over(self, base: Brand) -> Brand:
+        """This brand with what it leaves unset taken from `base`."""
+        return base.model_copy(update={k: getattr(self, k) for k in self.model_fields_set})
+
+
 class Account(Strict):
     """A WeChat Official Account. APPID/SECRET come from env vars named here."""
 
@@ -168,6 +207,7 @@ class Account(Strict):
     relay_url: str | None = None                          # call WeChat through `peitu relay` at this URL
     relay_key_env: str = "PEITU_RELAY_KEY"                # the variable holding the key shared with the relay
     relay_client: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")   # this client's name at the relay
+    brand: Brand | None = None                            # this account's brand over the top-level one
 
 
 class WeChat(Strict):
@@ -234,11 +274,30 @@ class Config(Strict):
     library: Library = Library()
     relay: RelaySettings = RelaySettings()
     serve: ServeSettings = ServeSettings()
+    brand: Brand = Field(default_factory=Brand)            # every account's, unless it sets its own
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:
         """Resolve a configured path against the config file's folder."""
         return p if p.is_absolute() else self.root / p
+
+    def brand_for(self, account: str = "") -> Brand:
+        """The brand of `account` (a key of wechat.accounts), else the top-level one."""
+        own = self.wechat.accounts[account].brand if account in self.wechat.accounts else None
+        return own.over(self.brand) if own else self.brand
+
+    @model_validator(mode="after")
+    def _brand_files(self) -> Config:
+        """A brand's logo and font must exist (a missing one would only show as a plain cover)."""
+        brands = [("brand", self.brand)] + [(f"wechat.accounts.{name}.brand", a.brand)
+                                           for name, a in self.wechat.accounts.items() if a.brand]
+        for key, brand in brands:
+            for field in ("logo", "font"):
+                path = getattr(brand, field)
+                if path is not None and not self.path(path).is_file():
+                    raise ValueError(f"{key}.{field}: file {path} not found (relative paths start at the "
+                                     f"config file's folder)")
+        return self
 
 
 _EXPECTED = {   # pydantic error type → what the value must be
@@ -271,7 +330,7 @@ def _describe(err: ValidationError, source: str) -> tuple[str, str]:
     """(one line per problem, what to do) for a failed validation."""
     lines = []
     for e in err.errors():
-        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        key = ".".join(str(p) for p in e["loc"])
         secret = bool(_SECRET_KEY.search(str(e["loc"][-1]))) if e["loc"] else False
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see config.yaml in the repository for every key)"
@@ -279,7 +338,7 @@ def _describe(err: ValidationError, source: str) -> tuple[str, str]:
             msg = f"must be {_EXPECTED[e['type']]}, not {'that' if secret else _shown(e.get('input'))}"
         else:
             msg = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
-        lines.append(f"{source}: {key}: {msg}")
+        lines.append(f"{source}: {key}: {msg}" if key else f"{source}: {msg}")   # a whole-config check names its key
     return "\n".join(lines), f"fix {'these keys' if len(lines) > 1 else 'it'} in {source}"
 
 

@@ -40,11 +40,11 @@ def find_font(configured: Path | None = None,
                            "or set paths.font in config.yaml to a CJK .ttf/.otf/.ttc file")
 
 
-@lru_cache(maxsize=6)
+@lru_cache(maxsize=4)
 def cjk_font(size: int, weight: str = "Regular", *, path: Path | None = None) -> ImageFont.FreeTypeFont:
     """Noto Sans CJK SC (or the font at `path`) at `size` px and `weight`; a font without
     variation axes ignores the weight. Cached: treat the object as read-only. Few are kept: each
-    FreeType face maps the 32 MB font anew (~4 MB resident each), and opening one takes 0.2 ms."""
+    FreeType face maps the 32 MB font anew (5–10 MB resident each), and opening one takes 0.2 ms."""
     if weight not in WEIGHTS:
         raise ValueError(f"weight {weight!r} is not one of {', '.join(WEIGHTS)}")
     file, index = _located(path)
@@ -66,9 +66,12 @@ def _located(path: Path | None) -> tuple[str, int]:
     return find_font(path)
 
 
+PROBE_FACE = (100, "Black")     # the face titles are measured with (typography.REF_SIZE): no extra face open
+
+
 @lru_cache(maxsize=4)
 def _missing_mask(path: Path | None) -> bytes:
-    return bytes(cjk_font(32, path=path).getmask(_PROBE))
+    return bytes(cjk_font(*PROBE_FACE, path=path).getmask(_PROBE))
 
 
 @lru_cache(maxsize=4096)
@@ -78,7 +81,7 @@ def has_glyph(char: str, path: Path | None = None) -> bool:
         return True
     if not char.isprintable():
         return False
-    return bytes(cjk_font(32, path=path).getmask(char)) != _missing_mask(path)
+    return bytes(cjk_font(*PROBE_FACE, path=path).getmask(char)) != _missing_mask(path)
 
 
 def drawable(text: str, path: Path | None = None) -> str:

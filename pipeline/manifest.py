@@ -53,6 +53,8 @@ class ImageEntry(_Model):
     fallback: bool = False
     attempts: list[str] = Field(default_factory=list)
     generate_ms: float | None = None
+    depicts: list[str] = Field(default_factory=list)     # the subjects the picture shows (local provider)
+    depicts_reason: str = ""                             # why it shows none of them (an abstract pattern)
     files: list[FileEntry] = Field(default_factory=list)
     error: str | None = None
 

@@ -93,6 +93,7 @@ class ImagePlan:
     kind: str = ""                     # scene | object | diagram | map | person | pattern (what sort of picture)
     purpose: str = ""                  # why the image is here, in a few words (for editors and the manifest)
     display_title: str = ""            # a shorter title to set on the cover when the real one is too long
+    account: str = ""                  # the WeChat account (config wechat.accounts) whose brand applies
 
 
 @dataclass
@@ -129,6 +130,8 @@ class GeneratedImage:
     elapsed_s: float
     cached: bool = False
     attempts: list[Attempt] = field(default_factory=list)   # in the order tried, the maker's last
+    depicts: list[str] = field(default_factory=list)    # the subjects drawn (the local provider says)
+    depicts_reason: str = ""           # why nothing was drawn from the subjects, when depicts is empty
 
     @property
     def fallback(self) -> bool:

@@ -1,7 +1,16 @@
-"""Title typesetting: phrase-aware wrapping of Chinese titles, fit-to-box sizing, WCAG contrast."""
+"""Title typesetting: Chinese titles broken where an editor breaks them, sized to the box, a
+shorter display title when a title is too long to set well, and WCAG contrast measured on pixels.
+
+Lines break between phrases, never inside one: a jieba word keeps its particles (的 了 吗), an
+adverb, preposition, numeral or pronoun stays with what follows (最容易踩, 关于失眠, 四个坑, 你需要),
+two verbs stay together (需要知道), a number keeps its unit (12000 元), Latin words and short
+quotations or book titles (“东方第一大港”, 《三体》) stay whole. Breaks after ：？！— read best, after
+a comma well when the clause before it is not a fragment, after 的 or inside a compound noun poorly.
+No line has fewer than three letters."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -11,16 +20,20 @@ from PIL import Image, ImageDraw, ImageFilter, ImageMath
 
 from .fonts import cjk_font, drawable
 
-CLOSING = set("，。、：；！？）》」』】〕〉”’…—·%,.:;!?)]}")   # never starts a line
+CLOSING = set("，。、：；！？）》」』】〕〉”’…—·%,.:;!?)]}|｜-")   # never starts a line
 OPENING = set("（《「『【〔〈“‘([{#@")                        # never ends a line
 PARTICLES = set("的了着过地得吗呢吧啊们")                          # stay with the word before
-STRONG_BREAK = set("，。：；！？|｜—")                             # a break after these reads naturally
-DROP_AT_EOL = set("，、 ")                                        # posters drop these at a line end
+STRONG_BREAK = set("：；！？|｜—:;!?")                            # a break after these reads best
+SOFT_BREAK = set("，、,")                                         # … and after these, between clauses
+DROP_AT_EOL = set("，、 |｜—-")                                  # posters drop these at a line end
 LEADING = {"怎么", "如何", "为什么", "为何", "应该", "能否", "是否"}   # open what follows
-CLINGING = {"d", "p", "m", "a", "ad", "c"}    # adverbs, prepositions, numerals, adjectives, conjunctions
+FORWARD = {"p", "d", "ad", "c", "r"}         # prepositions, adverbs, conjunctions, pronouns: lead into the next
+NOUNS = ("n", "nr", "ns", "nt", "nz", "nrt", "nrfg", "ng", "j", "eng")
+MIN_LINE = 3                                 # letters: a line of one or two characters is an orphan
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"^[!-~]+$")                                # printable ASCII, no spaces
 REF_SIZE = 100                                                   # widths measured here, scaled
+NEVER = math.inf
 
 
 def is_cjk(text: str) -> bool:
@@ -28,48 +41,109 @@ def is_cjk(text: str) -> bool:
 
 
 def segments(text: str) -> list[str]:
-    """Split a title into units a line may break between: jieba words, kept whole with their
-    punctuation, numbers with their measure word, Latin words as one piece, spaces alone."""
-    return [seg for seg, _ in _tagged(text)]
+    """The phrases of a title: the units a line may break between (without their trailing space)."""
+    return [unit.strip() for unit, _ in phrases(text) if unit.strip()]
 
 
-def _tagged(text: str) -> list[tuple[str, str]]:
-    """segments() with the part-of-speech flag of each segment's last word."""
-    out: list[list[str]] = []
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """jieba words with their part of speech; runs of Latin letters, digits and signs as one word."""
     from .ingest.keywords import shared_lexicon
 
+    out: list[tuple[str, str]] = []
     for pair in shared_lexicon().posseg.lcut(text):
         tok, flag = pair.word, pair.flag
-        prev = out[-1][0] if out else ""
-        if not prev or tok == " " or prev == " ":
-            out.append([tok, flag])
-        elif (_LATIN.match(tok) and _LATIN.match(prev)) or tok[0] in CLOSING or tok in PARTICLES \
-                or prev[-1] in OPENING or (prev.isdigit() and is_cjk(tok) and len(tok) <= 2):
-            out[-1] = [prev + tok, flag]                         # GPT-4o, 解读：, 的, 30天
+        if out and tok != " " and _LATIN.match(tok) and _LATIN.match(out[-1][0]) and out[-1][0][-1] not in OPENING:
+            out[-1] = (out[-1][0] + tok, "eng")                  # GPT-4o, A股 stays apart
         else:
-            out.append([tok, flag])
-    return _quoted_whole([(seg, flag) for seg, flag in out])
+            out.append((tok, flag))
+    return out
+
+
+def _glued(a: str, fa: str, b: str, fb: str, after_break: bool, alone: bool) -> bool:
+    """May no line break fall between word `a` (part of speech fa) and the next word `b`? `alone`:
+    `a` is a phrase by itself so far (not already joined to the word before it)."""
+    if b[0] in CLOSING or a[-1] in OPENING or b in PARTICLES or fb.startswith("u") or fb == "y":
+        return True
+    if a[-1].isdigit() and is_cjk(b) and len(b) <= 2:
+        return True                                                # 30天, 12000 元
+    if fb == "f" and len(b) == 1 and not after_break:
+        return True                                                # 手机里, 一个月后
+    if fa in FORWARD or a in LEADING or (fa == "f" and after_break):
+        return True                                                # 最容易, 关于失眠, 你需要, 前九十天
+    if fa == "m" and (fb in ("q", "m") or fb.startswith("n") or (is_cjk(b) and len(b) == 1 and fb not in FORWARD)):
+        return True                                                # 四个坑, 一头牛, 十二周
+    if fa.startswith("a") and fb.startswith(("v", "n")) and len(a) <= 2:
+        return True                                                # 容易踩, 慢游
+    if fa.startswith("v") and (fb.startswith("v") or len(a) == 1):
+        return True                                                # 需要知道, 跑完, 存 12000 元, 划不划算
+    return alone and is_cjk(a) and len(a) == 1 and a not in PARTICLES and (is_cjk(b) or b[0].isalnum())
+
+
+def _cost(a: str, fa: str, b: str, fb: str, clause: int) -> float:
+    """How a line break between phrase `a` and phrase `b` reads (negative: better than average);
+    `clause` counts the letters since the last punctuation."""
+    end = a.rstrip()[-1:]
+    if end in STRONG_BREAK:
+        return -1.0
+    if end in SOFT_BREAK:
+        return -0.4 if clause >= 4 else 0.3
+    if a.rstrip()[-1] in "的地之":
+        return 0.5                                                 # X的 | Y splits a noun phrase
+    if fa.startswith(NOUNS) and fb.startswith(NOUNS):
+        return 0.6                                                 # 牛肉 | 火锅: a compound
+    if fa.startswith("v") and fb.startswith(NOUNS):
+        return 0.35                                                # a verb and its object
+    if a.endswith(" ") and _LATIN.match(a.rstrip()[-1]) and _LATIN.match(b[0]):
+        return 0.1                                                 # between two Latin words
+    return 0.2
 
 
 PAIRS = {"“": "”", "《": "》", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "‘": "’"}
-QUOTE_MAX = 8                                                   # a short quotation stays on one line
+QUOTE_MAX = 8                                                  # a short quotation stays on one line
 
 
-def _quoted_whole(segs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Merge the segments of a short quotation or book title (“东方第一大港”, 《三体》) into one."""
-    out: list[tuple[str, str]] = []
+def phrases(text: str) -> list[tuple[str, float]]:
+    """(phrase, cost of a line break after it) for each phrase of `text`; the last one's cost is 0.
+    A space stays at the end of the phrase before it; glue is decided between the words around it."""
+    units: list[list] = []                                      # [text, first flag, last flag]
+    word, flag_before = "", ""                                   # the last word that is not a space
+    for tok, flag in _tokens(text):
+        prev = units[-1] if units else None
+        if prev is not None and (tok == " " or _glued(word, flag_before, tok, flag, prev[0].rstrip()[-1:] in
+                                                      STRONG_BREAK | SOFT_BREAK, prev[0].strip() == word)):
+            prev[0] += tok
+            prev[2] = flag if tok != " " else prev[2]
+        else:
+            units.append([tok, flag, flag])
+        if tok != " ":
+            word, flag_before = tok, flag
+    units = _quoted_whole(units)
+    out: list[tuple[str, float]] = []
+    clause = 0
+    for j, (unit, _, last) in enumerate(units):
+        if j and units[j - 1][0].rstrip()[-1:] in STRONG_BREAK | SOFT_BREAK:
+            clause = 0
+        clause += _letters(unit)
+        cost = _cost(unit, last, units[j + 1][0], units[j + 1][1], clause) if j + 1 < len(units) else 0.0
+        out.append((unit, cost))
+    return out
+
+
+def _quoted_whole(units: list[list]) -> list[list]:
+    """Merge the phrases of a short quotation or book title (“东方第一大港”, 《三体》) into one."""
+    out: list[list] = []
     i = 0
-    while i < len(segs):
-        seg = segs[i]
-        close = PAIRS.get(seg[0][:1])
-        if close and close not in seg[0]:
-            for j in range(i + 1, min(len(segs), i + 6)):
-                if close in segs[j][0]:
-                    merged = "".join(s for s, _ in segs[i:j + 1])
+    while i < len(units):
+        unit = units[i]
+        close = PAIRS.get(unit[0][:1])
+        if close and close not in unit[0]:
+            for j in range(i + 1, min(len(units), i + 6)):
+                if close in units[j][0]:
+                    merged = "".join(u[0] for u in units[i:j + 1])
                     if len(merged) <= QUOTE_MAX + 2:
-                        seg, i = (merged, segs[j][1]), j
+                        unit, i = [merged, unit[1], units[j][2]], j
                     break
-        out.append(seg)
+        out.append(unit)
         i += 1
     return out
 
@@ -85,16 +159,13 @@ class TitleLayout:
     font_path: Path | None = None
 
     @property
-    def font(self):
-        return cjk_font(self.size, self.weight, path=self.font_path)
+    def widths(self) -> list[float]:
+        ref = cjk_font(REF_SIZE, self.weight, path=self.font_path)
+        return [ref.getlength(line) * self.size / REF_SIZE for line in self.lines]
 
     @property
     def pitch(self) -> float:
         return self.size * self.spacing
-
-    @property
-    def widths(self) -> list[float]:
-        return [self.font.getlength(line) for line in self.lines]
 
     @property
     def width(self) -> float:
@@ -106,20 +177,32 @@ class TitleLayout:
 
     def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], fill, *,
              align: str = "left", width: float | None = None) -> None:
-        """Draw with the block's top-left at `xy`; `align` within `width` (default: the block's)."""
+        """Draw with the block's top-left at `xy`; `align` within `width` (default: the block's).
+        Lines are set at REF_SIZE (or the title's size, when larger) and scaled to the title's: every
+        title shares the few font faces open, each of which holds ~8 MB of the CJK font in memory."""
         x, y = xy
         box = self.width if width is None else width
-        font = self.font
-        for i, (line, w) in enumerate(zip(self.lines, self.widths)):
+        font = cjk_font(max(REF_SIZE, self.size), self.weight, path=self.font_path)
+        k = self.size / font.size
+        for i, (line, w) in enumerate(zip(self.lines, self.widths, strict=True)):
             dx = {"left": 0.0, "center": (box - w) / 2, "right": box - w}[align]
             # baseline at 0.88 em: Noto CJK's ideographic em box spans -0.12 … 0.88 em
-            draw.text((x + dx, y + i * self.pitch + 0.88 * self.size), line, font=font, fill=fill, anchor="ls")
+            left, top, right, bottom = font.getbbox(line, anchor="ls")
+            if right <= left or bottom <= top:
+                continue
+            mask = Image.new("L", (int(right - left), int(bottom - top)), 0)
+            ImageDraw.Draw(mask).text((-left, -top), line, font=font, fill=255, anchor="ls")
+            if k != 1:
+                mask = mask.resize((max(1, round(mask.width * k)), max(1, round(mask.height * k))),
+                                   Image.Resampling.LANCZOS)
+            baseline = y + i * self.pitch + 0.88 * self.size
+            draw.bitmap((round(x + dx + left * k), round(baseline + top * k)), mask, fill=fill)
 
 
 def _line(segs: list[str]) -> str:
     text = "".join(segs).strip()
     while len(text) > 1 and text[-1] in DROP_AT_EOL:
-        text = text[:-1]
+        text = text[:-1].rstrip()
     return text
 
 
@@ -127,45 +210,29 @@ def _letters(line: str) -> int:
     return sum(not ch.isspace() and ch not in CLOSING and ch not in OPENING for ch in line)
 
 
-def _break_cost(before: str, flag: str, after: str) -> float:
-    """How bad a line break between two segments reads (negative: better than average);
-    `flag` is the part of speech that ends `before`."""
-    if before == " " or after == " ":
-        return 0.0
-    if before[-1] in STRONG_BREAK:
-        return -0.8
-    if _LATIN.match(before[-1]) and _LATIN.match(after[0]):
-        return 3.0                                               # inside a Latin word
-    if before[-1] in "的地之":
-        return 0.6                                               # X的 | Y splits a noun phrase
-    if (len(before) == 1 and is_cjk(before)) or before in LEADING:
-        return 0.8                                               # 在/对/该… lead into what follows
-    if flag in CLINGING:
-        return 0.6                                               # 最容易 | 踩, 四个 | 坑
-    return 0.15
-
-
-def _cuts(n: int, max_lines: int):
+def _cuts(n: int, max_lines: int, allowed: list[int]):
+    """Sets of break positions (indexes of the phrase that starts a line) with at most max_lines lines."""
     yield ()
-    for i in range(1, n):
+    for a, i in enumerate(allowed):
         if max_lines >= 2:
             yield (i,)
         if max_lines >= 3:
-            for j in range(i + 1, n):
+            for j in allowed[a + 1:]:
                 yield (i, j)
 
 
-def _best(tagged: list[tuple[str, str]], box_w: float, box_h: float, max_lines: int, max_size: float,
-          min_size: float, spacing: float, ref_width) -> tuple[float, list[str]] | None:
-    """Best (size, lines): large type, few and balanced lines, breaks between phrases,
-    no orphan on the last line."""
+def _best(units: list[tuple[str, float]], box_w: float, box_h: float, max_lines: int, max_size: float,
+          min_size: float, spacing: float, ref_width) -> tuple[float, float, list[str]] | None:
+    """Best (score, size, lines): large type, few and balanced lines, breaks between phrases where
+    they read well, no clause break left inside a line, no line under MIN_LINE letters."""
     best: tuple[float, float, list[str]] | None = None
-    segs = [seg for seg, _ in tagged]
-    for cuts in _cuts(len(segs), max_lines):
+    segs = [u for u, _ in units]
+    allowed = [i for i in range(1, len(units)) if units[i - 1][1] < NEVER]
+    for cuts in _cuts(len(segs), max_lines, allowed):
         bounds = (0, *cuts, len(segs))
-        lines = [_line(segs[a:b]) for a, b in zip(bounds, bounds[1:])]
+        lines = [_line(segs[a:b]) for a, b in itertools.pairwise(bounds)]
         k = len(lines)
-        if not all(lines) or (k > 1 and _letters(lines[-1]) < 2):
+        if not all(lines) or (k > 1 and min(_letters(line) for line in lines) < MIN_LINE):
             continue
         widths = [ref_width(line) for line in lines]
         size = min(max_size, box_h / (1 + (k - 1) * spacing), box_w * REF_SIZE / max(widths))
@@ -173,13 +240,16 @@ def _best(tagged: list[tuple[str, str]], box_w: float, box_h: float, max_lines: 
             continue
         mean = sum(widths) / k
         ragged = 4 * sum((w - mean) ** 2 for w in widths) / max(widths) ** 2
-        if k > 1 and widths[-1] < 0.35 * max(widths):
+        if k > 1 and widths[-1] < 0.4 * max(widths):
             ragged += 0.5                                        # a stub last line
-        breaks = sum(_break_cost(segs[c - 1], tagged[c - 1][1], segs[c]) for c in cuts)
+        breaks = sum(units[c - 1][1] for c in cuts)
+        if k > 1:                                                # a clause break the lines run through
+            label = _letters(segs[0]) <= 3 and units[0][1] <= -1    # 泉州：… may stay on its line
+            breaks += 1.5 * sum(units[i - 1][1] <= -1 for i in range(1 + label, len(units)) if i not in cuts)
         score = math.log(size) - 0.15 * (k - 1) - 0.15 * ragged - 0.4 * breaks
         if best is None or score > best[0]:
             best = (score, size, lines)
-    return (best[1], best[2]) if best else None
+    return best
 
 
 def _chars(seg: str) -> list[str]:
@@ -187,12 +257,7 @@ def _chars(seg: str) -> list[str]:
     return re.findall(r"[!-~]+|\s|.", seg)
 
 
-def fit_title(text: str, box_w: float, box_h: float, *, weight: str = "Bold", max_lines: int = 3,
-              max_size: int = 200, min_size: int = 12, spacing: float = 1.22,
-              font_path: Path | None = None) -> TitleLayout:
-    """The title set as large as fits the box, in at most `max_lines` phrase-aware lines.
-    Characters the font cannot draw are dropped; if nothing fits at `min_size`, it ends in '…'."""
-    text = drawable(text, font_path)
+def _measure(weight: str, font_path: Path | None):
     ref = cjk_font(REF_SIZE, weight, path=font_path)
     cache: dict[str, float] = {}
 
@@ -201,11 +266,92 @@ def fit_title(text: str, box_w: float, box_h: float, *, weight: str = "Bold", ma
             cache[s] = ref.getlength(s)
         return cache[s]
 
-    for tagged in (_tagged(text), [(ch, "x") for ch in _chars(text)]):
-        found = _best(tagged, box_w, box_h, max_lines, max_size, min_size, spacing, ref_width)
-        if found:
-            return TitleLayout(tuple(found[1]), int(found[0]), weight, spacing, font_path)
+    return ref_width
+
+
+def fit_title(text: str, box_w: float, box_h: float, *, weight: str = "Bold", max_lines: int = 3,
+              max_size: int = 200, min_size: int = 12, spacing: float = 1.22,
+              font_path: Path | None = None) -> TitleLayout:
+    """The title set as large as fits the box, in at most `max_lines` lines broken between phrases.
+    Characters the font cannot draw are dropped; if nothing fits at `min_size`, it ends in '…'."""
+    text = drawable(text, font_path)
+    found = _fit(text, box_w, box_h, weight, max_lines, max_size, min_size, spacing, font_path)
+    if found:
+        return found[1]
+    by_char = [(ch, 0.3) for ch in _chars(text)]
+    loose = _best(by_char, box_w, box_h, max_lines, max_size, min_size, spacing, _measure(weight, font_path))
+    if loose:
+        return TitleLayout(tuple(loose[2]), int(loose[1]), weight, spacing, font_path)
     return _truncated(text, box_w, min_size, weight, max_lines, spacing, font_path)
+
+
+def _fit(text: str, box_w: float, box_h: float, weight: str, max_lines: int, max_size: float, min_size: float,
+         spacing: float, font_path: Path | None) -> tuple[float, TitleLayout] | None:
+    """(score, layout) of `text` broken between phrases at min_size or larger, or None."""
+    found = _best(phrases(text), box_w, box_h, max_lines, max_size, min_size, spacing, _measure(weight, font_path))
+    return (found[0], TitleLayout(tuple(found[2]), int(found[1]), weight, spacing, font_path)) if found else None
+
+
+# a break that shortens a long title: the part before it names the subject (潮汕牛肉火锅：…)
+CUT_AT = re.compile(r"\s*(?:[：:|｜]|——|—|--|\s-\s)\s*|(?<=[？！?!])\s*|\s*[（(【\[]")
+COMFORTABLE = 9.5          # letters a line at most, at the smallest size a cover title is set whole
+SHORTENED = 0.6            # what a display title gives up against the whole title (in log-size units)
+LONG = 14                  # letters: a title this long or shorter is always set whole
+
+
+def display_title(title: str, max_letters: int) -> str:
+    """A long title cut at a natural break (colon, question mark, dash, bar, bracket): its first part
+    that stands on its own (4 … max_letters letters; never a bracketed aside), else the title up to a
+    comma. The title itself when it is short enough or has no such break."""
+    title = " ".join(title.split())
+    if _letters(title) <= max_letters:
+        return title
+    parts: list[tuple[str, bool]] = []                         # (text, is it a bracketed aside)
+    last, aside = 0, False
+    for m in CUT_AT.finditer(title):
+        parts.append((title[last:m.start()], aside))
+        last, aside = m.end(), m.group().strip()[:1] in "（(【["
+    parts.append((title[last:], aside))
+    for text, aside in parts:
+        part = text.strip().rstrip("，。、,.")
+        if not aside and 4 <= _letters(part) <= max_letters:
+            return part
+    head = ""
+    for clause in re.split(r"(?<=[，,])", title):
+        if _letters(head + clause) > max_letters:
+            break
+        head += clause
+    head = head.rstrip("，,")
+    return head if _letters(head) >= 4 else title
+
+
+def cover_layout(title: str, display: str, box_w: float, box_h: float, *, weight: str = "Black",
+                 font_path: Path | None = None, max_lines: int = 3) -> TitleLayout:
+    """A cover's title set in the box: the planner's display title when it gave one; else the whole
+    title, or — for a long one, when it reads clearly better — the title cut at a natural break
+    (see display_title). Never tiny type where a shorter title would do."""
+    max_size, comfortable = box_w * 0.18, box_w / COMFORTABLE
+    text = drawable(display or title, font_path)
+    options = [(text, 0.0)]
+    if not display:
+        for limit in (LONG, _letters(text) - 1):
+            short = display_title(text, limit)
+            if short != text and short not in (o for o, _ in options):
+                options.append((short, SHORTENED))
+    best: tuple[float, TitleLayout] | None = None
+    for option, penalty in options:
+        found = _fit(option, box_w, box_h, weight, max_lines, max_size, comfortable, 1.22, font_path)
+        if found and (best is None or found[0] - penalty > best[0]):
+            best = (found[0] - penalty, found[1])
+    if best:
+        return best[1]
+    if not display:                                              # nothing reads well: cut harder
+        text = display_title(text, min(int(max_lines * COMFORTABLE) - 2, _letters(text) - 1))
+        found = _fit(text, box_w, box_h, weight, max_lines, max_size, comfortable, 1.22, font_path)
+        if found:
+            return found[1]
+    return fit_title(text, box_w, box_h, weight=weight, max_lines=max_lines, max_size=int(max_size),
+                     min_size=max(12, int(box_w / 13)), font_path=font_path)
 
 
 def _truncated(text: str, box_w: float, size: int, weight: str, max_lines: int, spacing: float,

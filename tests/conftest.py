@@ -370,3 +370,29 @@ def js_content(page: Path) -> str:
 def without_srcs(html: str) -> str:
     """HTML with every <img src> emptied: a local file name and its WeChat URL compare equal."""
     return re.sub(r'(<img\b[^>]*?\ssrc=")[^"]*(")', r"\1\2", html)
+
+# ── 13a: offline pictures, titles and brand ───────────────────────────────────────────
+
+def phash(image) -> int:
+    """The 63-bit perceptual hash (DCT of a 32×32 grey thumbnail, the 8×8 lowest frequencies but
+    the mean, each above or below their median): near 0 apart for the same picture, ~32 for unrelated."""
+    import math
+
+    from PIL import Image
+
+    n, k = 32, 8
+    grey = image.convert("L").resize((n, n), Image.Resampling.LANCZOS)
+    px = [grey.getpixel((x, y)) for y in range(n) for x in range(n)]
+    cos = [[math.cos((2 * x + 1) * u * math.pi / (2 * n)) for x in range(n)] for u in range(k)]
+    rows = [[sum(cos[u][x] * px[y * n + x] for x in range(n)) for u in range(k)] for y in range(n)]
+    dct = [sum(cos[v][y] * rows[y][u] for y in range(n)) for v in range(k) for u in range(k)][1:]
+    median = sorted(dct)[len(dct) // 2]
+    return sum(1 << i for i, c in enumerate(dct) if c > median)
+
+
+def require_art() -> None:
+    """Fail (not skip) when `make art` has not built the offline renderer's art set."""
+    from pipeline.providers.local.artset import installed
+
+    if installed() is None:
+        pytest.fail("the art set is not installed: run `make art` (it needs npm)")

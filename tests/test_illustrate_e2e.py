@@ -120,3 +120,13 @@ def test_help_lists_commands(tmp_path):
     assert run.returncode == 0 and "illustrate" in run.stdout
     run = peitu(tmp_path, "illustrate", "--help")
     assert "--type" in run.stdout and "--out" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_manifest_says_what_each_offline_picture_depicts(demo):
+    out, _ = demo
+    images = [i for m in out.glob("*/manifest.json") for i in json.loads(m.read_text(encoding="utf-8"))["images"]]
+    shown = [i for i in images if i["depicts"]]
+    assert len(shown) >= 0.9 * len(images)
+    assert all(not i["depicts_reason"] for i in shown)
+    assert all(i["depicts_reason"] for i in images if not i["depicts"])

@@ -87,15 +87,15 @@ def test_cover_title_is_legible_and_inside_the_square_crop(cfg: Config, style: s
 
 
 @pytest.mark.parametrize("style", STYLES)
-def test_inline_caption_is_legible(cfg: Config, style: str):
+def test_inline_pictures_carry_no_caption(cfg: Config, style: str):
+    """The heading is already above the picture in the article: the picture never repeats it."""
     drawing = compose(plan_for("inline", style=style, title="二、芯片为什么这么贵"), cfg)
-    assert drawing.title_mask.getbbox()
-    assert text_contrast(drawing.image, drawing.title_mask, drawing.title_size) >= 4.5
+    assert drawing.title_mask is None and drawing.title_size == 0
 
 
-def test_marker_is_drawn_from_its_prompt_when_it_has_no_title(cfg: Config):
-    drawing = compose(plan_for("marker", title="", prompt="一只猫坐在窗台上，看着窗外的雨"), cfg)
-    assert drawing.title_mask is not None and drawing.title_mask.getbbox()
+def test_a_marker_without_subjects_prints_neither_its_prompt_nor_its_alt(cfg: Config):
+    drawing = compose(plan_for("marker", title="窗台上的猫", prompt="一只猫坐在窗台上，看着窗外的雨"), cfg)
+    assert drawing.title_mask is None and drawing.depicts == [] and "no subjects" in drawing.reason
 
 
 def test_characters_the_font_lacks_are_left_out_not_drawn_as_boxes(cfg: Config):

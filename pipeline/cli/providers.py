@@ -49,7 +49,10 @@ def providers(ctx: click.Context, app: App) -> int:
     for name in shown:
         position = str(p.order.index(name) + 1) if name in p.order else ("last" if name == p.last_resort else "–")
         if name == LOCAL:
-            table.add_row("local", position, "drawn here", "–", "–", "", "ready")
+            from ..providers.local.artset import installed, status
+
+            table.add_row("local", position, f"drawn here: {status()}", "–", "–", "",
+                          "ready" if installed() else "patterns only")
             continue
         s = router.slots[name]
         key = ("✓ " if s.ep.key else "✗ ") + str(s.key_env) if s.proto.key_required or s.ep.key else "–"
@@ -59,6 +62,10 @@ def providers(ctx: click.Context, app: App) -> int:
         table.add_row(name, position, s.ep.model or "(server's)", key, _limits(s.st), today,
                       "ready" if why is None else why.split(":")[0])
     Console().print(table)
+    from ..providers.local.looks import offline_note
+
+    if LOCAL in shown and offline_note(app.config.style):
+        click.echo(f"local, style {app.config.style}: {offline_note(app.config.style)}")
     others = [n for n in router.slots if n not in shown]
     if others:
         click.echo(f"Also available: {', '.join(others)} — add to providers.order in config.yaml "

@@ -52,8 +52,10 @@ def list_(app: App) -> None:
         table.add_row(name, lib.label(name), version, lib.display(lib.path(name)))
     console.print(table)
     styles = Table(header_style="bold", title="风格 styles")
-    for col in ("风格 style", "名称 label", "调色 palette", "画法 medium"):
+    for col in ("风格 style", "名称 label", "调色 palette", "画法 medium", "离线 offline (local)"):
         styles.add_column(col, overflow="fold")
+    from ..providers.local.looks import offline_note
+
     for name in lib.style_names():
         try:
             style = lib.style(name)
@@ -61,7 +63,7 @@ def list_(app: App) -> None:
             styles.add_row(name, "[red]错误 error[/]", "", escape(str(err)))
             continue
         mark = " [green]✓ 默认[/]" if name == cfg.style else ""
-        styles.add_row(name + mark, style.label, style.palette.name, style.medium)
+        styles.add_row(name + mark, style.label, style.palette.name, style.medium, offline_note(name) or "✓")
     console.print(styles)
     console.print(f"{len(lib.names())} 个模板 templates × {len(lib.style_names())} 种风格 styles; "
                   "预览 preview: peitu templates preview TYPE --article FILE")

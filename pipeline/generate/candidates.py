@@ -212,15 +212,16 @@ class Local:
         return None
 
     def make(self, plan: ImagePlan, trail: Trail, deadline: float) -> GeneratedImage:
-        from ..providers.local import render_local
+        from ..providers.local import draw_local
 
         start = self.shared.clock.monotonic()
         self.shared.usage.reserve(LOCAL, None)
         try:
-            data = render_local(plan, self.shared.cfg)
+            drawn = draw_local(plan, self.shared.cfg)
         except PeituError as err:
             failure = Failure(err.message, provider=LOCAL, category="local", hint=err.hint)
             self.shared.failed(failure)
             raise failure from None
-        return GeneratedImage(data=data, provider=LOCAL, model=LOCAL_MODEL, seed=plan.seed,
-                              elapsed_s=self.shared.clock.monotonic() - start)
+        return GeneratedImage(data=drawn.data, provider=LOCAL, model=LOCAL_MODEL, seed=plan.seed,
+                              elapsed_s=self.shared.clock.monotonic() - start, depicts=drawn.depicts,
+                              depicts_reason=drawn.reason)

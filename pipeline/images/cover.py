@@ -63,8 +63,10 @@ def cover_set(plan: ImagePlan, image: GeneratedImage, cfg: Config) -> CoverSet:
 
     mark = None
     if wants_title(plan, image, cfg):
-        mark = set_title(work, plan.title, _title_region(c_at, s_at), side,
-                         font_path=cfg.path(cfg.paths.font) if cfg.paths.font else None)
+        brand = cfg.brand_for(plan.account)
+        font = brand.font or cfg.paths.font
+        mark = set_title(work, plan.title, _title_region(c_at, s_at), side, display=plan.display_title,
+                         font_path=cfg.path(font) if font else None, brand=brand, cfg=cfg)
     cover = work.crop(c_at)
     share = work.crop(s_at)
     if share.size != (sw, sh):

@@ -1,6 +1,7 @@
 """The article title set on a hosted model's cover (models garble Chinese, so they draw none):
-placed where the picture is calm, white or dark by measured contrast, with a scrim — darker
-and softer step by step — until the text reaches WCAG's 4.5:1 on the final pixels."""
+placed where the picture is calm (or where the brand puts it), in the brand's colour when that reads,
+else white or dark by measured contrast, with a scrim — darker and softer step by step — until the
+text reaches WCAG's 4.5:1 on the final pixels. The brand's mark (logo or name) goes just above it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from ..typography import TitleLayout, fit_title, text_contrast
+from ..brand import draw_mark, has_mark, mark_width
+from ..config import Brand, Config
+from ..typography import cover_layout, text_contrast
 
 RGB = tuple[int, int, int]
 Box = tuple[int, int, int, int]
@@ -43,22 +46,38 @@ class TitleMark:
 
 
 def set_title(image: Image.Image, title: str, region: Box, square: int, *, weight: str = "Black",
-              font_path: Path | None = None) -> TitleMark:
-    """Draw `title` inside `region` of `image` (in place) and return where it went. `square` is
-    the side of the 1:1 crop in these pixels: the type is sized to read well there too."""
+              font_path: Path | None = None, display: str = "", brand: Brand | None = None,
+              cfg: Config | None = None) -> TitleMark:
+    """Draw `title` (or the planner's `display` title) inside `region` of `image` (in place) and
+    return where it went. `square` is the side of the 1:1 crop in these pixels: the type is sized to
+    read well there too. `brand` (with the `cfg` its logo path is relative to) adds its colour,
+    placement and mark."""
+    brand = brand or Brand.model_construct()
     x0, y0, x1, y1 = region
     rw, rh = x1 - x0, y1 - y0
-    layout = fit_title(title, min(rw, 0.84 * square), min(0.5 * square, 0.85 * rh), weight=weight, max_lines=3,
-                       max_size=max(14, int(square * 0.15)), min_size=max(12, int(square * 0.05)),
-                       font_path=font_path)
-    block, align = _calmest(image, layout, region)
+    mark_h = round(square * 0.045) if has_mark(brand, font_path) and cfg is not None else 0
+    gap = round(mark_h * 0.7)
+    layout = cover_layout(title, display, min(rw, 0.84 * square), min(0.5 * square, 0.85 * rh) - mark_h - gap,
+                          weight=weight, font_path=font_path)
+    extra = mark_h + gap if mark_h else 0
+    wide = max(layout.width, mark_width(brand, cfg, mark_h, font_path) if mark_h and cfg else 0.0)
+    block, align = _calmest(image, (int(wide + 1), int(layout.height + 1 + extra)), region, brand.title_placement)
+    text_at = (block[0] + (block[2] - block[0] - int(layout.width + 1)) // 2 if align == "center" else block[0],
+               block[1] + extra)
+    text_box = (text_at[0], text_at[1], text_at[0] + int(layout.width + 1), block[3])
     mask = Image.new("L", image.size, 0)
-    layout.draw(ImageDraw.Draw(mask), block[:2], 255, align=align, width=block[2] - block[0])
+    layout.draw(ImageDraw.Draw(mask), text_at, 255, align=align, width=text_box[2] - text_box[0])
     band = _band(image.size, block, layout.size)
     roi = band.getbbox() or (0, 0, *image.size)            # all the work happens in these rows
     base, ink, veil = image.crop(roi), mask.crop(roi), band.crop(roi)
 
-    colour, ratio = max(((c, _trial(base, ink, c, layout.size)) for c in (WHITE, DARK)), key=lambda t: t[1])
+    choices = [(c, _trial(base, ink, c, layout.size)) for c in (WHITE, DARK)]
+    colour, ratio = max(choices, key=lambda t: t[1])
+    if brand.text:
+        own = _rgb(brand.text)
+        own_ratio = _trial(base, ink, own, layout.size)
+        if own_ratio >= TARGET or own_ratio >= ratio:
+            colour, ratio = own, own_ratio
     scrim = 0.0
     if ratio < TARGET:
         local = (block[0] - roi[0], block[1] - roi[1], block[2] - roi[0], block[3] - roi[1])
@@ -71,7 +90,14 @@ def set_title(image: Image.Image, title: str, region: Box, square: int, *, weigh
                 break
     base.paste(colour, (0, 0), ink)
     image.paste(base, roi[:2])
-    return TitleMark(block, mask, layout.size, colour, ratio, scrim)
+    if mark_h and cfg is not None:
+        cx = (text_box[0] + text_box[2]) / 2 if align == "center" else text_box[0] + wide / 2
+        draw_mark(image, brand, cfg, cx, block[1], mark_h, colour, font_path)
+    return TitleMark(text_box, mask, layout.size, colour, ratio, scrim)
+
+
+def _rgb(code: str) -> RGB:
+    return (int(code[1:3], 16), int(code[3:5], 16), int(code[5:7], 16))
 
 
 def _trial(image: Image.Image, mask: Image.Image, colour: RGB, size: int) -> float:
@@ -80,14 +106,18 @@ def _trial(image: Image.Image, mask: Image.Image, colour: RGB, size: int) -> flo
     return text_contrast(trial, mask, size)
 
 
-def _calmest(image: Image.Image, layout: TitleLayout, region: Box) -> tuple[Box, str]:
-    """The text block position in `region` over the least edge energy (top, middle or bottom;
-    flush left or centred); the middle is slightly disfavoured, as it is where subjects sit."""
+def _calmest(image: Image.Image, size: tuple[int, int], region: Box, placement: str = "auto") -> tuple[Box, str]:
+    """Where a block of `size` goes in `region`: over the least edge energy (top, middle or bottom —
+    only the brand's placement when it names one; flush left or centred); the middle is slightly
+    disfavoured, as it is where subjects sit."""
     x0, y0, x1, y1 = region
-    bw, bh = int(layout.width + 1), int(layout.height + 1)
+    bw, bh = size
     edges = image.crop(region).convert("L").filter(ImageFilter.FIND_EDGES)
+    rows = {"top": y0, "middle": y0 + (y1 - y0 - bh) // 2, "bottom": y1 - bh}
+    if placement in rows:
+        rows = {placement: rows[placement]}
     best: tuple[float, Box, str] | None = None
-    for vy, y in (("top", y0), ("middle", y0 + (y1 - y0 - bh) // 2), ("bottom", y1 - bh)):
+    for vy, y in rows.items():
         for align, x in (("left", x0), ("center", x0 + (x1 - x0 - bw) // 2)):
             box = (int(x), int(y), int(x) + bw, int(y) + bh)
             energy = ImageStat.Stat(edges.crop((box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0))).mean[0] + 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +79,16 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                          palette_hint=style_ctx["palette"]["name"], palette=style_ctx["palette"]["colors"],
                          text_color=style_ctx["palette"]["text"], **fields)
 
+    title_nouns = nouns_in(article.title, shortest=1)        # the title's 面 or 书 is its subject
     plans: list[ImagePlan] = []
     if cover:
         out = render({**base, "role": "cover"}, "cover_prompt")
         plans.append(plan("cover", "cover", cfg.images.generate_cover,
                           prompt=_no_text(out["cover_prompt"]), negative_prompt=_negative(out["negative"]),
                           title=article.title, subtitle=_cover_subtitle(article),
-                          keywords=list(article.keywords), title_overlay=style_spec.title_overlay))
+                          keywords=list(article.keywords), title_overlay=style_spec.title_overlay,
+                          subjects=subjects_of([*title_nouns, *(k for k in article.keywords if k in article.title),
+                                                *article.keywords]), account=account))
     count = _inline_count(article, cfg, inline_count)
     for n, idx in enumerate(pick_sections(article, count), start=1):
         sec = article.sections[idx]
@@ -95,15 +100,78 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
         plans.append(plan(f"inline-{n}", "inline", cfg.images.generate_inline,
                           prompt=_no_text(out["inline_prompt"]), negative_prompt=_negative(out["negative"]),
                           section_index=idx, title=sec.heading, subtitle=" · ".join(sec.keywords[:3]),
-                          keywords=list(sec.keywords) or list(article.keywords)))
+                          keywords=list(sec.keywords) or list(article.keywords), account=account,
+                          subjects=subjects_of([*sec.keywords, *nouns_in(sec.heading),
+                                                *_rotated(article.keywords, n - 1)])))
     for marker in article.markers:
         out = render({**base, "role": "marker", "prompt": marker.prompt}, "marker_prompt")
         prompt = out.get("marker_prompt") or _marker_prompt(marker, glossary.segment(marker.prompt), style_ctx)
         plans.append(plan(f"marker-{marker.index}", "marker", _marker_size(marker, cfg),
                           prompt=_no_text(prompt), negative_prompt=_negative(out["negative"]),
                           marker_index=marker.index, title=marker.alt,
-                          keywords=dedupe([marker.alt, *article.keywords[:3]])))
+                          keywords=dedupe([marker.alt, *article.keywords[:3]]), account=account,
+                          subjects=subjects_of([*nouns_in(marker.prompt), *nouns_in(marker.alt)])))
     return plans
+
+
+# Stopgap until a planner names what each image shows (ImagePlan.subjects): the words of the text
+# that can be drawn — keywords and nouns, never a sentence. Junk (上床, 篇文章, 心里有个数) stays out
+# through the part of speech: a word made with a pronoun, adverb, preposition, conjunction, particle
+# or measure word is not a subject.
+NOT_SUBJECT = ("r", "d", "p", "c", "u", "y", "q", "e", "o", "x", "w")
+EN_SKIP = {"the", "and", "with", "from", "into", "onto", "over", "under", "for", "that", "this", "its", "their",
+           "some", "very", "light", "style", "photo", "image", "picture", "scene", "view", "shot", "close", "text"}
+MAX_SUBJECTS = 12
+NUMERALS = set("一二两三四五六七八九十百千万几半0123456789")
+
+
+@lru_cache(maxsize=4096)
+def _flags(word: str) -> tuple[str, ...]:
+    """jieba's part of speech for each word of `word` (an article's keywords recur in its plans)."""
+    from ..ingest.keywords import shared_lexicon
+
+    return tuple(p.flag for p in shared_lexicon().posseg.lcut(word) if p.word.strip())
+
+
+def subjects_of(words: list[str]) -> list[str]:
+    """The drawable words among `words`, in order, without repeats: no pronoun, adverb, preposition,
+    conjunction, particle or measure word in them, not a quantity (八块钱, 十几个部位)."""
+    out: list[str] = []
+    for word in words:
+        word = " ".join(str(word).split())
+        if not word or word in out or word[0] in NUMERALS:
+            continue
+        if not word.isascii():
+            flags = _flags(word)
+            if not flags or any(f.startswith(NOT_SUBJECT) for f in flags):
+                continue
+        out.append(word)
+        if len(out) >= MAX_SUBJECTS:
+            break
+    return out
+
+
+def nouns_in(text: str, shortest: int = 2) -> list[str]:
+    """The nouns of a phrase or sentence in order (Chinese by part of speech, `shortest` characters or
+    more; English words of three letters or more that are not function words)."""
+    from ..ingest.keywords import shared_lexicon
+
+    out: list[str] = []
+    for pair in shared_lexicon().posseg.lcut(text, HMM=False):      # dictionary words: fast, and nouns are in it
+        word = pair.word.strip()
+        if word.isascii():
+            out += [w for w in re.findall(r"[A-Za-z]{3,}", word) if w.lower() not in EN_SKIP]
+        elif len(word) >= shortest and (pair.flag.startswith("n") or pair.flag in ("vn", "j")):
+            out.append(word)
+    return dedupe(out)
+
+
+def _rotated(words: list[str], k: int) -> list[str]:
+    """The article's keywords starting at the k-th: inline images fall back on different ones."""
+    if not words:
+        return []
+    k %= len(words)
+    return [*words[k:], *words[:k]]
 
 
 def pick_sections(article: Article, count: int) -> list[int]:

@@ -44,7 +44,8 @@ def _made(p: ImagePlan, g: GeneratedImage | None) -> dict:
             "provider": g.provider if g else None, "model": g.model if g else None,
             "cached": g.cached if g else False, "fallback": g.fallback if g else False,
             "attempts": [redact(str(a)) for a in g.attempts] if g else [],
-            "generate_ms": round(g.elapsed_s * 1000, 1) if g else None}
+            "generate_ms": round(g.elapsed_s * 1000, 1) if g else None,
+            "depicts": g.depicts if g else [], "depicts_reason": g.depicts_reason if g else ""}
 
 
 def manifest(ill: Illustration) -> Manifest:

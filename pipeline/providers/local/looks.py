@@ -48,26 +48,43 @@ HINT_WORDS = {"warm": "vivid", "bright": "vivid", "light": "mono", "cool": "ocea
 
 @dataclass(frozen=True)
 class Look:
-    """How a style draws: title weight, shape treatment and surface."""
+    """How a style draws offline: title weight, how the art is treated, what lies behind it.
+
+    `art`: flat (as drawn), line (outlines in ink), wash (watercolour: soft, bled edges), ink (monochrome
+    ink on paper), paper (cut paper: the palette's colours, a white cut edge, a cast shadow), duotone
+    (two colours of the palette). `ground`: the backdrop painter of the same name in art.py.
+    `note`: what the offline renderer makes of the style, when it is not what the style asks a model for."""
 
     weight: str = "Black"
-    outline: bool = False                # shapes as lines (minimal)
-    blur: float = 0.0                    # soft edges (watercolor, photo)
+    art: str = "flat"
+    ground: str = "flat"
     grain: float = 0.0                   # paper texture strength
-    grey: bool = False                   # monochrome shapes (ink)
-    shadow: bool = False                 # layered paper: each layer casts a soft shadow
-    alpha: int = 235                     # shape opacity
+    outline: bool = False                # fallback patterns as lines (minimal)
+    blur: float = 0.0                    # fallback patterns: soft edges
+    grey: bool = False                   # fallback patterns: monochrome
+    alpha: int = 235                     # fallback patterns: shape opacity
+    note: str = ""
 
 
 LOOKS = {
     "flat": Look(),
-    "minimal": Look(weight="Bold", outline=True, alpha=255),
-    "watercolor": Look(weight="Bold", blur=7, grain=10, alpha=170),
-    "ink": Look(weight="Bold", blur=3, grain=14, grey=True, alpha=200),
-    "photo": Look(weight="Black", blur=10, alpha=200),
-    "isometric": Look(weight="Black"),
-    "papercut": Look(weight="Black", shadow=True, grain=5),
+    "minimal": Look(weight="Bold", art="line", ground="minimal", outline=True, alpha=255),
+    "watercolor": Look(weight="Bold", art="wash", ground="wash", grain=10, blur=7, alpha=170),
+    "ink": Look(weight="Bold", art="ink", ground="ink", grain=14, blur=3, grey=True, alpha=200),
+    "photo": Look(weight="Black", art="duotone", ground="night", blur=10, alpha=200,
+                  note="离线画不出照片：本地渲染为双色海报 "
+                       "(offline: a duotone poster; photographs need a hosted model)"),
+    "isometric": Look(weight="Black", ground="isometric",
+                      note="离线为等距台座上的扁平插画 (offline: flat art on isometric plinths, not 3D renders)"),
+    "papercut": Look(weight="Black", art="paper", ground="paper", grain=5),
 }
+
+
+def palette_of(colours: list[str], text: str | None = None) -> Palette:
+    """A brand's palette: two backgrounds, then accents; ink is `text`, else black or white by contrast."""
+    bg = _hex(colours[0])
+    ink = _hex(text) if text else (max(((20, 20, 28), (255, 255, 255)), key=lambda c: contrast_ratio(bg, c)))
+    return Palette(bg, _hex(colours[1]), ink, tuple(_hex(c) for c in colours[2:]))
 
 
 def choose_palette(plan: ImagePlan) -> Palette:
@@ -82,3 +99,10 @@ def choose_palette(plan: ImagePlan) -> Palette:
         if word in hint:
             return PALETTES[name]
     return PALETTES[STYLE_PALETTE.get(plan.style, "vivid")]
+
+
+def offline_note(style: str) -> str:
+    """What the local renderer makes of a style when it is not what the style asks a model for;
+    '' when it draws the style as such."""
+    look = LOOKS.get(style)
+    return look.note if look else "离线按扁平插画画 (offline: drawn as flat art; the local renderer has no look for it)"

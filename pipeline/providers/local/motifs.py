@@ -89,7 +89,7 @@ def _waves(pen: Pen, area: Box) -> None:
         amp, per = pen.h * pen.rng.uniform(0.03, 0.07), pen.h * pen.rng.uniform(0.6, 1.1)
         phase = pen.rng.uniform(0, math.tau)
         pts = [(x0 - 10, y1 + 10)]
-        for k in range(0, 121):
+        for k in range(121):
             x = x0 + (x1 - x0) * k / 120
             pts.append((x, base + amp * math.sin(phase + x / per * math.tau)))
         pts.append((x1 + 10, y1 + 10))
@@ -117,7 +117,7 @@ def _blocks(pen: Pen, area: Box) -> None:
 
 def _bauhaus(pen: Pen, area: Box) -> None:
     """Any type: a tile grid of quarter circles, halves, triangles and dots."""
-    x0, y0, x1, y1 = area
+    x0, y0, x1, _ = area
     s = pen.h / 4
     for gx in range(int((x1 - x0) / s) + 1):
         for gy in range(4):
