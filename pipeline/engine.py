@@ -275,11 +275,13 @@ def to_folder(cfg: Config, out_root: Path, *, upload: bool = False,
     from .library import record_illustration
     from .publish.output import write_output
     from .publish.theme import load_theme
-    from .publish.wechat.article import upload_illustration
-    from .publish.wechat.client import account_config
 
     uploading = threading.Lock()
-    themed = account_config(cfg, account) if upload else cfg     # the folder shows the draft as uploaded
+    themed = cfg
+    if upload:                                   # (WeChat's client is imported only to upload: ~25 MB)
+        from .publish.wechat.article import upload_illustration
+        from .publish.wechat.client import account_config
+        themed = account_config(cfg, account)    # the folder shows the draft as uploaded
 
     def finish(ill: Illustration) -> Written:
         try:

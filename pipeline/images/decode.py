@@ -10,7 +10,6 @@ import logging
 import struct
 import warnings
 
-import simplejpeg
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from ..config import Config
@@ -121,6 +120,8 @@ def check_whole(data: bytes, max_pixels: int, *, what: str = "image") -> tuple[i
 
 
 def _whole_jpeg(data: bytes, max_pixels: int, what: str) -> tuple[int, int]:
+    import simplejpeg                            # (brings numpy: imported when a JPEG is checked, not before)
+
     height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
     size = _within((width, height), max_pixels, what)
     target = {"Gray": "GRAY", "CMYK": "CMYK", "YCCK": "CMYK"}.get(colorspace, "RGB")
