@@ -147,3 +147,28 @@ def test_the_connection_goes_to_the_checked_address_and_keeps_the_name(server):
     answer = Transport().send(Call("GET", base + "/models", {"Authorization": f"Bearer {KEY}"}), policy(base),
                               timeout_s=5, left_s=5, max_bytes=10**6)
     assert answer.status == 200 and server.seen[-1].headers["host"] == f"localhost:{port}"
+
+
+def test_an_answer_that_ends_the_connection_is_read_to_its_end():
+    """HTTP/1.0 or `Connection: close`: http.client closes the connection once it has the headers, while the
+    body may still be on its way (here it comes 0.3 s later, in a packet of its own)."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n")
+            time.sleep(0.3)
+            conn.sendall(b'{"late": true}')
+
+    threading.Thread(target=answer, daemon=True).start()
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        got = Transport().send(Call("GET", base + "/x"), policy(base), timeout_s=5, left_s=5, max_bytes=100)
+    finally:
+        listener.close()
+    assert got.status == 200 and got.body == b'{"late": true}'

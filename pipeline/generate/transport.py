@@ -169,6 +169,8 @@ class _Bounded:
     def __init__(self, sock: socket.socket, ends: float):
         self._sock = sock
         self.ends = ends                 # set again for each request on a kept-alive connection
+        self._readers = 0
+        self._closing = False
 
     def _arm(self) -> None:
         left = self.ends - time.monotonic()
@@ -185,7 +187,20 @@ class _Bounded:
         return self._sock.recv_into(buffer, *args)
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        self._readers += 1
         return io.BufferedReader(_Reader(self))
+
+    def close(self) -> None:
+        """Like a socket's own: the descriptor stays open while a reader made by makefile is (http.client
+        closes the connection as soon as it reads the headers of an answer that ends the connection)."""
+        self._closing = True
+        if not self._readers:
+            self._sock.close()
+
+    def reader_closed(self) -> None:
+        self._readers -= 1
+        if self._closing and not self._readers:
+            self._sock.close()
 
     def settimeout(self, value: float | None) -> None:
         """Ignored: the deadline sets the timeout before each read and write."""
@@ -203,6 +218,11 @@ class _Reader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         return self._sock.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._sock.reader_closed()
+        super().close()
 
 
 def _read(resp: Any, max_bytes: int) -> bytes:
