@@ -29,7 +29,8 @@ class Usage:
         """Count one paid call; False (and no count) when today's quota is already used up."""
         day = self.today()
         with self.store.tx() as db:
-            db.execute("INSERT OR IGNORE INTO provider_usage (day, provider) VALUES (?, ?)", (day, provider))
+            db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       (day, provider))
             calls = db.execute("SELECT calls FROM provider_usage WHERE day = ? AND provider = ?",
                                (day, provider)).fetchone()["calls"]
             if quota is not None and calls >= quota:
@@ -44,13 +45,14 @@ class Usage:
     def refund(self, provider: str) -> None:
         """Give back a call reserved but never made."""
         with self.store.tx() as db:
-            db.execute("UPDATE provider_usage SET calls = MAX(0, calls - 1) WHERE day = ? AND provider = ?",
+            db.execute("UPDATE provider_usage SET calls = calls - 1 WHERE day = ? AND provider = ? AND calls > 0",
                        (self.today(), provider))
 
     def record(self, provider: str, *, images: int = 0, failures: int = 0) -> None:
         day = self.today()
         with self.store.tx() as db:
-            db.execute("INSERT OR IGNORE INTO provider_usage (day, provider) VALUES (?, ?)", (day, provider))
+            db.execute("INSERT INTO provider_usage (day, provider) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       (day, provider))
             db.execute("UPDATE provider_usage SET images = images + ?, failures = failures + ? "
                        "WHERE day = ? AND provider = ?", (images, failures, day, provider))
 

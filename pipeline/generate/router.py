@@ -120,7 +120,7 @@ class Router:
             for name in names:
                 if name not in NAMES:
                     raise ConfigError(f"{where}: unknown provider '{name}' (known: {', '.join(NAMES)})")
-        self.store = Store.open(cfg.path(cfg.paths.state))
+        self.store = Store.for_config(cfg)
         self.limiter = RateLimiter(cfg.path(cfg.paths.state).parent / "ratelimit.sqlite")
         self.usage = Usage(self.store, cfg.schedule.timezone)
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))

@@ -251,7 +251,7 @@ def upload_illustration(ill: Illustration, cfg: Config, account: str | None = No
             "only_fans_can_comment": int(bool(a.meta.get("only_fans_can_comment")))}
     check_article({**base, "content": a.body_html, "thumb_media_id": "(to upload)"}, where=str(a.source or a.slug))
     client = build_client(acfg, name)
-    store = Store.open(acfg.path(acfg.paths.state))
+    store = Store.for_config(acfg)
     uploader = Uploader(client, store)
     up = upload_images(uploader, a, ill.plans, ill.renditions, acfg, account=name)
     up.content = upload_body_images(up.content, a, uploader, acfg)
