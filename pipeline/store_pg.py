@@ -22,10 +22,10 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .errors import ConfigError, PeituError
 from .store import BUSY_TIMEOUT_S, MIGRATIONS, POSTGRES_ONLY, Params, Result, Store, private_folder, rows_of
@@ -127,10 +127,8 @@ class PostgresStore(Store):
             yield self
             self._guard(conn.commit)
         except BaseException:
-            try:
+            with suppress(sa.exc.DBAPIError):          # a dropped connection: nothing was committed
                 conn.rollback()
-            except sa.exc.DBAPIError:
-                pass                                   # a dropped connection: nothing was committed
             raise
         finally:
             self._local.conn = None

@@ -350,7 +350,11 @@ def postgres_server() -> Iterator[str]:
         url = server.start()
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
         server.stop()
-        service_missing("PostgreSQL", str(err))
+        why = str(err)
+    else:
+        why = ""
+    if why:
+        service_missing("PostgreSQL", why)
     yield url
     server.stop()
 
@@ -367,28 +371,35 @@ def pg_url(postgres_server: str) -> Iterator[str]:
     """A database URL whose search_path is a fresh schema of its own (dropped afterwards)."""
     from sqlalchemy import make_url
 
+    import psycopg
+
     schema = f"t_{secrets.token_hex(6)}"
+    why = ""
     try:
         postgres_admin(postgres_server, f"CREATE SCHEMA {schema}")
-    except Exception as err:  # noqa: BLE001 - any failure to reach it is the service missing
-        service_missing("PostgreSQL", f"cannot create a schema on {POSTGRES_URL_ENV}'s server: {err}")
+    except psycopg.OperationalError as err:
+        why = f"cannot create a schema on the test server: {' '.join(str(err).split())}"
+    if why:
+        service_missing("PostgreSQL", why)
     url = make_url(postgres_server).update_query_dict({"options": f"-csearch_path={schema}"})
     yield url.render_as_string(hide_password=False)
     postgres_admin(postgres_server, f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-def backend(request, monkeypatch) -> str:
+def backend(request, monkeypatch, tmp_path) -> Iterator[str]:
     """The state store's backend for this test: "sqlite", or both where a module says
     `pytestmark = pytest.mark.backends("sqlite", "postgresql")`. For "postgresql", STATE_URL_ENV holds the URL
     of a fresh schema, and `cfg`, `write_config` and `wechat_config` name it in state.database_url_env (so
-    child processes use it too)."""
+    child processes use it too); afterwards no SQLite state file may have been made."""
     name = getattr(request, "param", "sqlite")
     if name == "postgresql":
         monkeypatch.setenv(STATE_URL_ENV, request.getfixturevalue("pg_url"))
     else:
         monkeypatch.delenv(STATE_URL_ENV, raising=False)
-    return name
+    yield name
+    if name == "postgresql":
+        assert not list(tmp_path.rglob("state.db")), "the state went to SQLite, not PostgreSQL"
 
 
 def pytest_generate_tests(metafunc):
@@ -441,5 +452,9 @@ def redis_url(redis_server: str) -> str:
 
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     url = urlsplit(redis_server)._replace(path=f"/{1 + worker % 15}").geturl()
-    redis.Redis.from_url(url).flushdb()
-    return url
+    try:
+        redis.Redis.from_url(url).flushdb()
+        return url
+    except redis.ConnectionError as err:
+        why = f"{REDIS_URL_ENV}'s server does not answer: {err}"
+    service_missing("Redis", why)

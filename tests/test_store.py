@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -25,7 +26,7 @@ from pipeline.locks import account_lock, runtime_dir
 from pipeline.store import MIGRATIONS, LockHeld, Store, StoreLease, holder_gone, lock_owner
 from pipeline.store_pg import placeholders, postgres_ddl
 
-from .conftest import REPO, STATE_URL_ENV, free_port, wechat_config
+from .conftest import REPO, STATE_URL_ENV, free_port, peitu, run_to_end, wechat_config
 
 BEFORE_MIGRATIONS = REPO / "tests" / "fixtures" / "state-before-migrations.sql"
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
@@ -396,6 +397,45 @@ def test_one_state_file_refuses_a_second_run_from_another_lock_folder(tmp_path, 
             with account_lock(cfg, store, "https://api|wx1", "nightly run"):
                 pass
         assert store.where in str(err.value) and f"held by process {os.getpid()}" in str(err.value)
+
+
+def test_doctor_reports_the_backend_its_schema_and_the_migrations_that_were_pending(store, tmp_path, fake,
+                                                                                  monkeypatch):
+    for sql in ("DROP TABLE provider_failures", "DROP TABLE locks",         # as an older peitu left it
+                "PRAGMA user_version = 1" if store.dialect == "sqlite" else "UPDATE peitu_schema SET version = 1"):
+        store.execute(sql)
+    config = wechat_config(tmp_path, fake)
+    first = " ".join(run_to_end(peitu(config, "doctor", "--offline"))[1].split())
+    second = " ".join(run_to_end(peitu(config, "doctor", "--offline"))[1].split())
+    if store.dialect == "sqlite":
+        assert f"✓ state: SQLite {tmp_path / 'state.db'} (schema 2 of 2, 1 pending migration applied now)" in first
+        assert f"✓ state: SQLite {tmp_path / 'state.db'} (schema 2 of 2), private to you" in second
+    else:
+        assert re.search(rf"✓ state: PostgreSQL {re.escape(store.where)}: reachable \(\d+ ms\), schema 2 of 2, "
+                         r"1 pending migration applied now", first), first
+        assert "schema 2 of 2; files in" in second and "pending" not in second
+        monkeypatch.setenv(STATE_URL_ENV, os.environ[STATE_URL_ENV].replace(":" + str(store.url.port), ":1"))
+        down = " ".join(run_to_end(peitu(config, "doctor", "--offline"))[1].split())
+        assert "✗ state: cannot reach the state database" in down and "→ start PostgreSQL" in down, down
+        assert store.url.password not in first + second + down
+    assert store.version() == 2 and "locks" in tables_of(store)
+
+
+@pytest.mark.slow
+def test_without_its_service_a_test_fails_under_ci_and_is_skipped_elsewhere(tmp_path):
+    dead = {"PEITU_TEST_POSTGRES_URL": f"postgresql://peitu:pw@127.0.0.1:{free_port()}/postgres",
+            "PEITU_TEST_REDIS_URL": f"redis://127.0.0.1:{free_port()}"}
+    tests = ["tests/test_store.py::test_a_lost_lock_stops_the_holder_at_its_next_check[postgresql]",
+             "tests/test_wechat_redis.py::test_two_machines_share_one_token_through_redis"]
+    for ci, expect in (("true", "2 errors"), ("", "2 skipped")):
+        env = {**os.environ, **dead, "CI": ci}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                               "-rfs", *tests], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        out = done.stdout + done.stderr
+        assert expect in out and done.returncode == (1 if ci else 0), out
+        for what in ("PostgreSQL", "Redis"):
+            assert (f"{what} is needed in CI and could not start" if ci else f"{what} is not available") in out
+    assert "pw@" not in out
 
 
 def test_the_lock_folder_must_be_private(tmp_path, monkeypatch):
