@@ -228,11 +228,13 @@ class Row:
         return list(self._names)
 
     def __repr__(self) -> str:
-        return f"Row({dict(zip(self._names, self._values, strict=True))!r})"
+        return f"Row({ {name: self._values[i] for name, i in self._names.items()}!r})"
 
 
 def rows_of(values: Sequence[Sequence[Any]], columns: Sequence[str]) -> list[Row]:
-    names = {name: i for i, name in enumerate(columns)}
+    names: dict[str, int] = {}
+    for i, name in enumerate(columns):
+        names.setdefault(name, i)                     # a name given twice means its first column
     return [Row(v, names) for v in values]
 
 
@@ -270,8 +272,11 @@ class Store(ABC):
         `postgresql://` URL (migrated on first use; `folder` holds the files kept beside the state)."""
         url = str(target)
         if url.startswith(("postgresql:", "postgresql+", "postgres:")):
-            from .store_pg import PostgresStore
-
+            try:
+                from .store_pg import PostgresStore
+            except ImportError as err:
+                raise ConfigError(f"the state in PostgreSQL needs SQLAlchemy and psycopg ({err})",
+                                  hint="pip install 'peitu[postgres]'") from None
             place = Path(folder or ".peitu").expanduser().resolve()
             return cls._shared(("postgresql", url, place), lambda: PostgresStore(url, place))
         path = Path(target).expanduser().resolve()

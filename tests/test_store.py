@@ -21,6 +21,7 @@ import pytest
 from pipeline.config import load_config
 from pipeline.errors import ConfigError, PeituError
 from pipeline.fsutil import atomic_write
+from pipeline.generate.quota import Usage
 from pipeline.library import Library, search
 from pipeline.locks import account_lock, runtime_dir
 from pipeline.store import MIGRATIONS, LockHeld, Store, StoreLease, holder_gone, lock_owner
@@ -278,6 +279,23 @@ def test_a_write_outside_a_transaction_waits_for_it(store):
         store.execute("UPDATE provider_failures SET count = ? WHERE day = 'd'", (seen + 1,))
     thread.join(30)
     assert count(store) == 12                                         # 1 + 1 here + 10 there: nothing lost
+
+
+def test_a_daily_quota_shared_by_threads_grants_exactly_its_calls_and_reports_whole_numbers(store):
+    usage = Usage(store)
+    granted: list[bool] = []
+    threads = [threading.Thread(target=lambda: granted.extend(usage.reserve("zhipu", 50) for _ in range(20)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == usage.used("zhipu") == 50
+    usage.refund("zhipu")
+    usage.record("zhipu", images=3, failures=1)
+    report = usage.report(1)
+    assert report == [{"provider": "zhipu", "calls": 49, "failures": 1, "images": 3}]
+    assert all(type(report[0][k]) is int for k in ("calls", "failures", "images"))    # SUM: not a Decimal
 
 
 def test_a_transaction_rolls_back_on_error_and_an_inner_one_joins_it(store):
