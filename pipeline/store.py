@@ -478,10 +478,12 @@ def _wal(conn: sqlite3.Connection) -> None:
 
 def private_folder(folder: Path) -> None:
     """Create `folder` (and parents) and make it 0700: only its owner may list or enter it. (A state file
-    kept right in the home folder leaves the home folder's mode alone.)"""
+    kept right in the home folder, or in a shared sticky folder such as /tmp, leaves that folder's mode
+    alone: making /tmp private would break every other user and service of the machine.)"""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = folder.stat()
-    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != 0o700 and folder != Path.home():
+    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != 0o700 and folder != Path.home() \
+            and not st.st_mode & stat.S_ISVTX:
         os.chmod(folder, 0o700)
 
 

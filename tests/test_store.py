@@ -202,6 +202,14 @@ def test_state_folder_is_0700_and_its_databases_0600_even_when_made_looser_befor
         assert mode(folder / name) == 0o600, name
 
 
+def test_a_shared_sticky_folder_like_tmp_keeps_its_mode(tmp_path):
+    shared = tmp_path / "tmp"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    Store.open(shared / "state.db").execute("INSERT INTO locks (name, owner, expires) VALUES ('x', 'y', 0)")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o1777 and mode(shared / "state.db") == 0o600
+
+
 def test_output_files_follow_the_umask_and_private_files_are_0600(tmp_path):
     old = os.umask(0o027)
     try:
