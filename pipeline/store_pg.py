@@ -95,6 +95,7 @@ class PostgresStore(Store):
                                        pool_pre_ping=True, hide_parameters=True, connect_args=args)
         sa.event.listen(self.engine, "connect", _numbers_as_sqlite_gives_them)
         _engines.add(self.engine)
+        weakref.finalize(self, self.engine.dispose)            # its connections close when the store goes
         self._local = threading.local()
         with self._connect() as conn:
             schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
