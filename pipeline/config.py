@@ -256,6 +256,22 @@ class ServeSettings(Strict):
     mcp_port: int = Field(default=8766, ge=0, le=65535)            # peitu mcp --http
 
 
+
+class State(Strict):
+    """Where the state lives: SQLite at paths.state (the default), or PostgreSQL when database_url_env names
+    an environment variable holding its URL (the URL holds a password, so it never goes in config.yaml)."""
+
+    database_url_env: str | None = None
+
+    @field_validator("database_url_env")
+    @classmethod
+    def _a_variable_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+            raise ValueError("must name an environment variable (e.g. PEITU_DATABASE_URL) that holds the URL; "
+                             "the URL itself holds a password and belongs in the environment or .env")
+        return value
+
+
 class Library(Strict):
     reuse: bool = False
     reuse_threshold: float = Field(0.6, ge=0, le=1)
@@ -275,6 +291,8 @@ class Config(Strict):
     relay: RelaySettings = RelaySettings()
     serve: ServeSettings = ServeSettings()
     brand: Brand = Field(default_factory=Brand)            # every account's, unless it sets its own
+
+    state: State = State()
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,16 +41,27 @@ def check_config(path: Path | None) -> tuple[Config | None, Check]:
 
 
 def check_state(cfg: Config) -> Iterator[Check]:
-    from .store import MIGRATIONS, Store
+    """The state database: which backend, reachable, its schema version and the migrations that were pending
+    (opening it applies them), and for SQLite whether the file is private."""
+    from .store import MIGRATIONS, SQLiteStore, Store
 
     try:
-        store = Store.open(cfg.path(cfg.paths.state))
-        with store.tx():                             # a write: the file is usable, not only readable
-            version = store.query("PRAGMA user_version")[0][0]
+        started = time.monotonic()
+        store = Store.for_config(cfg)
+        with store.tx():                             # a write: the database is usable, not only readable
+            version = store.version()
+        took_ms = (time.monotonic() - started) * 1000
     except PeituError as err:
         yield Check("state", FAIL, err.message + (f" ({err.where})" if err.where else ""), err.hint or "")
         return
-    found = f"{store.path} (schema {version} of {len(MIGRATIONS)})"
+    pending = version - store.migrated_from
+    found = (f"schema {version} of {len(MIGRATIONS)}"
+             + (f", {pending} pending migration{'s' if pending > 1 else ''} applied now" if pending else ""))
+    if not isinstance(store, SQLiteStore):
+        yield Check("state", OK, f"PostgreSQL {store.where}: reachable ({took_ms:.0f} ms), {found}; "
+                                 f"files in {store.folder}")
+        return
+    found = f"SQLite {store.path} ({found})"
     loose = [f"{p} is {stat.S_IMODE(p.stat().st_mode):o}" for p, mode in ((store.folder, 0o700), (store.path, 0o600))
              if stat.S_IMODE(p.stat().st_mode) & ~mode]
     if loose:

@@ -94,7 +94,7 @@ class Nightly:
         self.force, self.dry_run, self.only = force, dry_run, only
         self.on_article = on_article or (lambda title, outcome: None)
         self.client = build_client(self.cfg, self.account)
-        self.store = Store.open(self.cfg.path(self.cfg.paths.state))
+        self.store = Store.for_config(self.cfg)
         self.uploader = Uploader(self.client, self.store)
         self.scope = self.client.scope
         self.work_dir = self.store.folder / "nightly" / self.account

@@ -1,7 +1,7 @@
 """`peitu schedule`: the nightly job on an APScheduler 3 cron trigger, one job per account.
 
 - Time and timezone per account (wechat.accounts.*.schedule, else the top-level schedule; 02:00 Asia/Shanghai).
-- Jobs persist in the state file (SQLAlchemyJobStore, a table per account). A job already stored with the
+- Jobs persist in the state database (SQLAlchemyJobStore, a table per account). A job already stored with the
   same trigger keeps its next run time, so a night missed while the machine was off runs on restart if it
   is less than misfire_grace_s late; several missed nights run once (coalesce).
 - One scheduler per account at a time (a lock file per account); SIGTERM/SIGINT let a running job finish,
@@ -71,11 +71,11 @@ class NightlyScheduler:
 
     def __init__(self, cfg: Config, accounts: list[str], config_path: str | None):
         self.cfg, self.accounts, self.config_path = cfg, accounts, config_path
-        state = Store.open(cfg.path(cfg.paths.state)).path     # created private and migrated before APScheduler
+        state = Store.for_config(cfg).engine_url    # created and migrated before APScheduler (holds a password)
         self.locks = ExitStack()
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         for name in accounts:
-            self.scheduler.add_jobstore(SQLAlchemyJobStore(url=f"sqlite:///{state}", tablename=_table(name)),
+            self.scheduler.add_jobstore(SQLAlchemyJobStore(url=state, tablename=_table(name)),
                                         alias=name)
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
 

@@ -1,20 +1,28 @@
 """The one state store: every table, its migrations and its connections.
 
-    store = Store.open(path)                 # one per path per process, shared by its threads
-    with store.tx():                         # a write transaction taken at once (BEGIN IMMEDIATE)
+    store = Store.for_config(cfg)            # SQLite at paths.state, or PostgreSQL (state.database_url_env)
+    store = Store.open(path_or_url)          # one per target per process, shared by its threads
+    with store.tx():                         # a write transaction: one writer at a time, across processes
         store.execute(sql, params)
     rows = store.query(sql, params)
     with store.lock(name, ttl_s) as lease:   # a named lock with expiry, renewed while held
         lease.check()
 
-Stages keep their own SQL but write it portably (standard SQL, `?` parameters, `INSERT … ON CONFLICT`,
-`RETURNING`), so another backend (PostgreSQL) can sit behind the same four calls. The one SQLite-only
-part is the library's full-text index (FTS5), kept apart in `SQLITE_ONLY`.
+Stages keep their own SQL and write it portably (standard SQL, `?` parameters, `INSERT … ON CONFLICT`,
+`RETURNING`); the same four calls run it on either backend. `tx()` takes the write lock at once (SQLite's
+BEGIN IMMEDIATE, a transaction-scoped advisory lock on PostgreSQL), and so does every write made outside
+one, so two processes never interleave a read-modify-write, and reads never wait for the writer.
 
-SQLite here: WAL (readers never wait for the writer), a busy timeout (writers of several processes queue),
-foreign keys on. The schema is numbered migrations recorded in `PRAGMA user_version`; migration 1 adopts
-a state file made before migrations existed (its tables are already there). The state folder is made
-private (0700) and the database files (and their -wal/-shm) 0600: the file holds the WeChat access token.
+The schema is one list of numbered migrations for both backends, written in SQLite's spelling; PostgreSQL
+gets the same statements through a small type mapping (store_pg.py). Where the backends truly differ (the
+library's full-text index, the insertion order SQLite keeps in rowid) each has its own statements in
+`SQLITE_ONLY` / `POSTGRES_ONLY`.
+
+SQLite (the default; sqlite3, no SQLAlchemy: it is the faster path): WAL (readers never wait for the
+writer), a busy timeout (writers of several processes queue), foreign keys on; the version lives in
+`PRAGMA user_version`; migration 1 adopts a state file made before migrations existed (its tables are
+already there). The state folder is made private (0700) and the database files (and their -wal/-shm) 0600:
+the file holds the WeChat access token.
 """
 
 from __future__ import annotations
@@ -29,17 +37,19 @@ import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConfigError, PeituError
 
+if TYPE_CHECKING:
+    from .config import Config
+
 log = logging.getLogger(__name__)
 
-Row = sqlite3.Row
 Params = Sequence[Any]
 BUSY_TIMEOUT_S = 30.0
 SIBLINGS = ("ratelimit.sqlite",)          # other databases peitu keeps beside the state file (also 0600)
@@ -170,11 +180,62 @@ _V2 = (
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 
-# SQLite-only statements by migration number: the library's full-text index (another backend brings its own).
+# Statements of one backend only, by migration number: the library's full-text index (SQLite's FTS5; on
+# PostgreSQL a tsvector over the same jieba-split words, with the 'simple' configuration, weighted like
+# FTS5's bm25 weights: tags, then title, then prompt), and on PostgreSQL a `rowid` column where callers
+# read rows in the order they were inserted (SQLite keeps that order in its implicit rowid).
 SQLITE_ONLY: dict[int, tuple[str, ...]] = {
     1: ("""CREATE VIRTUAL TABLE IF NOT EXISTS library_fts USING fts5(
             tags, prompt, title, tokenize = 'unicode61 remove_diacritics 2')""",),
 }
+POSTGRES_ONLY: dict[int, tuple[str, ...]] = {
+    1: ("""CREATE TABLE IF NOT EXISTS library_fts (
+            rowid BIGINT PRIMARY KEY REFERENCES library_images(id) ON DELETE CASCADE,
+            tags TEXT NOT NULL, prompt TEXT NOT NULL, title TEXT NOT NULL,
+            doc tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', tags), 'A')
+                || setweight(to_tsvector('simple', title), 'B')
+                || setweight(to_tsvector('simple', prompt), 'C')) STORED)""",
+        "CREATE INDEX IF NOT EXISTS library_fts_doc ON library_fts USING gin (doc)",
+        "ALTER TABLE library_tags ADD COLUMN IF NOT EXISTS rowid BIGINT GENERATED ALWAYS AS IDENTITY",
+        "ALTER TABLE library_files ADD COLUMN IF NOT EXISTS rowid BIGINT GENERATED ALWAYS AS IDENTITY"),
+}
+
+
+class Row:
+    """One result row, the same from either backend: by position (`row[0]`), by column name
+    (`row["id"]`), unpacked (`a, b = row`), or as a dict (`dict(row)`)."""
+
+    __slots__ = ("_names", "_values")
+
+    def __init__(self, values: Sequence[Any], names: Mapping[str, int]):
+        self._values, self._names = tuple(values), names
+
+    def __getitem__(self, key: int | str) -> Any:
+        return self._values[self._names[key] if isinstance(key, str) else key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        return self._values == (other._values if isinstance(other, Row) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __repr__(self) -> str:
+        return f"Row({ {name: self._values[i] for name, i in self._names.items()}!r})"
+
+
+def rows_of(values: Sequence[Sequence[Any]], columns: Sequence[str]) -> list[Row]:
+    names: dict[str, int] = {}
+    for i, name in enumerate(columns):
+        names.setdefault(name, i)                     # a name given twice means its first column
+    return [Row(v, names) for v in values]
 
 
 @dataclass
@@ -193,41 +254,135 @@ class Result:
 
 # ---- the store -------------------------------------------------------------------------------------
 
-class Store:
-    """The state database. Use `Store.open(path)`; the instance is shared by every caller in this process
-    (its connection serialised by a lock) and closed when the last of them lets go."""
+class Store(ABC):
+    """The state database. Use `Store.for_config(cfg)` or `Store.open(target)`: the instance is shared by
+    every caller in this process and closed when the last of them lets go."""
 
-    _open: weakref.WeakValueDictionary[tuple[int, Path], Store] = weakref.WeakValueDictionary()
-    _open_lock = threading.Lock()
+    dialect: ClassVar[str]              # "sqlite" | "postgresql"
+    folder: Path                        # files kept beside the state: library images, nightly work, rate limits
+    where: str                          # what messages name: the file, or the database URL without password
+    migrated_from: int                  # the schema version this process found on opening it
+
+    _open: ClassVar[weakref.WeakValueDictionary[tuple[Any, ...], Store]] = weakref.WeakValueDictionary()
+    _open_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def open(cls, target: Path | str, *, folder: Path | None = None) -> Store:
+        """The store for `target`: a SQLite file (created, made private and migrated on first use), or a
+        `postgresql://` URL (migrated on first use; `folder` holds the files kept beside the state)."""
+        url = str(target)
+        if url.startswith(("postgresql:", "postgresql+", "postgres:")):
+            try:
+                from .store_pg import PostgresStore
+            except ImportError as err:
+                raise ConfigError(f"the state in PostgreSQL needs SQLAlchemy and psycopg ({err})",
+                                  hint="pip install 'peitu[postgres]'") from None
+            place = Path(folder or ".peitu").expanduser().resolve()
+            return cls._shared(("postgresql", url, place), lambda: PostgresStore(url, place))
+        path = Path(target).expanduser().resolve()
+        return cls._shared(("sqlite", path), lambda: SQLiteStore(path))
+
+    @classmethod
+    def for_config(cls, cfg: Config) -> Store:
+        """The configured store: PostgreSQL when state.database_url_env names a variable, else SQLite at
+        paths.state. Files kept beside the state live in paths.state's folder either way."""
+        from .secrets import get_secret
+
+        path = cfg.path(cfg.paths.state)
+        env = cfg.state.database_url_env
+        if not env:
+            return cls.open(path)
+        url = get_secret(env)
+        if not url:
+            raise ConfigError(f"state.database_url_env names {env}, which is not set",
+                              hint=f"set {env} to postgresql://user:password@host:5432/database (in the "
+                                   f"environment or .env), or remove state.database_url_env to use {path}")
+        return cls.open(url, folder=path.parent)
+
+    @classmethod
+    def _shared(cls, key: tuple[Any, ...], make: Callable[[], Store]) -> Store:
+        key = (os.getpid(), *key)
+        with cls._open_lock:
+            store = cls._open.get(key)
+            if store is None:
+                store = cls._open[key] = make()
+            return store
+
+    # ---- the four calls --------------------------------------------------------------------------
+
+    @abstractmethod
+    @contextmanager
+    def tx(self) -> Iterator[Store]:
+        """A write transaction, holding the write lock from its start, so two processes never interleave;
+        a tx inside a tx (in the same thread) joins it. Commits on leaving, rolls back on an exception."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> Result:
+        """One statement (its own transaction unless inside `tx()`)."""
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        """The rows a SELECT (or a statement with RETURNING) gives."""
+        return self.execute(sql, params).rows
+
+    def lock(self, name: str, ttl_s: float, *, clock: Callable[[], float] = time.time) -> Lease:
+        """A named lock with expiry: `with store.lock("nightly:…", 60) as lease:` (see Lease)."""
+        return StoreLease(self, name, ttl_s, clock=clock)
+
+    # ---- schema ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def version(self) -> int:
+        """The number of the last migration applied (0: none)."""
+
+    @abstractmethod
+    def _set_version(self, number: int) -> None: ...
+
+    @abstractmethod
+    def _ddl(self, number: int) -> Sequence[str]:
+        """Migration `number`'s statements as this backend runs them."""
+
+    @property
+    @abstractmethod
+    def engine_url(self) -> str:
+        """A SQLAlchemy URL of this database (for APScheduler's job store). It may hold a password: never
+        log or show it."""
+
+    def _migrate(self) -> None:
+        """Bring the schema to the latest migration (once, whichever process gets there first); note the
+        version found in `migrated_from`."""
+        latest = len(MIGRATIONS)
+        self.migrated_from = self.version()
+        if self.migrated_from == latest:
+            return
+        with self.tx():
+            version = self.migrated_from = self.version()      # again, under the write lock
+            if version > latest:
+                raise ConfigError(f"the state database was made by a newer peitu (schema {version}, this one "
+                                  f"knows {latest})", where=self.where, hint="upgrade peitu")
+            for number in range(version + 1, latest + 1):
+                for sql in self._ddl(number):
+                    self.execute(sql)
+                self._set_version(number)
+                log.debug("state %s: migration %d applied", self.where, number)
+
+
+class SQLiteStore(Store):
+    """The state in one SQLite file; its connection is shared by the process's threads, serialised by a
+    lock (a transaction holds it from BEGIN IMMEDIATE to COMMIT)."""
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path):
         self.path = path
+        self.folder = path.parent
+        self.where = str(path)
         self._lock = threading.RLock()
         self._depth = 0
         self._conn = _connect(path)
         self._migrate()
 
-    @classmethod
-    def open(cls, path: Path) -> Store:
-        """The store for `path` (created, made private and migrated on first use)."""
-        path = Path(path).expanduser().resolve()
-        key = (os.getpid(), path)
-        with cls._open_lock:
-            store = cls._open.get(key)
-            if store is None:
-                store = cls._open[key] = cls(path)
-            return store
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    # ---- the four calls --------------------------------------------------------------------------
-
     @contextmanager
     def tx(self) -> Iterator[Store]:
-        """A write transaction, taken at once (BEGIN IMMEDIATE), so two processes never interleave; a
-        tx inside a tx joins it. Commits on leaving, rolls back on an exception."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -248,22 +403,25 @@ class Store:
             finally:
                 self._depth = 0
 
-    def query(self, sql: str, params: Params = ()) -> list[Row]:
-        """The rows a SELECT (or a statement with RETURNING) gives."""
-        return self.execute(sql, params).rows
-
     def execute(self, sql: str, params: Params = ()) -> Result:
-        """One statement (its own transaction unless inside `tx()`)."""
         with self._lock:
             cur = self._run(sql, params)
-            rows = cur.fetchall()
-            return Result(rows, cur.rowcount)
+            values = cur.fetchall()
+            return Result(rows_of(values, [d[0] for d in cur.description]) if cur.description else [],
+                          cur.rowcount)
 
-    def lock(self, name: str, ttl_s: float, *, clock: Callable[[], float] = time.time) -> Lease:
-        """A named lock with expiry: `with store.lock("nightly:…", 60) as lease:` (see Lease)."""
-        return StoreLease(self, name, ttl_s, clock=clock)
+    def version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
-    # ---- inside ----------------------------------------------------------------------------------
+    def _set_version(self, number: int) -> None:
+        self._run(f"PRAGMA user_version = {int(number)}")
+
+    def _ddl(self, number: int) -> Sequence[str]:
+        return (*MIGRATIONS[number - 1], *SQLITE_ONLY.get(number, ()))
+
+    @property
+    def engine_url(self) -> str:
+        return f"sqlite:///{self.path}"
 
     def _run(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         try:
@@ -272,30 +430,11 @@ class Store:
             text = str(err)
             if "locked" in text or "busy" in text:
                 raise PeituError(f"the state file stayed busy for {BUSY_TIMEOUT_S:.0f} s ({text})",
-                                 where=str(self.path), hint="another peitu process holds it; run again") from None
+                                 where=self.where, hint="another peitu process holds it; run again") from None
             if "readonly" in text or "disk" in text:
-                raise ConfigError(f"cannot write the state file ({text})", where=str(self.path),
+                raise ConfigError(f"cannot write the state file ({text})", where=self.where,
                                   hint="check the file's permissions and the free disk space") from None
             raise
-
-    def _migrate(self) -> None:
-        """Bring the schema to the latest migration (once, whichever process gets there first)."""
-        latest = len(MIGRATIONS)
-        if self._version() == latest:
-            return
-        with self.tx():
-            version = self._version()               # again, inside the write lock
-            if version > latest:
-                raise ConfigError(f"the state file was made by a newer peitu (schema {version}, this one "
-                                  f"knows {latest})", where=str(self.path), hint="upgrade peitu")
-            for number in range(version + 1, latest + 1):
-                for sql in (*MIGRATIONS[number - 1], *SQLITE_ONLY.get(number, ())):
-                    self._run(sql)
-                self._run(f"PRAGMA user_version = {number}")
-                log.debug("state %s: migration %d applied", self.path, number)
-
-    def _version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -309,7 +448,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         raise ConfigError(f"cannot open the state file: {getattr(err, 'strerror', None) or err}", where=str(path),
                           hint="set paths.state in config.yaml to a file in a folder you can write") from None
     try:
-        conn.row_factory = sqlite3.Row
         _wal(conn)                                          # reads the header: fails here if not a database
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -340,10 +478,12 @@ def _wal(conn: sqlite3.Connection) -> None:
 
 def private_folder(folder: Path) -> None:
     """Create `folder` (and parents) and make it 0700: only its owner may list or enter it. (A state file
-    kept right in the home folder leaves the home folder's mode alone.)"""
+    kept right in the home folder, or in a shared sticky folder such as /tmp, leaves that folder's mode
+    alone: making /tmp private would break every other user and service of the machine.)"""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = folder.stat()
-    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != 0o700 and folder != Path.home():
+    if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != 0o700 and folder != Path.home() \
+            and not st.st_mode & stat.S_ISVTX:
         os.chmod(folder, 0o700)
 
 
@@ -467,7 +607,7 @@ class StoreLease(Lease):
             now = self.clock()
             if rows and rows[0]["owner"] != self.owner and rows[0]["expires"] > now \
                     and not holder_gone(rows[0]["owner"]):
-                raise LockHeld(f"held by {describe_holder(*rows[0])}", where=str(self.store.path))
+                raise LockHeld(f"held by {describe_holder(*rows[0])}", where=self.store.where)
             self.store.execute(
                 "INSERT INTO locks (name, owner, expires) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires = excluded.expires",

@@ -14,9 +14,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def cfg(tmp_path: Path) -> Config:
-    """The repository's config, with everything it writes redirected under tmp_path."""
+def cfg(tmp_path: Path, backend: str) -> Config:
+    """The repository's config, with everything it writes redirected under tmp_path (and the state in
+    PostgreSQL when the test's backend is; see `backend` below)."""
     config = load_config(REPO / "config.yaml")
+    config.state.database_url_env = STATE_URL_ENV if backend == "postgresql" else None
     config.paths.state = tmp_path / "state.db"
     config.paths.cache = tmp_path / "cache"
     config.paths.output = tmp_path / "output"
@@ -30,6 +32,7 @@ def write_config(folder: Path, **sections: dict) -> Path:
     for key in ("templates", "styles", "themes", "glossary", "userdict", "stopwords"):
         data["paths"][key] = str(REPO / data["paths"][key])
     data["paths"].update(state=str(folder / "state.db"), cache=str(folder / "cache"), output=str(folder / "out"))
+    data["state"] = state_block()
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     path = folder / "config.yaml"
@@ -107,9 +110,10 @@ MMBIZ_IMG = re.compile(r'<img[^>]*src="(http://mmbiz\.qpic\.cn/[^"]+)"')
 
 
 @pytest.fixture
-def fake(monkeypatch, tmp_path):
+def fake(monkeypatch, tmp_path, backend):
     """The fake WeChat on 127.0.0.1, with its AppID and AppSecret in the environment (and the machine-wide
-    account locks of this test, and of the runs it starts, in a folder of its own)."""
+    account locks of this test, and of the runs it starts, in a folder of its own; the state in the test's
+    backend)."""
     runtime = tmp_path / "run"
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
@@ -134,6 +138,7 @@ def wechat_config(folder: Path, fake: FakeWeChat, **extra) -> Path:
         "providers": {"order": ["local"]},
         "article_types": yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["article_types"],
         "wechat": {"accounts": {"default": {"base_url": fake.url}}},
+        "state": state_block(),
         **extra,
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -396,3 +401,219 @@ def require_art() -> None:
 
     if installed() is None:
         pytest.fail("the art set is not installed: run `make art` (it needs npm)")
+
+# ---- services: PostgreSQL and Redis for the tests, and the store's two backends (14a) ---------------------
+#
+# .ci/run starts both servers and exports their URLs; without them (a dev machine) a private one is started
+# for the session when its programs are installed. A test that needs a service FAILS under CI (CI is set)
+# when it could not start, and is skipped elsewhere with the reason.
+
+import glob  # noqa: E402
+import pwd  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+POSTGRES_URL_ENV = "PEITU_TEST_POSTGRES_URL"    # a server for the tests: postgresql://user:pw@127.0.0.1:port/db
+REDIS_URL_ENV = "PEITU_TEST_REDIS_URL"          # redis://127.0.0.1:port
+STATE_URL_ENV = "PEITU_TEST_STATE_URL"          # set by `backend`: this test's own schema on that server
+
+
+def service_missing(what: str, why: str) -> NoReturn:
+    """Fail under CI (the service must be there), skip elsewhere; either way say why."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is needed in CI and could not start: {why}", pytrace=False)
+    pytest.skip(f"{what} is not available: {why}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_bin() -> Path | None:
+    """The folder of initdb/pg_ctl: on PATH, or where Debian's postgresql package puts them."""
+    found = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                                                        reverse=True)), None)
+    return Path(found).parent if found else None
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster in a temporary folder on 127.0.0.1, password-protected. PostgreSQL
+    refuses to run as root: then its programs run as the `postgres` user (made by Debian's package)."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin = bin_dir
+        self.user = None
+        if os.geteuid() == 0:
+            self.user = next((u for u in ("postgres", "nobody") if _has_user(u)), None)
+        self.dir = Path(tempfile.mkdtemp(prefix="peitu-pg-"))
+        self.password, self.port = secrets.token_hex(12), free_port()
+        if self.user:
+            shutil.chown(self.dir, self.user)
+
+    def _run(self, *cmd: str, timeout: float = 120) -> None:
+        argv = [str(self.bin / cmd[0]), *cmd[1:]]
+        if self.user:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            log = (self.dir / "log").read_text(errors="replace")[-800:] if (self.dir / "log").exists() else ""
+            raise RuntimeError(f"{cmd[0]} failed: {(done.stderr or done.stdout).strip()[-800:]} {log}")
+
+    def start(self) -> str:
+        pwfile = self.dir / "pw"
+        pwfile.write_text(self.password)
+        if self.user:
+            shutil.chown(pwfile, self.user)
+        self._run("initdb", "-D", str(self.dir / "data"), "-U", "peitu", f"--pwfile={pwfile}", "-A", "scram-sha-256",
+                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w", "-t", "60", "-o",
+                  f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
+                  "-c max_connections=200", "start")
+        return f"postgresql://peitu:{self.password}@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop", timeout=60)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server for this session (.ci/run's, or a private one started here)."""
+    if os.environ.get(POSTGRES_URL_ENV):
+        yield os.environ[POSTGRES_URL_ENV]
+        return
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install '.[dev]')")
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        service_missing("PostgreSQL", "initdb is not installed (Debian: apt-get install postgresql)")
+    server = PrivatePostgres(bin_dir)
+    try:
+        url = server.start()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as err:
+        server.stop()
+        why = str(err)
+    else:
+        why = ""
+    if why:
+        service_missing("PostgreSQL", why)
+    yield url
+    server.stop()
+
+
+def postgres_admin(server: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture
+def pg_url(postgres_server: str) -> Iterator[str]:
+    """A database URL whose search_path is a fresh schema of its own (dropped afterwards)."""
+    from sqlalchemy import make_url
+
+    import psycopg
+
+    schema = f"t_{secrets.token_hex(6)}"
+    why = ""
+    try:
+        postgres_admin(postgres_server, f"CREATE SCHEMA {schema}")
+    except psycopg.OperationalError as err:
+        why = f"cannot create a schema on the test server: {' '.join(str(err).split())}"
+    if why:
+        service_missing("PostgreSQL", why)
+    url = make_url(postgres_server).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    postgres_admin(postgres_server, f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def backend(request, monkeypatch, tmp_path) -> Iterator[str]:
+    """The state store's backend for this test: "sqlite", or both where a module says
+    `pytestmark = pytest.mark.backends("sqlite", "postgresql")`. For "postgresql", STATE_URL_ENV holds the URL
+    of a fresh schema, and `cfg`, `write_config` and `wechat_config` name it in state.database_url_env (so
+    child processes use it too); afterwards no SQLite state file may have been made."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        monkeypatch.setenv(STATE_URL_ENV, request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv(STATE_URL_ENV, raising=False)
+    yield name
+    if name == "postgresql":
+        assert not list(tmp_path.rglob("state.db")), "the state went to SQLite, not PostgreSQL"
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", marker.args, indirect=True)
+
+
+def state_block() -> dict:
+    """The config's state block for the current backend (see `backend`)."""
+    return {"database_url_env": STATE_URL_ENV} if os.environ.get(STATE_URL_ENV) else {}
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """The URL of a Redis server for this session (.ci/run's, or a private redis-server started here)."""
+    if os.environ.get(REDIS_URL_ENV):
+        yield os.environ[REDIS_URL_ENV]
+        return
+    redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install '.[dev]')")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        service_missing("Redis", "redis-server is not installed (Debian: apt-get install redis-server)")
+    folder, port = tempfile.mkdtemp(prefix="peitu-redis-"), free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", folder], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                service_missing("Redis", f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """A Redis database of this test worker's own, emptied first: redis://…/N."""
+    import redis
+
+    from urllib.parse import urlsplit
+
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = urlsplit(redis_server)._replace(path=f"/{1 + worker % 15}").geturl()
+    try:
+        redis.Redis.from_url(url).flushdb()
+        return url
+    except redis.ConnectionError as err:
+        why = f"{REDIS_URL_ENV}'s server does not answer: {err}"
+    service_missing("Redis", why)

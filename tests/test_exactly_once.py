@@ -22,7 +22,7 @@ from pipeline.fakes.wechat import FakeWeChat, editor_image
 
 from .conftest import MMBIZ_IMG, check_exactly_once, kill_at, pause_at, peitu, run_to_end, seed, wechat_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.backends("sqlite", "postgresql")]
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pipeline.models import Article, GeneratedImage, ImagePlan, Rendition
 from pipeline.publish.output import write_output
 
 DAY = 86400
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
 
 
 def picture(color: tuple[int, int, int], w: int = 1344, h: int = 576, fmt: str = "PNG") -> bytes:

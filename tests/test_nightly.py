@@ -17,6 +17,8 @@ from pipeline.publish.wechat.article import has_placeholder, mark_placeholders, 
 
 from .conftest import MMBIZ_IMG, REPO, check_exactly_once, kill_at, peitu, run_to_end, seed, wechat_config
 
+pytestmark = pytest.mark.backends("sqlite", "postgresql")
+
 
 @pytest.fixture
 def ncfg(tmp_path, fake) -> Config:

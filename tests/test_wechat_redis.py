@@ -1,13 +1,11 @@
-"""The access token shared through Redis (wechat.redis_url_env): one fetch serves every machine."""
+"""The access token shared through Redis (wechat.redis_url_env): one fetch serves every machine. The Redis
+server is conftest's `redis_url` (.ci/run's, or a private redis-server; the tests fail under CI without one)."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,29 +16,6 @@ from pipeline.fakes.wechat import FakeWeChat
 from pipeline.publish.wechat.client import BASE_URL_ENV, build_client
 
 redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install '.[dev]')")
-SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(SERVER is None, reason="redis-server is not installed (Debian: redis-server)")
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        for _ in range(100):
-            try:
-                redis.Redis.from_url(url).ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def machine(cfg: Config, tmp_path: Path, name: str, fake: FakeWeChat) -> Config:

@@ -48,5 +48,7 @@ class Cache:
         if not path.exists():
             atomic_write(path, image.data, private=True)
         with self.store.tx() as db:
-            db.execute("INSERT OR REPLACE INTO image_cache (key, sha256, provider, model, seed, created) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", (key, sha, image.provider, image.model, image.seed, time.time()))
+            db.execute("INSERT INTO image_cache (key, sha256, provider, model, seed, created) VALUES (?,?,?,?,?,?) "
+                       "ON CONFLICT (key) DO UPDATE SET sha256 = excluded.sha256, provider = excluded.provider, "
+                       "model = excluded.model, seed = excluded.seed, created = excluded.created",
+                       (key, sha, image.provider, image.model, image.seed, time.time()))

@@ -54,7 +54,7 @@ class Usage:
     def refund(self, provider: str) -> None:
         """Give back a call reserved but never made."""
         with self.store.tx() as db:
-            db.execute("UPDATE provider_usage SET calls = MAX(0, calls - 1) WHERE day = ? AND provider = ?",
+            db.execute("UPDATE provider_usage SET calls = calls - 1 WHERE day = ? AND provider = ? AND calls > 0",
                        (self.today(), provider))
 
     def made(self, provider: str) -> None:

@@ -38,7 +38,7 @@ class Router:
                 if name not in NAMES:
                     raise ConfigError(f"{where}: unknown provider '{name}' (known: {', '.join(NAMES)})")
         state = cfg.path(cfg.paths.state)
-        self.store = Store.open(state)
+        self.store = Store.for_config(cfg)
         self.clock = clock
         self.shared = Shared(cfg, clock, Transport(), RateLimiter(state.parent / "ratelimit.sqlite", clock),
                              Usage(self.store, cfg.schedule.timezone, clock),

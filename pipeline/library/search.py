@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InputError
 from .store import Entry, Library
-from .text import match_query
+from .text import match_query, ts_query
 
 _RELATIVE = re.compile(r"^(\d+)\s*([dwm天周月])$")
 _UNIT_DAYS = {"d": 1, "天": 1, "w": 7, "周": 7, "m": 30, "月": 30}
@@ -52,10 +52,16 @@ def search(lib: Library, query: str = "", *, type: str | None = None, role: str 
     if since is not None:
         where.append("i.created_at >= ?")
         args.append(since)
-    expr = match_query(query, lib.tokenizer) if query.strip() else ""
+    postgres = lib.store.dialect == "postgresql"
+    expr = (ts_query if postgres else match_query)(query, lib.tokenizer) if query.strip() else ""
     if query.strip() and not expr:
         return SearchResult([], 0)
-    if expr:
+    if expr and postgres:                    # a tsvector weighted A tags, B title, C prompt (see store.py)
+        source = "library_fts f JOIN library_images i ON i.id = f.rowid CROSS JOIN to_tsquery('simple', ?) q"
+        where.insert(0, "f.doc @@ q")
+        args.insert(0, expr)
+        order = "ts_rank('{0, 0.25, 0.5, 1}', f.doc, q) DESC, i.created_at DESC"
+    elif expr:
         source = "library_fts f JOIN library_images i ON i.id = f.rowid"
         where.insert(0, "library_fts MATCH ?")
         args.insert(0, expr)

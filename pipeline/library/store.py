@@ -133,7 +133,7 @@ class Library:
 
     @classmethod
     def open(cls, cfg: Config) -> Library:
-        store = Store.open(cfg.path(cfg.paths.state))
+        store = Store.for_config(cfg)
         return cls(store, store.folder / "library", cfg)
 
     @property
@@ -233,7 +233,7 @@ class Library:
                                (image_id, t))
 
     def _reindex(self, image_id: int, tok: Any) -> None:
-        """Rewrite the image's row in the full-text index (SQLite FTS5: the one SQLite-only table)."""
+        """Rewrite the image's row in the full-text index (FTS5 on SQLite, a tsvector on PostgreSQL)."""
         row = self.store.query("SELECT prompt, article_title FROM library_images WHERE id = ?", (image_id,))[0]
         tags = " ".join(self.tags_of(image_id))
         self.store.execute("DELETE FROM library_fts WHERE rowid = ?", (image_id,))
@@ -280,8 +280,9 @@ class Library:
         values["plan"] = json.loads(values["plan"])
         entry = Entry(**values)
         entry.tags = self.tags_of(entry.id)
-        entry.files = [FileRecord(**{k: r[k] for k in r.keys() if k != "image_id"}) for r in self.store.query(
-            "SELECT * FROM library_files WHERE image_id = ? ORDER BY rowid", (entry.id,))]
+        entry.files = [FileRecord(*r) for r in self.store.query(
+            "SELECT name, role, path, sha256, width, height, bytes FROM library_files WHERE image_id = ? "
+            "ORDER BY rowid", (entry.id,))]
         entry.uses = [Use(r["article_slug"], r["plan_key"], bool(r["reused"]), r["used_at"])
                       for r in self.store.query(
                           "SELECT * FROM library_uses WHERE image_id = ? ORDER BY used_at", (entry.id,))]

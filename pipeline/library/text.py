@@ -1,4 +1,5 @@
-"""Chinese-aware text for the library's full-text index: jieba splits, FTS5's unicode61 indexes.
+"""Chinese-aware text for the library's full-text index: jieba splits, FTS5's unicode61 (SQLite) or a
+tsvector with the 'simple' configuration (PostgreSQL) indexes.
 
 SQLite's own tokenizers see a run of Chinese characters as one word, so both the stored text and the query
 are split with jieba's search mode (which also emits the shorter words inside long ones: 咖啡馆 → 咖啡 咖啡馆)
@@ -51,6 +52,16 @@ def match_query(query: str, tok: Any = None) -> str:
         quoted = '"' + w.replace('"', '""') + '"'
         terms.append(quoted + "*" if _ASCII_WORD.match(w) and len(w) >= 3 else quoted)
     return " AND ".join(terms)
+
+
+def ts_query(query: str, tok: Any = None) -> str:
+    """The same as `match_query` for PostgreSQL's to_tsquery('simple', …): every word, latin ones of three
+    letters or more also as prefixes. Returns '' when the query has no words."""
+    terms = []
+    for w in dict.fromkeys(words(query, tok)):
+        quoted = "'" + w.replace("\\", "\\\\").replace("'", "''") + "'"
+        terms.append(quoted + ":*" if _ASCII_WORD.match(w) and len(w) >= 3 else quoted)
+    return " & ".join(terms)
 
 
 def normalise_tags(tags: Iterable[str]) -> list[str]:

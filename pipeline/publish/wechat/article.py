@@ -282,7 +282,7 @@ def upload_illustration(ill: Illustration, cfg: Config, account: str | None = No
     styled = styled_body(ill, load_theme(acfg, a))
     check_article({**base, "content": styled.html(), "thumb_media_id": "(to upload)"}, where=where)
     client = build_client(acfg, name)
-    store = Store.open(acfg.path(acfg.paths.state))
+    store = Store.for_config(acfg)
     uploader = Uploader(client, store)
     up = Uploaded(content=upload_body(styled, ill, uploader, acfg, account=name))
     _upload_cover(uploader, ill.renditions, acfg, up, account=name)
@@ -312,7 +312,7 @@ def _add_newspic(ill: Illustration, cfg: Config, account: str, where: str) -> st
         crops = cover_info(first.width, first.height, cover.crop_1_1 if cover else None)
     check_article(draft_article(ill.article, ["(to upload)"] * len(srcs), crops), where=where)
     client = build_client(cfg, account)
-    store = Store.open(cfg.path(cfg.paths.state))
+    store = Store.for_config(cfg)
     uploader = Uploader(client, store)
     media_ids = []
     for src, data in zip(srcs, pictures, strict=True):

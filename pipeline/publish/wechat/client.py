@@ -314,7 +314,7 @@ def token_storage(cfg: Config, scope: str) -> SessionStorage:
         from wechatpy.session.redisstorage import RedisStorage
 
         return RedisStorage(client, prefix=f"peitu:{scope}")
-    return StoreTokenStorage(Store.open(cfg.path(cfg.paths.state)), scope)
+    return StoreTokenStorage(Store.for_config(cfg), scope)
 
 
 def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> PeituClient:
