@@ -121,7 +121,8 @@ REAL: dict[str, dict[str, list[Any]]] = {
          "usage": {"width": 1664, "height": 928, "image_count": 1}, "request_id": "d0250a3d"}]},
     "minimax": {"create": [
         {"id": "03ff3cd0820949eb8a410056b5f21d38", "data": {"image_base64": [B64]},
-         "metadata": {"success_count": "1", "failed_count": "0"}, "base_resp": {"status_code": 0, "status_msg": "success"}},
+         "metadata": {"success_count": "1", "failed_count": "0"},
+         "base_resp": {"status_code": 0, "status_msg": "success"}},
         {"id": "x", "data": {"image_urls": ["https://hailuo-image-algeng-data.oss-cn-wulanchabu.aliyuncs.com/x.jpeg"]},
          "metadata": {"success_count": 1, "failed_count": 0}, "base_resp": {"status_code": 0, "status_msg": "success"}},
         {"id": "x", "base_resp": {"status_code": 1026, "status_msg": "input new_sensitive"}}]},
