@@ -38,7 +38,7 @@ class FakeDashScope(FakeServer):
     is_async = True
     routes = [("POST", r"/api/v1/services/aigc/text2image/image-synthesis", "create", True),
               ("GET", r"/api/v1/tasks/(?P<id>[^/]+)", "task", False)]
-    faults_supported = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
+    faults_supported: tuple[str, ...] = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     @property
     def base_url(self) -> str:

@@ -63,4 +63,5 @@ class FakeMiniMax(FakeServer):
         made = 0 if fault == "empty" else 1
         return Response.of({"id": uuid.uuid4().hex, "data": images,
                             "metadata": {"success_count": str(made), "failed_count": str(1 - made)},
-                            "base_resp": {"status_code": 0, "status_msg": "success"}}, **{"Trace-Id": uuid.uuid4().hex})
+                            "base_resp": {"status_code": 0, "status_msg": "success"}}, 200,
+                           **{"Trace-Id": uuid.uuid4().hex})

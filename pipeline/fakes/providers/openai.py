@@ -64,7 +64,7 @@ class FakeOpenAI(FakeServer):
                "output_format": "png", "quality": "medium", "size": f"{w}x{h}",
                "usage": {"total_tokens": 100, "input_tokens": 10, "output_tokens": 90,
                          "input_tokens_details": {"text_tokens": 10, "image_tokens": 0}}}
-        return Response.of(out, **{"x-request-id": f"req_{uuid.uuid4().hex[:16]}"})
+        return Response.of(out, 200, **{"x-request-id": f"req_{uuid.uuid4().hex[:16]}"})
 
     def models(self, req: Request, m: re.Match, fault: str | None) -> Response:
         return Response.of({"object": "list", "data": [{"id": k, "object": "model", "owned_by": "openai"}

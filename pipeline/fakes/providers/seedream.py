@@ -74,4 +74,4 @@ class FakeSeedream(FakeServer):
         items = [] if fault == "empty" else [item | {"size": f"{size[0]}x{size[1]}"}]
         return Response.of({"model": model, "created": int(time.time()), "data": items,
                             "usage": {"generated_images": len(items), "output_tokens": 16384,
-                                      "total_tokens": 16384}}, **{"X-Request-Id": uuid.uuid4().hex})
+                                      "total_tokens": 16384}}, 200, **{"X-Request-Id": uuid.uuid4().hex})
