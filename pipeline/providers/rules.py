@@ -109,8 +109,8 @@ def fit(width: int, height: int, rules: ModelRules) -> tuple[int, int]:
     widest = min(rules.max_ratio or math.inf, high / low,                 # the bounds allow no wider shape
                  high * high / rules.min_pixels if rules.min_pixels else math.inf,
                  rules.max_pixels / (low * low) if rules.max_pixels else math.inf)
-    long_, short = max(width, height), min(width, height)
-    long_ = min(long_, short * widest)
+    short = min(width, height)
+    long_ = min(max(width, height), short * widest)
     w, h = (long_, short) if width >= height else (short, long_)
     scale_low = max(low / min(w, h), math.sqrt(rules.min_pixels / (w * h)) if rules.min_pixels else 0.0)
     scale_high = min(high / max(w, h), math.sqrt(rules.max_pixels / (w * h)) if rules.max_pixels else math.inf)
