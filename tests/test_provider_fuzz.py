@@ -58,10 +58,7 @@ REAL: dict[str, dict[str, list[Any]]] = {
         "create": [_prediction("starting"), _prediction("succeeded", output=["https://replicate.delivery/xezq/out-0.png"])],
         "poll": [_prediction("processing"), _prediction("succeeded", output="https://replicate.delivery/out-0.webp"),
                  _prediction("failed", error="CUDA out of memory")]},
-    "deepinfra": {"create": [{"images": ["data:image/png;base64," + B64], "nsfw_content_detected": [False],
-                              "seed": 123, "request_id": "r-1",
-                              "inference_status": {"status": "succeeded", "runtime_ms": 120, "cost": 0.0003,
-                                                   "tokens_generated": 0, "tokens_input": 0, "output_length": 0}}]},
+    "deepinfra": {"create": [{"created": 1707000000, "data": [{"revised_prompt": "x", "b64_json": B64}]}]},
     "fal": {
         "create": [{"request_id": "764cabcf-b745-4b3e-ae38-1200304cf45b", "status": "IN_QUEUE", "queue_position": 0,
                     "response_url": FAL_REQ, "status_url": FAL_REQ + "/status", "cancel_url": FAL_REQ + "/cancel"}],
@@ -108,6 +105,27 @@ REAL: dict[str, dict[str, list[Any]]] = {
                             "info": json.dumps({"prompt": "x", "seed": 42, "all_seeds": [42]})}]},
     "comfyui": {"create": [{"prompt_id": PID, "number": 3, "node_errors": {}}],
                 "poll": [{}, {PID: COMFY_DONE}, {PID: COMFY_FAILED}]},
+    "seedream": {"create": [
+        {"model": "doubao-seedream-4-5-251128", "created": 1764036000,
+         "data": [{"url": "https://ark-content-generation-v2-cn-beijing.tos-cn-beijing.volces.com/x.jpeg?X-Tos-"
+                          "Signature=abc", "size": "2928x1264"}],
+         "usage": {"generated_images": 1, "output_tokens": 16384, "total_tokens": 16384}},
+        {"model": "m", "created": 1, "data": [{"b64_json": B64, "size": "1024x1024"}]},
+        {"model": "m", "created": 1, "data": [{"error": {"code": "OutputImageSensitiveContentDetected",
+                                                         "message": "The request failed because the output image "
+                                                                    "may contain sensitive information."}}]}]},
+    "qwen_image": {"create": [
+        {"output": {"choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": [
+            {"image": "https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/x.png?Expires=1"}]}}],
+                    "task_metric": {"TOTAL": 1, "SUCCEEDED": 1, "FAILED": 0}},
+         "usage": {"width": 1664, "height": 928, "image_count": 1}, "request_id": "d0250a3d"}]},
+    "minimax": {"create": [
+        {"id": "03ff3cd0820949eb8a410056b5f21d38", "data": {"image_base64": [B64]},
+         "metadata": {"success_count": "1", "failed_count": "0"},
+         "base_resp": {"status_code": 0, "status_msg": "success"}},
+        {"id": "x", "data": {"image_urls": ["https://hailuo-image-algeng-data.oss-cn-wulanchabu.aliyuncs.com/x.jpeg"]},
+         "metadata": {"success_count": 1, "failed_count": 0}, "base_resp": {"status_code": 0, "status_msg": "success"}},
+        {"id": "x", "base_resp": {"status_code": 1026, "status_msg": "input new_sensitive"}}]},
 }
 
 # Real error bodies, per provider (specs/providers.md and the fakes).
@@ -128,6 +146,10 @@ ERRORS: dict[str, list[Any]] = {
                 {"error": "RuntimeError", "detail": "", "body": "", "errors": "CUDA out of memory"}],
     "comfyui": [{"error": {"type": "prompt_no_outputs", "message": "Prompt has no outputs", "details": "",
                            "extra_info": {}}, "node_errors": {}}],
+    "seedream": [{"error": {"code": "RateLimitExceeded.EndpointRPMExceeded", "message": "Request rate limit exceeded",
+                            "param": "", "type": "TooManyRequests"}}],
+    "qwen_image": [{"request_id": "r", "code": "InvalidParameter", "message": "The size is not match"}],
+    "minimax": [{"id": "x", "base_resp": {"status_code": 1004, "status_msg": "login fail"}}],
 }
 
 # Options each provider reads from providers.settings.<name>.options (and one it does not know).
@@ -136,7 +158,7 @@ OPTION_KEYS: dict[str, list[str]] = {
     "deepinfra": ["negative_prompt", "input"], "fal": ["negative_prompt", "input"], "openai": ["input"],
     "siliconflow": ["sizes", "steps", "input"], "dashscope": ["parameters"], "zhipu": ["input"],
     "wizmodel": ["input"], "sdwebui": ["max_side", "steps", "cfg_scale", "sampler"],
-    "comfyui": ["workflow", "max_side"],
+    "comfyui": ["workflow", "max_side"], "seedream": ["input"], "qwen_image": ["parameters"], "minimax": ["input"],
 }
 
 

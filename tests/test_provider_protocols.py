@@ -16,8 +16,7 @@ from pipeline.fakes.providers import fake, fake_config, keys_for
 from pipeline.generate import generate_all, router_for
 from pipeline.models import GeneratedImage, ImagePlan
 from pipeline.providers import provider
-from pipeline.providers.base import Answer, Call, Endpoint, Malformed, fit, nearest
-from pipeline.providers.replicate import aspect_ratio
+from pipeline.providers.base import Answer, Call, Endpoint, Malformed
 from pipeline.providers.zhipu import status_of
 
 COVER = dict(key="cover", role="cover", prompt="山水之间的一座桥, flat illustration", negative_prompt="text, watermark",
@@ -81,10 +80,12 @@ def test_replicate_versioned_model_posts_the_version(run):
     assert req.json["input"]["width"] == 1344 and req.json["input"]["negative_prompt"] == "text, watermark"
 
 
-def test_deepinfra_native_inference(run):
+def test_deepinfra_uses_its_openai_compatible_path(run):
     server, out, req = run("deepinfra")
-    assert req.path == "/v1/inference/black-forest-labs/FLUX-1-schnell"
-    assert req.json == {"prompt": COVER["prompt"], "width": 1344, "height": 576, "seed": 20261125, "num_images": 1}
+    assert req.path == "/v1/openai/images/generations"
+    assert req.json == {"model": "black-forest-labs/FLUX-1-schnell", "prompt": COVER["prompt"], "size": "1344x576",
+                        "n": 1}
+    assert isinstance(out, GeneratedImage) and out.seed is None          # this path takes no seed
 
 
 def test_fal_queue_polls_status_on_owner_app_then_gets_the_result(run):
@@ -98,13 +99,17 @@ def test_fal_queue_polls_status_on_owner_app_then_gets_the_result(run):
     assert out.seed == 20261125
 
 
-@pytest.mark.parametrize("model, size", [("gpt-image-1", "1536x1024"), ("dall-e-3", "1792x1024"),
-                                         ("dall-e-2", "1024x1024")])
+@pytest.mark.parametrize("model, size", [("gpt-image-2", "1344x576"), ("gpt-image-1", "1536x1024"),
+                                         ("gpt-image-1.5", "1536x1024")])
 def test_openai_maps_sizes_per_model_and_sends_no_seed(run, model, size):
     server, out, req = run("openai", settings={"model": model})
-    assert req.json["size"] == size and "seed" not in req.json
-    assert req.json.get("response_format") == (None if model.startswith("gpt") else "b64_json")
+    assert req.json == {"model": model, "prompt": COVER["prompt"], "n": 1, "size": size}
     assert isinstance(out, GeneratedImage) and out.seed is None
+
+
+def test_openai_fake_refuses_the_retired_dall_e_models(run):
+    server, out, req = run("openai", settings={"model": "dall-e-3"})
+    assert "HTTP 404" in str(out) and "deprecated" in str(out)
 
 
 def test_siliconflow_kolors_takes_a_recommended_size(run):
@@ -117,7 +122,8 @@ def test_siliconflow_kolors_takes_a_recommended_size(run):
 def test_dashscope_is_async_and_polls_the_task(run):
     server, out, req = run("dashscope", polls=3)
     assert req.headers["x-dashscope-async"] == "enable"
-    assert req.json["parameters"]["size"] == "1344*576" and req.json["input"]["negative_prompt"] == "text, watermark"
+    assert req.json["parameters"] == {"size": "1344*576", "n": 1, "seed": 20261125, "watermark": False}
+    assert req.json["input"]["negative_prompt"] == "text, watermark"
     polls = [r for r in server.seen if r.method == "GET" and r.path.startswith("/api/v1/tasks/")]
     assert isinstance(out, GeneratedImage) and len(polls) == 3
 
@@ -132,10 +138,17 @@ def test_dashscope_fake_refuses_synchronous_calls(run):
     assert r.status_code == 403 and "does not support synchronous calls" in r.json()["message"]
 
 
-def test_zhipu_takes_the_nearest_recommended_size(run):
+def test_zhipu_cogview_takes_the_plan_size(run):
     server, out, req = run("zhipu")
-    assert req.json == {"model": "cogview-3-flash", "prompt": COVER["prompt"], "size": "1440x720"}
+    assert req.json == {"model": "cogview-3-flash", "prompt": COVER["prompt"], "size": "1344x576"}
     assert out.seed is None
+
+
+def test_zhipu_glm_image_takes_sides_of_32_and_turns_the_watermark_off(run):
+    server, out, req = run("zhipu", settings={"model": "glm-image"})
+    assert req.json == {"model": "glm-image", "prompt": COVER["prompt"], "size": "2048x1024",
+                        "watermark_enabled": False}
+    assert isinstance(out, GeneratedImage)
 
 
 def test_wizmodel_posts_version_and_input(run):
@@ -147,7 +160,7 @@ def test_wizmodel_posts_version_and_input(run):
 def test_sdwebui_basic_auth_and_seed_from_info(run):
     server, out, req = run("sdwebui", key="editor:gpu-box-pass")
     assert req.headers["authorization"] == "Basic " + base64.b64encode(b"editor:gpu-box-pass").decode()
-    assert req.json["seed"] == 20261125 and (req.json["width"], req.json["height"]) == (1024, 432)
+    assert req.json["seed"] == 20261125 and (req.json["width"], req.json["height"]) == (1024, 440)
     assert out.seed == 20261125
 
 
@@ -171,11 +184,72 @@ def test_https_only_unless_allowed(run):
     assert "only https is allowed" in str(out) and "allow_http" in str(out)
 
 
-def test_size_helpers():
-    assert fit(1344, 576, multiple=64, low=512, high=1024) == (1024, 512)
-    assert fit(100, 100, multiple=8, low=256, high=2048) == (256, 256)
-    assert nearest(1344, 576, [(1024, 1024), (1792, 1024), (1024, 1792)]) == (1792, 1024)
-    assert aspect_ratio(900, 383) == "21:9" and aspect_ratio(383, 383) == "1:1"
+def test_replicate_asks_the_ratio_closest_to_the_plan():
+    rules = provider("replicate").rules(Endpoint("replicate", "https://x", "m", "k"))
+    assert rules.aspect(900, 383) == "21:9" and rules.aspect(383, 383) == "1:1"
+
+
+def test_seedream_turns_the_watermark_off_and_takes_the_size_its_version_allows(run):
+    server, out, req = run("seedream")
+    assert req.headers["authorization"] == "Bearer fake-key" and req.path == "/api/v3/images/generations"
+    assert req.json == {"model": "doubao-seedream-4-5-251128", "prompt": COVER["prompt"], "size": "2928x1264",
+                        "response_format": "url", "watermark": False}          # ≥ 3.69 MP, no seed on 4.5
+    assert isinstance(out, GeneratedImage) and out.seed is None
+    server, out, req = run("seedream", settings={"model": "doubao-seedream-3-0-t2i-250415"})
+    assert req.json["size"] == "1344x576" and req.json["seed"] == 20261125 and out.seed == 20261125
+
+
+def test_seedream_reads_a_refused_image_in_a_200():
+    body = json.dumps({"model": "m", "created": 1, "data": [{"error": {"code": "OutputImageSensitiveContentDetected",
+                                                                      "message": "refused"}}]}).encode()
+    reply = provider("seedream").parse(Answer(200, {}, body), Call("POST", "https://x"), endpoint("seedream"))
+    assert reply.error == "OutputImageSensitiveContentDetected: refused"
+
+
+def test_qwen_image_sends_one_user_message_and_reads_the_choice(run):
+    server, out, req = run("qwen_image", polls=3)
+    assert req.path == "/api/v1/services/aigc/multimodal-generation/generation"
+    assert "x-dashscope-async" not in req.headers                         # synchronous
+    assert req.json == {"model": "qwen-image-plus",
+                        "input": {"messages": [{"role": "user", "content": [{"text": COVER["prompt"]}]}]},
+                        "parameters": {"size": "1664*928", "n": 1, "seed": 20261125,
+                                       "negative_prompt": "text, watermark", "prompt_extend": False,
+                                       "watermark": False}}
+    assert isinstance(out, GeneratedImage) and len(server.seen) == 2      # the call, then its image URL
+
+
+def test_qwen_image_runs_wan26_at_its_pixel_bounds(run):
+    server, out, req = run("qwen_image", settings={"model": "wan2.6-t2i"})
+    w, h = map(int, req.json["parameters"]["size"].split("*"))
+    assert 1280 * 1280 <= w * h <= 1440 * 1440 and 2.2 <= w / h <= 2.4
+    assert isinstance(out, GeneratedImage)
+
+
+def test_minimax_sends_width_and_height_and_reads_base64(run):
+    server, out, req = run("minimax")
+    assert req.path == "/v1/image_generation" and req.headers["authorization"] == "Bearer fake-key"
+    assert req.json == {"model": "image-01", "prompt": COVER["prompt"], "n": 1, "response_format": "base64",
+                        "seed": 20261125, "prompt_optimizer": False, "aigc_watermark": False,
+                        "width": 1344, "height": 576}
+    assert isinstance(out, GeneratedImage) and out.seed == 20261125 and len(server.seen) == 1
+
+
+def test_minimax_live_asks_a_ratio(run):
+    server, out, req = run("minimax", settings={"model": "image-01-live"})
+    assert req.json["aspect_ratio"] == "16:9" and "width" not in req.json
+    assert isinstance(out, GeneratedImage)
+
+
+@pytest.mark.parametrize("code, says, status", [(1002, "rate limited", 429), (1004, "MINIMAX_API_KEY", 401),
+                                                (1026, "sensitive", 400), (1008, "balance", 403)])
+def test_minimax_reads_base_resp(code, says, status):
+    body = json.dumps({"id": "x", "base_resp": {"status_code": code, "status_msg": "m"}}).encode()
+    p, call = provider("minimax"), Call("POST", "https://x")
+    assert says in p.parse(Answer(200, {}, body), call, endpoint("minimax")).error     # MiniMax's own: HTTP 200
+    fault = p.fault(Answer(500, {}, body))                                            # …or behind a gateway
+    assert says in fault.message and fault.status == status
+    unknown = json.dumps({"base_resp": {"status_code": 1000, "status_msg": "unknown error"}}).encode()
+    assert p.fault(Answer(502, {}, unknown)).status == 502                           # the gateway's status stands
 
 
 @pytest.mark.parametrize("code, http, expect", [("1302", 429, 429), ("1301", 400, 400), ("1113", 429, 403),
@@ -193,7 +267,7 @@ def test_dashscope_throttling_code_is_a_429():
 
 
 @pytest.mark.parametrize("name", ["openai", "replicate", "fal", "dashscope", "zhipu", "siliconflow", "deepinfra",
-                                  "sdwebui", "comfyui", "wizmodel"])
+                                  "sdwebui", "comfyui", "wizmodel", "seedream", "qwen_image", "minimax"])
 def test_check_is_one_cheap_authenticated_call(name, tmp_path, monkeypatch):
     server = fake(name, key="sk-check-1234" if name not in ("sdwebui", "comfyui") else None).start()
     try:
@@ -245,12 +319,15 @@ HOSTILE = [   # (provider, step, 2xx body, what the Malformed message says)
     ("openai", "create", [{"data": []}], "not a JSON object"),
     ("openai", "create", b"<html>502 Bad Gateway</html>", "not JSON"),
     ("zhipu", "create", {"data": [{}]}, "neither url nor b64_json"),
+    ("seedream", "create", {"data": [{}]}, "neither url nor b64_json"),
+    ("qwen_image", "create", {"output": {"choices": [{"message": {"content": [{"text": "hi"}]}}]}}, "no image"),
+    ("minimax", "create", {"data": {"image_base64": ["not base64!"]}}, "'data.image_base64.0': not valid base64"),
     ("replicate", "create", {"id": "../../account", "status": "starting"}, "'id': not an id"),
     ("replicate", "poll", {"id": "p1", "status": "sleeping"}, "'status'"),
     ("replicate", "poll", {"id": "p1", "status": "succeeded", "output": None}, "'output' is empty: no image"),
     ("siliconflow", "create", {"images": [{"url": "https://cdn.example.com/i.png"}], "seed": 2 ** 64}, "'seed'"),
     ("siliconflow", "create", {"created": 1}, "no 'images'"),
-    ("deepinfra", "create", {"images": "data:image/png;base64,AAAA"}, "'images'"),
+    ("deepinfra", "create", {"data": [{"url": "https://x.example/i.png"}]}, "'data.0.b64_json'"),
     ("dashscope", "create", {"output": {"task_status": "PENDING"}}, "no 'output.task_id'"),
     ("dashscope", "poll", {"output": {"task_status": "SUCCEEDED", "results": []}}, "no image"),
     ("fal", "create", {"status_url": "https://elsewhere.example/s", "response_url": "https://elsewhere.example/r"},
@@ -331,7 +408,10 @@ BAD_OPTIONS = [   # (provider, options, the key the ConfigError names)
     ("siliconflow", {"sizes": [[1024]]}, "sizes"),
     ("huggingface", {"hub_url": "huggingface.co"}, "hub_url"),
     ("comfyui", {"workflow": "no/such/workflow.json"}, "workflow"),
-    ("deepinfra", {"negative_prompt": "perhaps"}, "negative_prompt"),
+    ("deepinfra", {"negative_prompt": "perhaps"}, "negative_prompt"),      # the OpenAI-style path takes none
+    ("seedream", {"input": "watermark"}, "input"),
+    ("qwen_image", {"parameters": ["size"]}, "parameters"),
+    ("minimax", {"aspect_ratio": "21:9"}, "aspect_ratio"),
 ]
 
 

@@ -20,11 +20,29 @@ def _limits(st) -> str:
                      f"{st.rate_per_minute:g}/min" if st.rate_per_minute else "–/min", f"{st.max_in_flight}"])
 
 
+def _models(router, names: list[str]) -> Table:
+    """What each configured model takes: sizes or ratios, seed, negative prompt, watermark off, limits."""
+    table = Table(title="models — what each takes (a cover is asked in the widest shape it allows, then cropped)")
+    for col in ("provider: model", "sizes", "takes", "note"):
+        table.add_column(col, overflow="fold")
+    for name in names:
+        s = router.slots[name]
+        model = f"{name}: {s.ep.model or '(the server’s)'}"
+        try:
+            rules = s.proto.rules(s.ep)
+        except Exception as err:                    # a bad option: the status column above says so too
+            table.add_row(model, "–", "–", getattr(err, "message", str(err))[:80])
+            continue
+        table.add_row(model, rules.describe(), rules.features(), rules.note)
+    return table
+
+
 @click.group(invoke_without_command=True)
 @pass_app
 @click.pass_context
 def providers(ctx: click.Context, app: App) -> int:
-    """List image providers: configured or not, key present, limits, quota.
+    """List image providers: configured or not, key present, limits, quota, and what each
+    configured model takes (sizes or ratios, seed, negative prompt, watermark off).
 
     \b
     Keys come from the environment or .env (names in .env.example); everything
@@ -61,7 +79,9 @@ def providers(ctx: click.Context, app: App) -> int:
         why = router.unusable(name)
         table.add_row(name, position, s.ep.model or "(server's)", key, _limits(s.st), today,
                       "ready" if why is None else why.split(":")[0])
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    console.print(_models(router, [n for n in shown if n != LOCAL]))
     from ..providers.local.looks import offline_note
 
     if LOCAL in shown and offline_note(app.config.style):

@@ -57,7 +57,7 @@ class Generation:
             reply = self.counted(self.create_and_poll)    # the breaker hears of it before the slot frees
         data = self.counted(lambda: self.image(reply))
         self.counted(lambda: self.check(data))
-        seed = reply.seed if reply.seed is not None else (self.plan.seed if p.proto.seeds else None)
+        seed = reply.seed if reply.seed is not None else p.proto.rules(p.ep).seed_of(self.plan.seed)
         return GeneratedImage(data=data, provider=p.name, model=p.ep.model, seed=seed, elapsed_s=0.0)
 
     def counted(self, step: Callable[[], T]) -> T:

@@ -20,6 +20,10 @@ HOSTED: dict[str, str] = {
     "wizmodel": "wizmodel:WizModel",
     "sdwebui": "sdwebui:SDWebUI",
     "comfyui": "comfyui:ComfyUI",
+    # 11a: Volcengine Ark Seedream, DashScope multimodal (Qwen-Image, wan2.6), MiniMax
+    "seedream": "seedream:Seedream",
+    "qwen_image": "qwen_image:QwenImage",
+    "minimax": "minimax:MiniMax",
 }
 LOCAL = "local"
 NAMES = [*HOSTED, LOCAL]

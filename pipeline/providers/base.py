@@ -87,7 +87,6 @@ class Provider:
     model: ClassVar[str]
     key_env: ClassVar[str | None]
     key_required: ClassVar[bool] = True
-    seeds: ClassVar[bool] = True                  # the API takes a seed
     auth_scheme: ClassVar[str] = "Bearer"
     check_ok: ClassVar[tuple[int, ...]] = (200,)  # statuses of `check` that mean "key accepted"
     models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules()}   # model-name pattern → its rules
@@ -285,27 +284,6 @@ def options(model: type[O], ep: Endpoint) -> O:
         known = ", ".join(model.model_fields) or "none"
         raise ConfigError(f"providers.settings.{ep.name}.options.{key}: {msg}",
                           hint=f"fix it in config.yaml (options {ep.name} knows: {known})") from None
-
-
-def fit(width: int, height: int, *, multiple: int, low: int, high: int,
-        max_pixels: int | None = None) -> tuple[int, int]:
-    """Scale (width, height) into [low, high] per side and max_pixels, keeping the aspect ratio,
-    then round each side to `multiple`."""
-    scale = min(1.0, high / max(width, height))
-    scale = max(scale, low / min(width, height))
-    if max_pixels and width * height * scale * scale > max_pixels:
-        scale = (max_pixels / (width * height)) ** 0.5
-
-    def side(v: float) -> int:
-        return int(min(high, max(low, (v * scale) // multiple * multiple)))
-
-    return side(width), side(height)
-
-
-def nearest(width: int, height: int, sizes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The accepted size whose aspect ratio is closest to width:height (then the larger one)."""
-    want = width / height
-    return min(sizes, key=lambda s: (abs(s[0] / s[1] - want) / want, -s[0] * s[1]))
 
 
 def wh(size: tuple[int, int], sep: str = "x") -> str:

@@ -7,15 +7,17 @@ and "$height" are filled in."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field, FilePath, RootModel
 
 from ..errors import ConfigError
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Id, Malformed, Options, Provider, Reply, fit, options, validate
+from .base import Answer, Call, Endpoint, Id, Malformed, Options, Provider, Reply, options, validate
+from .rules import ModelRules
 
 
 class ComfyUIOptions(Options):
@@ -109,9 +111,10 @@ class ComfyUI(Provider):
     model = "sd_xl_base_1.0.safetensors"
     key_env = "COMFYUI_TOKEN"          # only for a ComfyUI behind an authenticating proxy
     key_required = False
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules(negative_prompt=True)}
 
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=8, low=256, high=options(ComfyUIOptions, ep).max_side)
+    def rules(self, ep: Endpoint) -> ModelRules:
+        return replace(super().rules(ep), max_side=options(ComfyUIOptions, ep).max_side)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         opts = options(ComfyUIOptions, ep)

@@ -1,17 +1,26 @@
-"""Alibaba DashScope 通义万相 text-to-image: an async task, polled until SUCCEEDED or FAILED."""
+"""Alibaba DashScope 通义万相 text-to-image: an async task, polled until SUCCEEDED or FAILED.
+
+wan2.6-t2i and Qwen-Image answer synchronously on another endpoint: `qwen_image` (qwen_image.py)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..models import ImagePlan
 from .base import (Answer, Call, Endpoint, Fault, Id, JsonObject, Malformed, Options, Provider, Reply, Text, Url,
-                   drop_none, error_text, fit, options, validate, wh)
+                   drop_none, error_text, options, validate, wh)
+from .rules import ModelRules
 
 # DashScope error codes that mean something other than their HTTP status says
 CODES = {"Throttling": 429, "InvalidApiKey": 401, "Arrearage": 403, "DataInspectionFailed": 400}
+SEED = 2_147_483_647                         # seeds are 0–2³¹−1
+WATERMARK_OFF = {"watermark": False}         # in `parameters`
+
+WAN = ModelRules(multiple=16, min_side=512, max_side=1440, negative_prompt=True, max_seed=SEED,
+                 watermark_off=WATERMARK_OFF)
 
 
 class DashScopeOptions(Options):
@@ -54,17 +63,20 @@ class DashScope(Provider):
     base_url = "https://dashscope.aliyuncs.com/api/v1"
     model = "wan2.2-t2i-flash"
     key_env = "DASHSCOPE_API_KEY"
-    check_ok = (200, 404)
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=16, low=512, high=1440)
+    check_ok: ClassVar[tuple[int, ...]] = (200, 404)
+    models: ClassVar[dict[str, ModelRules]] = {
+        # wan2.5: any shape from 1:4 to 4:1 with 1280²–1440² pixels (sides ÷16 is peitu's own choice)
+        "wan2.5*": replace(WAN, min_pixels=1280 * 1280, max_pixels=1440 * 1440, max_ratio=4.0, max_side=2880),
+        "wanx-v1*": replace(WAN, sizes=((1024, 1024), (720, 1280), (1280, 720), (768, 1152))),
+        "*": WAN,                                # wan2.2-t2i-flash/plus, wanx2.1, wanx2.0: each side 512–1440
+    }
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        opts = options(DashScopeOptions, ep)
+        opts, rules = options(DashScopeOptions, ep), self.rules(ep)
         body = {"model": ep.model,
                 "input": drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt or None}),
-                "parameters": {"size": wh(self.size(plan, ep), "*"), "n": 1, "seed": plan.seed % 2_147_483_647,
-                               "watermark": False, **opts.parameters}}
+                "parameters": {"size": wh(self.size(plan, ep), "*"), "n": 1, "seed": rules.seed_of(plan.seed),
+                               **rules.watermark_off, **opts.parameters}}
         headers = self.headers(ep) | {"X-DashScope-Async": "enable"}
         return Call("POST", self.url(ep, "services/aigc/text2image/image-synthesis"), headers, body)
 

@@ -1,26 +1,23 @@
-"""DeepInfra native inference API: flat JSON in, images as data: URLs out."""
+"""DeepInfra through its OpenAI-compatible images API (the only one its model pages document now):
+`size` in, base64 out; no seed and no negative prompt on this path."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import ClassVar
+
+from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, Image, InputOptions, Malformed, Provider, Reply, Seed, drop_none, fit,
-                   options, validate)
+from .base import Answer, Call, Endpoint, Image, InputOptions, Provider, Reply, options, validate, wh
+from .rules import ModelRules
 
 
-class DeepInfraOptions(InputOptions):
-    negative_prompt: bool = False            # only SD-family models take one
+class Item(BaseModel):
+    b64_json: Image
 
 
-class Status(BaseModel):
-    status: str | None = None
-
-
-class Inference(BaseModel):
-    images: list[Image] = []                 # data:image/png;base64,… strings
-    seed: Seed | None = None
-    inference_status: Status | None = None
+class Generated(BaseModel):
+    data: list[Item] = Field(min_length=1)
 
 
 class DeepInfra(Provider):
@@ -29,25 +26,18 @@ class DeepInfra(Provider):
     base_url = "https://api.deepinfra.com/v1"
     model = "black-forest-labs/FLUX-1-schnell"
     key_env = "DEEPINFRA_TOKEN"
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=32, low=256, high=1440)
+    models: ClassVar[dict[str, ModelRules]] = {
+        "*": ModelRules(multiple=32, min_side=256, max_side=1440, seed=False),   # FLUX: sides ÷32
+    }
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        opts = options(DeepInfraOptions, ep)
-        width, height = self.size(plan, ep)
-        body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if opts.negative_prompt
-                          else None, "width": width, "height": height, "seed": plan.seed, "num_images": 1})
-        return Call("POST", self.url(ep, f"inference/{ep.model}"), self.headers(ep), body | opts.input)
+        body = {"model": ep.model, "prompt": plan.prompt, "size": wh(self.size(plan, ep)), "n": 1}
+        return Call("POST", self.url(ep, "openai/images/generations"), self.headers(ep),
+                    body | options(InputOptions, ep).input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
-        body = validate(Inference, answer.body, call.step)
-        if body.inference_status and body.inference_status.status == "failed":
-            return Reply(error="inference failed")
-        if not body.images:
-            raise Malformed(f"{call.step} answer: 'images' is empty: no image")
-        return Reply(images=body.images, seed=body.seed)
+        return Reply(images=[i.b64_json for i in validate(Generated, answer.body, call.step).data])
 
     def check(self, ep: Endpoint) -> Call:
-        options(DeepInfraOptions, ep)
+        options(InputOptions, ep)
         return Call("GET", self.url(ep, "me"), self.headers(ep), step="check")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Text, Url, drop_none, fit,
+from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Text, Url, drop_none,
                    options, validate)
+from .rules import ModelRules
 
 
 class FalOptions(InputOptions):
@@ -44,14 +46,15 @@ class Fal(Provider):
     key_env = "FAL_KEY"
     auth_scheme = "Key"
     check_ok = (200, 404)            # an unknown request id with an accepted key is 404
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules(multiple=16, min_side=256, max_side=1536)}
 
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=16, low=256, high=1536)
+    def rules(self, ep: Endpoint) -> ModelRules:
+        return replace(super().rules(ep), negative_prompt=options(FalOptions, ep).negative_prompt)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        opts = options(FalOptions, ep)
         width, height = self.size(plan, ep)
-        body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if opts.negative_prompt
+        opts, rules = options(FalOptions, ep), self.rules(ep)
+        body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if rules.negative_prompt
                           else None, "image_size": {"width": width, "height": height}, "seed": plan.seed,
                           "num_images": 1, "enable_safety_checker": True})
         return Call("POST", self.url(ep, ep.model), self.headers(ep), body | opts.input)

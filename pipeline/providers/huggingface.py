@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, ValidationError
 
 from ..models import ImagePlan
 from .base import (Answer, Call, Endpoint, Fault, JsonObject, Malformed, Options, Provider, Reply, Seconds, Url,
-                   drop_none, error_text, fit, options)
+                   drop_none, error_text, options)
+from .rules import ModelRules
 
 
 class HuggingFaceOptions(Options):
@@ -26,12 +29,12 @@ class HuggingFace(Provider):
     base_url = "https://router.huggingface.co/hf-inference"
     model = "black-forest-labs/FLUX.1-schnell"
     key_env = "HF_TOKEN"
+    models: ClassVar[dict[str, ModelRules]] = {
+        "*": ModelRules(multiple=16, min_side=256, max_side=1536, max_pixels=1536 * 1024, negative_prompt=True),
+    }
 
     def headers(self, ep: Endpoint) -> dict[str, str]:
         return super().headers(ep) | {"Accept": "image/png"}
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=16, low=256, high=1536, max_pixels=1536 * 1024)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         opts = options(HuggingFaceOptions, ep)

@@ -1,23 +1,24 @@
-"""OpenAI Images API (gpt-image-1, dall-e-3, dall-e-2): no seed and no negative prompt."""
+"""OpenAI Images API: the GPT image models (dall-e-2 and dall-e-3 were shut down in May 2026).
+
+Every GPT image model answers base64 and takes no seed and no negative prompt. gpt-image-2 (and its
+successors) take any size whose sides are multiples of 16; the older ones three fixed sizes."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, Image, InputOptions, Provider, Reply, Url, nearest, options, validate,
-                   wh)
+from .base import Answer, Call, Endpoint, Image, InputOptions, Provider, Reply, Url, options, validate, wh
+from .rules import ModelRules
 
-SIZES = {
-    "dall-e-2": [(256, 256), (512, 512), (1024, 1024)],
-    "dall-e-3": [(1024, 1024), (1792, 1024), (1024, 1792)],
-    "gpt-image": [(1024, 1024), (1536, 1024), (1024, 1536)],
-}
+FIXED = ModelRules(sizes=((1024, 1024), (1536, 1024), (1024, 1536)), seed=False)
 
 
 class Item(BaseModel):
-    b64_json: Image | None = None          # gpt-image always; dall-e with response_format=b64_json
-    url: Url | None = None                 # dall-e with response_format=url (valid 60 minutes)
+    b64_json: Image | None = None          # what GPT image models answer
+    url: Url | None = None                 # what an OpenAI-compatible proxy may answer instead
 
     @model_validator(mode="after")
     def _one(self) -> Item:
@@ -34,18 +35,19 @@ class OpenAIImages(Provider):
     name = "openai"
     label = "OpenAI Images"
     base_url = "https://api.openai.com/v1"
-    model = "gpt-image-1"
+    model = "gpt-image-2"
     key_env = "OPENAI_API_KEY"
-    seeds = False
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        family = next((f for f in SIZES if ep.model.startswith(f)), "gpt-image")
-        return nearest(plan.width, plan.height, SIZES[family])
+    models: ClassVar[dict[str, ModelRules]] = {
+        # images.generate: sides ÷16, long/short ≤ 3:1, 655,360–8,294,400 pixels, at most 3840×2160
+        "gpt-image-2*": ModelRules(multiple=16, min_side=16, max_side=3840, min_pixels=655_360,
+                                   max_pixels=3840 * 2160, max_ratio=3.0, seed=False,
+                                   note="above 2560×1440 is experimental"),
+        "gpt-image-1*": FIXED,                # gpt-image-1, -1-mini, -1.5 (the last two shut down Dec 2026)
+        "*": FIXED,
+    }
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         body = {"model": ep.model, "prompt": plan.prompt, "n": 1, "size": wh(self.size(plan, ep))}
-        if ep.model.startswith("dall-e"):                 # gpt-image always answers base64
-            body["response_format"] = "b64_json"
         body |= options(InputOptions, ep).input
         return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body)
 

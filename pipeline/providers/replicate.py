@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
 from .base import Answer, Call, Endpoint, Id, InputOptions, Malformed, Provider, Reply, Text, Urls, options, validate
+from .rules import ModelRules
 
-ASPECTS = ["1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"]
-
-
-def aspect_ratio(width: int, height: int) -> str:
-    """The model's aspect-ratio choice closest to width:height."""
-    def ratio(a: str) -> float:
-        w, h = a.split(":")
-        return int(w) / int(h)
-    return min(ASPECTS, key=lambda a: abs(ratio(a) - width / height) / (width / height))
+# FLUX-style models take an aspect ratio; SD-style ones (options.size: pixels) width, height and a negative prompt
+RATIOS = ModelRules(aspects=("1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21"))
+PIXELS = ModelRules(negative_prompt=True)
 
 
 class ReplicateOptions(InputOptions):
@@ -38,15 +33,19 @@ class Replicate(Provider):
     base_url = "https://api.replicate.com/v1"
     model = "black-forest-labs/flux-schnell"
     key_env = "REPLICATE_API_TOKEN"
+    models: ClassVar[dict[str, ModelRules]] = {"*": RATIOS}
+
+    def rules(self, ep: Endpoint) -> ModelRules:
+        return PIXELS if options(ReplicateOptions, ep).size == "pixels" else RATIOS
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        opts = options(ReplicateOptions, ep)
+        opts, rules = options(ReplicateOptions, ep), self.rules(ep)
         inp: dict[str, Any] = {"prompt": plan.prompt, "seed": plan.seed, "num_outputs": 1, "output_format": "png"}
-        if opts.size == "pixels":
+        if rules.aspects:
+            inp["aspect_ratio"] = rules.aspect(plan.width, plan.height)
+        else:
             width, height = self.size(plan, ep)
             inp |= {"width": width, "height": height, "negative_prompt": plan.negative_prompt}
-        else:                                             # FLUX-style models take an aspect ratio
-            inp["aspect_ratio"] = aspect_ratio(plan.width, plan.height)
         inp |= opts.input
         # hold the request open up to `wait` s (1–60), well inside our timeout; then poll
         headers = self.headers(ep) | {"Prefer": f"wait={opts.wait}"}

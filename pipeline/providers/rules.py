@@ -7,6 +7,7 @@ stage crops it to the final shape."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ class ModelRules:
     max_pixels: int | None = None
     max_ratio: float | None = None
     seed: bool = True                             # the API takes a seed
+    max_seed: int | None = None                   # …up to this value (the plan's seed is taken modulo max_seed + 1)
     negative_prompt: bool = False                 # the API takes a negative prompt
     watermark_off: dict[str, Any] = field(default_factory=dict)   # request fields that turn it off
     note: str = ""                                # shown by `peitu providers`
@@ -57,6 +59,20 @@ class ModelRules:
                 and (self.min_pixels is None or pixels >= self.min_pixels)
                 and (self.max_pixels is None or pixels <= self.max_pixels)
                 and (self.max_ratio is None or max(width, height) / min(width, height) <= self.max_ratio + 1e-9))
+
+    def seed_of(self, seed: int) -> int | None:
+        """The seed to send for the plan's seed: None when the model takes none."""
+        if not self.seed:
+            return None
+        return seed % (self.max_seed + 1) if self.max_seed is not None else seed
+
+    def features(self) -> str:
+        """What the request can say besides the prompt and size, for `peitu providers`."""
+        said = ["seed" if self.seed else "no seed", "negative prompt" if self.negative_prompt else "no negative prompt"]
+        if self.watermark_off:
+            said.append("watermark off (" + ", ".join(f"{k}={json.dumps(v)}" for k, v in self.watermark_off.items())
+                        + ")")
+        return ", ".join(said)
 
     def describe(self) -> str:
         """One line for `peitu providers`: sizes or ratios, rounding and bounds."""
@@ -93,8 +109,8 @@ def fit(width: int, height: int, rules: ModelRules) -> tuple[int, int]:
     widest = min(rules.max_ratio or math.inf, high / low,                 # the bounds allow no wider shape
                  high * high / rules.min_pixels if rules.min_pixels else math.inf,
                  rules.max_pixels / (low * low) if rules.max_pixels else math.inf)
-    long_, short = max(width, height), min(width, height)
-    long_ = min(long_, short * widest)
+    short = min(width, height)
+    long_ = min(max(width, height), short * widest)
     w, h = (long_, short) if width >= height else (short, long_)
     scale_low = max(low / min(w, h), math.sqrt(rules.min_pixels / (w * h)) if rules.min_pixels else 0.0)
     scale_high = min(high / max(w, h), math.sqrt(rules.max_pixels / (w * h)) if rules.max_pixels else math.inf)

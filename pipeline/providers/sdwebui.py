@@ -5,11 +5,14 @@ The optional key is `user:password` for a WebUI started with --api-auth (HTTP Ba
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
+from typing import ClassVar
 
 from pydantic import BaseModel, Field, ValidationError
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, Image, Options, Provider, Reply, Seed, fit, options, validate
+from .base import Answer, Call, Endpoint, Image, Options, Provider, Reply, Seed, options, validate
+from .rules import ModelRules
 
 
 class SDWebUIOptions(Options):
@@ -35,6 +38,7 @@ class SDWebUI(Provider):
     model = ""                        # empty: the checkpoint the WebUI has loaded
     key_env = "SDWEBUI_AUTH"
     key_required = False
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules(negative_prompt=True, max_seed=4_294_967_294)}
 
     def headers(self, ep: Endpoint) -> dict[str, str]:
         h = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -42,14 +46,14 @@ class SDWebUI(Provider):
             h["Authorization"] = "Basic " + base64.b64encode(ep.key.encode()).decode()
         return h
 
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=8, low=256, high=options(SDWebUIOptions, ep).max_side)
+    def rules(self, ep: Endpoint) -> ModelRules:
+        return replace(super().rules(ep), max_side=options(SDWebUIOptions, ep).max_side)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         opts = options(SDWebUIOptions, ep)
         width, height = self.size(plan, ep)
         body = {"prompt": plan.prompt, "negative_prompt": plan.negative_prompt, "width": width,
-                "height": height, "seed": plan.seed % 4_294_967_295, "steps": opts.steps,
+                "height": height, "seed": self.rules(ep).seed_of(plan.seed), "steps": opts.steps,
                 "cfg_scale": opts.cfg_scale, "batch_size": 1, "n_iter": 1, "sampler_name": opts.sampler}
         if ep.model:
             body["override_settings"] = {"sd_model_checkpoint": ep.model}

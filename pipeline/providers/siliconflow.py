@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Url, drop_none, nearest,
-                   options, validate, wh)
+from .base import (Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Seed, Url, drop_none, options,
+                   validate, wh)
+from .rules import ModelRules
 
-KOLORS = [(1024, 1024), (960, 1280), (768, 1024), (720, 1440), (720, 1280)]
-QWEN = [(1328, 1328), (1664, 928), (928, 1664), (1472, 1140), (1140, 1472), (1584, 1056), (1056, 1584)]
+KOLORS = ((1024, 1024), (960, 1280), (768, 1024), (720, 1440), (720, 1280))
+QWEN = ((1328, 1328), (1664, 928), (928, 1664), (1472, 1140), (1140, 1472), (1584, 1056), (1056, 1584))
+SEED = 9_999_999_999
 Side = Annotated[int, Field(ge=64, le=4096)]
 
 
@@ -36,17 +39,21 @@ class SiliconFlow(Provider):
     base_url = "https://api.siliconflow.cn/v1"
     model = "Kwai-Kolors/Kolors"
     key_env = "SILICONFLOW_API_KEY"
+    models: ClassVar[dict[str, ModelRules]] = {   # the recommended sizes (options.sizes replaces them)
+        "qwen/qwen-image*": ModelRules(sizes=QWEN, negative_prompt=True, max_seed=SEED),
+        "*": ModelRules(sizes=KOLORS, negative_prompt=True, max_seed=SEED),     # Kwai-Kolors/Kolors
+    }
 
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        sizes = options(SiliconFlowOptions, ep).sizes or (QWEN if "Qwen" in ep.model else KOLORS)
-        return nearest(plan.width, plan.height, sizes)
+    def rules(self, ep: Endpoint) -> ModelRules:
+        sizes = options(SiliconFlowOptions, ep).sizes
+        return replace(super().rules(ep), sizes=tuple(sizes)) if sizes else super().rules(ep)
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         opts = options(SiliconFlowOptions, ep)
         kolors = "Kolors" in ep.model
         body = drop_none({"model": ep.model, "prompt": plan.prompt,
                           "negative_prompt": plan.negative_prompt or None,
-                          "image_size": wh(self.size(plan, ep)), "seed": plan.seed % 10_000_000_000,
+                          "image_size": wh(self.size(plan, ep)), "seed": self.rules(ep).seed_of(plan.seed),
                           "num_inference_steps": opts.steps,
                           "batch_size": 1 if kolors else None, "guidance_scale": 7.5 if kolors else None})
         return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | opts.input)

@@ -4,10 +4,13 @@ WizModel has no public docs (providers.md §7): keep it off the default order.""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel
 
 from ..models import ImagePlan
-from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Text, Urls, fit, options, validate
+from .base import Answer, Call, Endpoint, InputOptions, Malformed, Provider, Reply, Text, Urls, options, validate
+from .rules import ModelRules
 
 
 class Prediction(BaseModel):
@@ -24,9 +27,7 @@ class WizModel(Provider):
     model = "7d229e3ed5d01c879622d0cd273572260b7e35103d6765af740f853b160d04b7"   # the example's version
     key_env = "WIZMODEL_API_KEY"
     check_ok = (200, 404, 405)
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return fit(plan.width, plan.height, multiple=64, low=512, high=1024)
+    models: ClassVar[dict[str, ModelRules]] = {"*": ModelRules(multiple=64, min_side=512, max_side=1024)}
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
         width, height = self.size(plan, ep)

@@ -1,14 +1,16 @@
-"""Zhipu 智谱 CogView image generations: synchronous, URL out; errors carry Zhipu's own codes."""
+"""Zhipu 智谱 image generations (GLM-Image, CogView): synchronous, URL out; errors carry Zhipu's own codes.
+No seed and no negative prompt; glm-image draws a visible watermark unless `watermark_enabled` is false."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..models import ImagePlan
-from .base import (Answer, Call, Endpoint, Fault, Image, InputOptions, Provider, Reply, Url, error_text, nearest,
-                   options, validate, wh)
-
-SIZES = [(1024, 1024), (768, 1344), (864, 1152), (1344, 768), (1152, 864), (1440, 720), (720, 1440)]
+from .base import (Answer, Call, Endpoint, Fault, Image, InputOptions, Provider, Reply, Url, error_text, options,
+                   validate, wh)
+from .rules import ModelRules
 
 
 def status_of(code: str, http: int) -> int:
@@ -60,15 +62,22 @@ class Zhipu(Provider):
     base_url = "https://open.bigmodel.cn/api/paas/v4"
     model = "cogview-3-flash"
     key_env = "ZHIPUAI_API_KEY"
-    seeds = False
     check_ok = (400,)         # a request without a prompt, refused after the key was accepted
-
-    def size(self, plan: ImagePlan, ep: Endpoint) -> tuple[int, int]:
-        return nearest(plan.width, plan.height, SIZES)
+    models: ClassVar[dict[str, ModelRules]] = {
+        # sides ÷32 in 1024–2048, at most 2²² pixels; turning the watermark off needs the account's signed
+        # disclaimer (个人中心 → 安全管理 → 去水印管理)
+        "glm-image*": ModelRules(multiple=32, min_side=1024, max_side=2048, max_pixels=2 ** 22, seed=False,
+                                 watermark_off={"watermark_enabled": False},
+                                 note="watermark off needs the signed disclaimer (去水印管理)"),
+        # cogview-4, cogview-4-250304, cogview-3-flash: sides ÷16 in 512–2048, at most 2²¹ pixels
+        "*": ModelRules(multiple=16, min_side=512, max_side=2048, max_pixels=2 ** 21, seed=False),
+    }
 
     def create(self, plan: ImagePlan, ep: Endpoint) -> Call:
-        body = {"model": ep.model, "prompt": plan.prompt, "size": wh(self.size(plan, ep))}
-        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body | options(InputOptions, ep).input)
+        body = {"model": ep.model, "prompt": plan.prompt, "size": wh(self.size(plan, ep)),
+                **self.rules(ep).watermark_off}
+        body |= options(InputOptions, ep).input
+        return Call("POST", self.url(ep, "images/generations"), self.headers(ep), body)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
         items = validate(Generated, answer.body, call.step).data

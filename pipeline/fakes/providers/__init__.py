@@ -22,6 +22,10 @@ FAKES: dict[str, str] = {
     "wizmodel": "wizmodel:FakeWizModel",
     "sdwebui": "sdwebui:FakeSDWebUI",
     "comfyui": "comfyui:FakeComfyUI",
+    # 11a
+    "seedream": "seedream:FakeSeedream",
+    "qwen_image": "dashscope:FakeQwenImage",
+    "minimax": "minimax:FakeMiniMax",
 }
 
 

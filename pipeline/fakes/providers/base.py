@@ -462,3 +462,24 @@ class Relay:
         h.send_header("Content-Length", str(len(reply)))
         h.end_headers()
         h.wfile.write(reply)
+
+
+# ── size rules as the providers' docs state them (each fake keeps its own table) ─────────────────────────
+
+def parse_size(text: Any, sep: str = "x") -> tuple[int, int] | None:
+    """"1344x576" (or with `sep`) as (1344, 576); None when it is not one."""
+    m = re.fullmatch(r"(\d{1,5})" + re.escape(sep) + r"(\d{1,5})", str(text))
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def size_ok(size: tuple[int, int] | None, *, multiple: int = 1, sides: tuple[int, int] = (1, 100_000),
+            pixels: tuple[int, int] = (1, 10 ** 9), ratio: float | None = None,
+            fixed: tuple[tuple[int, int], ...] = ()) -> bool:
+    """Whether a provider whose docs say these rules takes `size`."""
+    if size is None:
+        return False
+    w, h = size
+    if fixed:
+        return size in fixed
+    return (w % multiple == 0 and h % multiple == 0 and sides[0] <= min(w, h) and max(w, h) <= sides[1]
+            and pixels[0] <= w * h <= pixels[1] and (ratio is None or max(w, h) <= ratio * min(w, h)))

@@ -1,4 +1,7 @@
-"""Fake OpenAI Images API: POST /v1/images/generations with per-model size rules, b64_json or url."""
+"""Fake OpenAI Images API: POST /v1/images/generations for the GPT image models, base64 out.
+
+Size rules as images.generate documents them: gpt-image-2 takes sides ÷16, long/short ≤ 3:1 and
+655,360–8,294,400 pixels (at most 3840×2160); gpt-image-1, -1-mini, -1.5 three sizes; dall-e-2/3 are gone."""
 
 from __future__ import annotations
 
@@ -7,18 +10,25 @@ import re
 import time
 import uuid
 
-from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
+from .base import SYNC_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
-SIZES = {"dall-e-2": {"256x256", "512x512", "1024x1024"},
-         "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
-         "gpt-image": {"1024x1024", "1536x1024", "1024x1536", "auto"}}
+FIXED = ((1024, 1024), (1536, 1024), (1024, 1536))
+
+
+def takes(model: str, size: str) -> bool:
+    """Whether `model` takes `size` (a GPT image model; "auto" always)."""
+    if size == "auto":
+        return True
+    if model.startswith("gpt-image-2"):
+        return size_ok(parse_size(size), multiple=16, sides=(16, 3840), pixels=(655_360, 3840 * 2160), ratio=3.0)
+    return size_ok(parse_size(size), fixed=FIXED)
 
 
 class FakeOpenAI(FakeServer):
     name = "openai"
     routes = [("POST", r"/v1/images/generations", "generate", True),
               ("GET", r"/v1/models", "models", False)]
-    faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
+    faults_supported = SYNC_FAULTS
 
     @property
     def base_url(self) -> str:
@@ -35,27 +45,27 @@ class FakeOpenAI(FakeServer):
         body = req.json
         if not isinstance(body, dict) or not body.get("prompt"):
             return self.error(400, "Missing required parameter: 'prompt'.")
-        model = body.get("model", "dall-e-2")
-        family = next((f for f in SIZES if model.startswith(f)), None)
-        if family is None:
+        model = str(body.get("model") or "dall-e-2")
+        if model.startswith("dall-e"):
+            return self.error(404, f"The model `{model}` has been deprecated. "
+                                   "Learn more: https://platform.openai.com/docs/deprecations")
+        if not model.startswith(("gpt-image-", "chatgpt-image")):
             return self.error(404, f"The model '{model}' does not exist or you do not have access to it.")
-        size = body.get("size", "auto" if family == "gpt-image" else "1024x1024")
-        if size not in SIZES[family]:
+        size = str(body.get("size") or "auto")
+        if not takes(model, size):
             return self.error(400, f"Invalid value: '{size}'. Supported values are: "
-                                   f"{', '.join(sorted(SIZES[family]))}.")
+                                   + ("WIDTHxHEIGHT with sides divisible by 16, ratio at most 3:1, 655360 to "
+                                      "8294400 pixels" if model.startswith("gpt-image-2")
+                                      else "'1024x1024', '1024x1536', '1536x1024', and 'auto'") + ".")
         w, _, h = ("1024x1024" if size == "auto" else size).partition("x")
         data = self.image(body["prompt"], 0, w, h, fault)
-        as_url = family != "gpt-image" and body.get("response_format", "url") == "url"
-        item = {"url": self.file_url(data, fault)} if as_url else {"b64_json": base64.b64encode(data).decode()}
-        if family == "dall-e-3":
-            item["revised_prompt"] = body["prompt"]
-        out = {"created": int(time.time()), "data": [] if fault == "empty" else [item]}
-        if family == "gpt-image":
-            out |= {"background": "opaque", "output_format": "png", "quality": "medium", "size": f"{w}x{h}",
-                    "usage": {"total_tokens": 100, "input_tokens": 10, "output_tokens": 90,
-                              "input_tokens_details": {"text_tokens": 10, "image_tokens": 0}}}
-        return Response.of(out, **{"x-request-id": f"req_{uuid.uuid4().hex[:16]}"})
+        item = {"b64_json": base64.b64encode(data).decode()}
+        out = {"created": int(time.time()), "data": [] if fault == "empty" else [item], "background": "opaque",
+               "output_format": "png", "quality": "medium", "size": f"{w}x{h}",
+               "usage": {"total_tokens": 100, "input_tokens": 10, "output_tokens": 90,
+                         "input_tokens_details": {"text_tokens": 10, "image_tokens": 0}}}
+        return Response.of(out, 200, **{"x-request-id": f"req_{uuid.uuid4().hex[:16]}"})
 
     def models(self, req: Request, m: re.Match, fault: str | None) -> Response:
         return Response.of({"object": "list", "data": [{"id": k, "object": "model", "owned_by": "openai"}
-                                                       for k in ("dall-e-2", "dall-e-3", "gpt-image-1")]})
+                                                       for k in ("gpt-image-1", "gpt-image-2")]})

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 
-from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
+from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, parse_size, size_ok
+
+# the recommended sizes of the API reference
+KOLORS = ((1024, 1024), (960, 1280), (768, 1024), (720, 1440), (720, 1280))
+QWEN = ((1328, 1328), (1664, 928), (928, 1664), (1472, 1140), (1140, 1472), (1584, 1056), (1056, 1584))
 
 
 class FakeSiliconFlow(FakeServer):
@@ -29,11 +33,12 @@ class FakeSiliconFlow(FakeServer):
         body = req.json
         if not isinstance(body, dict) or not body.get("prompt") or not body.get("model"):
             return self.error(400, "model and prompt are required")
-        size = re.fullmatch(r"(\d+)x(\d+)", str(body.get("image_size", "1024x1024")))
-        if not size:
+        size = parse_size(body.get("image_size", "1024x1024"))
+        if not size_ok(size, fixed=QWEN if str(body["model"]).startswith("Qwen/") else KOLORS):
             return self.error(400, f"invalid image_size '{body.get('image_size')}'")
+        assert size
         seed = body.get("seed", 42)
-        data = self.image(body["prompt"], seed, size[1], size[2], fault)
+        data = self.image(body["prompt"], seed, *size, fault)
         images = [] if fault == "empty" else [{"url": self.file_url(data, fault)}]
         return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed},
                            **{"x-siliconcloud-trace-id": uuid.uuid4().hex})
