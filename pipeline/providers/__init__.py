@@ -20,6 +20,12 @@ HOSTED: dict[str, str] = {
     "wizmodel": "wizmodel:WizModel",
     "sdwebui": "sdwebui:SDWebUI",
     "comfyui": "comfyui:ComfyUI",
+    # Gemini, Hunyuan, Black Forest Labs, Stability, Kling
+    "gemini": "gemini:Gemini",
+    "hunyuan": "hunyuan:Hunyuan",
+    "bfl": "bfl:BFL",
+    "stability": "stability:Stability",
+    "kling": "kling:Kling",
 }
 LOCAL = "local"
 NAMES = [*HOSTED, LOCAL]
