@@ -71,7 +71,7 @@ class Detail(BaseModel):
 class Status(BaseModel):
     model_config = ConfigDict(coerce_numbers_to_str=True)
     message: str = ""
-    status: str = ""
+    status: str = Field("", max_length=60)
     details: list[Detail] = Field(default_factory=list)
 
 

@@ -39,7 +39,7 @@ class Error(BaseModel):
     """{"id": "…", "name": "bad_request", "errors": ["…"]}"""
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
-    name: str
+    name: str = Field(max_length=60)
     errors: list[str] = Field(default_factory=list)
 
 
@@ -93,7 +93,7 @@ class Stability(Provider):
             err = Error.model_validate_json(answer.body)
         except ValidationError:
             return super().fault(answer)
-        text = "; ".join(err.errors)[:300] or error_text(answer)
+        text = "".join(c if c.isprintable() else " " for c in "; ".join(err.errors))[:300] or error_text(answer)
         status = 400 if err.name == "content_moderation" else answer.status   # 403 there is the prompt, not the key
         return Fault(f"{err.name}: {text}", status)
 

@@ -34,7 +34,8 @@ def form_fields(req: Request) -> dict[str, str] | None:
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if isinstance(name, str):
-            fields[name] = part.get_content() if part.get_content_maintype() == "text" else ""
+            data = part.get_payload(decode=True)          # form fields are UTF-8, as web frameworks read them
+            fields[name] = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
     return fields
 
 
