@@ -81,7 +81,8 @@ def test_a_429_waits_the_retry_delay_google_gives(hosted):
 
 
 @pytest.mark.parametrize("body, says", [
-    ({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}}, "the prompt was blocked (PROHIBITED_CONTENT): no image"),
+    ({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}},
+     "the prompt was blocked (PROHIBITED_CONTENT): no image"),
     ({"candidates": [{"content": {"parts": [{"text": "I can't draw that."}]}, "finishReason": "STOP"}]},
      "no image in the answer (STOP): the model said “I can't draw that.”"),
     ({"candidates": [{"finishReason": "IMAGE_SAFETY"}]}, "no image in the answer (IMAGE_SAFETY)"),

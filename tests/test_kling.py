@@ -52,7 +52,7 @@ def test_the_fake_refuses_a_token_kling_would_refuse(hosted, made, code):
 
 
 def test_a_wrong_secret_is_the_key_refused(hosted, monkeypatch):
-    server, cfg = hosted("kling", key=KEY)
+    _, cfg = hosted("kling", key=KEY)
     assert router_for(cfg).check("kling")[0]
     monkeypatch.setenv("KLING_SECRET_KEY", "not-it")
     [err] = generate_all([plan_of()], cfg.model_copy(deep=True))

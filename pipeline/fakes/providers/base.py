@@ -309,14 +309,17 @@ class FakeServer:
         job["polls"] += 1
         return time.monotonic() >= job["ready_at"] and job["polls"] >= self.polls
 
+    def credential(self, req: Request) -> str:
+        """The key a request presents, written as this fake's key is ("" when it presents none)."""
+        given, scheme = req.headers.get("authorization", ""), f"{self.auth_scheme} "
+        return given[len(scheme):] if given.startswith(scheme) else ""
+
     def authorized(self, req: Request) -> bool:
-        """Whether the request carries the key (any key in the provider's form, with ANY)."""
+        """Whether the request carries the key (with ANY, any key in the provider's form)."""
         if self.key is None:
             return True
-        given = req.headers.get("authorization", "")
-        if self.key == ANY:
-            return given.startswith(f"{self.auth_scheme} ") and len(given) > len(self.auth_scheme) + 1
-        return given == f"{self.auth_scheme} {self.key}"
+        given = self.credential(req)
+        return bool(given) and (self.key == ANY or given == self.key)
 
     def refused_key(self, req: Request) -> Response:
         """The answer to a request without the right key, in the provider's own shape."""

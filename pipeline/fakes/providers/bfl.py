@@ -11,7 +11,7 @@ import time
 from http.server import ThreadingHTTPServer
 from typing import Any, ClassVar
 
-from .base import ANY, JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
+from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
 
 ULTRA_OR_KONTEXT = re.compile(r"flux-pro-1\.1-ultra.*|flux-kontext-.*")
 
@@ -65,11 +65,11 @@ class FakeBFL(FakeServer):
     def result_origins(self) -> list[str]:
         return [self.delivery_url]
 
+    def credential(self, req: Request) -> str:
+        return req.headers.get("x-key", "")
+
     def authorized(self, req: Request) -> bool:
-        if req.path == "/v1/get_result":                 # no key needed to read a result
-            return True
-        given = req.headers.get("x-key", "")
-        return self.key is None or (self.key == ANY and bool(given)) or given == self.key
+        return req.path == "/v1/get_result" or super().authorized(req)     # no key needed to read a result
 
     def refused_key(self, req: Request) -> Response:
         if not req.headers.get("x-key"):

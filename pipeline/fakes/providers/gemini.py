@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
-from .base import ANY, SYNC_FAULTS, FakeServer, Request, Response
+from .base import SYNC_FAULTS, FakeServer, Request, Response
 
 ASPECTS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 EXTREME = ("1:4", "4:1", "1:8", "8:1")                   # gemini-3.1-flash-image only
@@ -41,9 +41,8 @@ class FakeGemini(FakeServer):
     def base_url(self) -> str:
         return self.url + "/v1beta"
 
-    def authorized(self, req: Request) -> bool:
-        given = req.headers.get("x-goog-api-key") or req.query.get("key") or ""
-        return self.key is None or (self.key == ANY and bool(given)) or given == self.key
+    def credential(self, req: Request) -> str:
+        return req.headers.get("x-goog-api-key") or req.query.get("key") or ""
 
     def refused_key(self, req: Request) -> Response:
         return self.error(400, "API key not valid. Please pass a valid API key.", reason="API_KEY_INVALID")
