@@ -113,3 +113,9 @@ def test_the_signature_is_tencents_own():
             + hashlib.sha256(canonical.encode()).hexdigest())
     auth = tc3("AKIDx", "secret", host="hunyuan.tencentcloudapi.com", path="/", payload=payload, timestamp=1764036000)
     assert auth.endswith("Signature=" + sign.sign_tc3("secret", "2025-11-25", "hunyuan", text))
+
+
+def test_the_fake_refuses_a_resolution_hunyuan_does_not_list(hosted):
+    server, _ = hosted("hunyuan", key=KEY)
+    r = signed(server, {"Prompt": "雨中", "Resolution": "1344:576"}, action="SubmitHunyuanImageJob")
+    assert r.json()["Response"]["Error"]["Code"] == "InvalidParameterValue" and not server.jobs

@@ -75,3 +75,10 @@ def test_kling_codes_mean_statuses(http, code, status):
     p = provider("kling")
     assert p.fault(Answer(http, {}, body)).status == status
     assert p.refuses(Answer(200, {}, body)) and not p.refuses(Answer(200, {}, b'{"code": 0, "data": {}}'))
+
+
+def test_the_fake_refuses_a_ratio_kling_does_not_list(hosted):
+    server, _ = hosted("kling", key=KEY)
+    r = requests.post(server.url + "/v1/images/generations", timeout=10, json={"prompt": "x", "aspect_ratio": "5:4"},
+                      headers={"Authorization": f"Bearer {token(*KEY.split(':'), time.time())}"})
+    assert r.status_code == 400 and r.json()["code"] == 1201 and not server.jobs
