@@ -40,7 +40,8 @@ def fake(name: str, **knobs: Any) -> FakeServer:
 def settings_for(server: FakeServer, **extra: Any) -> dict[str, Any]:
     """providers.settings.<name> pointing peitu at a running fake (plain http on 127.0.0.1; the fake's
     other origins its answers point to as result_origins)."""
-    origins = {"result_origins": server.result_origins} if server.result_origins else {}
+    others = getattr(server, "result_origins", [])          # a test's canned server has none
+    origins = {"result_origins": others} if others else {}
     return {"base_url": server.base_url, "allow_http": True, "timeout_s": 10, "poll_interval_s": 0.01,
             **origins, **extra}
 
