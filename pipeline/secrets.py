@@ -33,9 +33,14 @@ def load_dotenv(folder: Path | None = None) -> None:
 
 
 def get_secret(name: str | None) -> str | None:
-    """The value of an environment variable that holds a secret; remembered for redaction."""
+    """The value of an environment variable that holds a secret; remembered for redaction. A key in
+    two parts names two variables, `ID_VAR+SECRET_VAR` (Tencent's SecretId and SecretKey, Kling's
+    AccessKey and SecretKey): the value is `id:secret`, or None unless both are set."""
     if not name:
         return None
+    if "+" in name:
+        parts = [get_secret(part.strip()) for part in name.split("+")]
+        return ":".join(p for p in parts if p) if all(parts) else None
     value = os.environ.get(name) or None
     if value:
         _known.add(value)

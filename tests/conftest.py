@@ -617,3 +617,40 @@ def redis_url(redis_server: str) -> str:
     except redis.ConnectionError as err:
         why = f"{REDIS_URL_ENV}'s server does not answer: {err}"
     service_missing("Redis", why)
+
+
+# ── Gemini, Hunyuan, Black Forest Labs, Stability, Kling; fal's sync host; fakes that take any key (11b) ─────
+
+from pipeline.fakes.providers import fake as fake_provider  # noqa: E402
+from pipeline.fakes.providers import fake_config, keys_for  # noqa: E402
+from pipeline.models import ImagePlan  # noqa: E402
+
+SHAPES = {"cover": (1344, 576), "inline": (1024, 576), "square": (1024, 1024)}   # what peitu asks for
+
+
+def plan_of(width: int = 1344, height: int = 576, **kw) -> ImagePlan:
+    """An image plan of this size (a cover's by default)."""
+    fields = dict(key="cover", role="cover", prompt="山水之间的一座桥, flat illustration",
+                  negative_prompt="text, watermark", style="flat", width=width, height=height, seed=20261125,
+                  template="travel", template_version="t1")
+    return ImagePlan(**(fields | kw))
+
+
+@pytest.fixture
+def hosted(tmp_path, monkeypatch):
+    """hosted(name, settings=None, **knobs) → (started fake, a Config whose only provider it is): its key
+    in the environment, state under tmp_path, no cache or retries' waits; every fake stopped afterwards."""
+    started = []
+
+    def start(name: str, settings: dict | None = None, **knobs):
+        server = fake_provider(name, **({"retry_after": 0.05} | knobs)).start()
+        started.append(server)
+        for env, value in keys_for({name: server}).items():
+            monkeypatch.setenv(env, value)
+        cfg = fake_config(tmp_path / f"{name}-{len(started)}", {name: server}, cache=False,
+                          settings={name: settings or {}})
+        return server, cfg
+
+    yield start
+    for s in started:
+        s.stop()

@@ -161,6 +161,83 @@ OPTION_KEYS: dict[str, list[str]] = {
     "comfyui": ["workflow", "max_side"], "seedream": ["input"], "qwen_image": ["parameters"], "minimax": ["input"],
 }
 
+OPTION_KEYS["fal"] += ["host", "sync_url"]
+
+# ── Gemini, Black Forest Labs, Stability, Hunyuan, Kling (their docs; specs/providers.md has none yet) ──
+BFL_POLL = "https://api.eu2.bfl.ai/v1/get_result?id=d5ba37dc-ba09-4658-852e-deea7e176439"
+HY_JOB = "1257439836-1764036000-d4e1f224-fa21-40bc-9ee7-4bb13abece6e-0"
+KLING_TASK = "CjhYp2gGl5cAAAAAAUpOqg"
+
+
+def _kling(status: str, **fields: Any) -> dict[str, Any]:
+    return {"code": 0, "message": "SUCCEED", "request_id": "r-1",
+            "data": {"task_id": KLING_TASK, "task_status": status, "task_status_msg": "", "task_info": {},
+                     "created_at": 1764036000000, "updated_at": 1764036004000, **fields}}
+
+
+def _hunyuan(code: str, **fields: Any) -> dict[str, Any]:
+    return {"Response": {"JobStatusCode": code, "JobStatusMsg": "", "JobErrorCode": "", "JobErrorMsg": "",
+                         "ResultImage": [], "ResultDetails": [], "RevisedPrompt": [], "RequestId": "r", **fields}}
+
+
+REAL |= {
+    "gemini": {"create": [
+        {"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": B64}}],
+                                     "role": "model"}, "finishReason": "STOP", "index": 0}],
+         "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302},
+         "modelVersion": "gemini-2.5-flash-image", "responseId": "uJLnaPCQJp7Q"},
+        {"candidates": [{"content": {"parts": [{"text": "I cannot draw that."}], "role": "model"},
+                         "finishReason": "STOP"}]},
+        {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "modelVersion": "gemini-2.5-flash-image"}]},
+    "bfl": {
+        "create": [{"id": "d5ba37dc-ba09-4658-852e-deea7e176439", "polling_url": BFL_POLL, "cost": 3.0,
+                    "input_mp": 0.0, "output_mp": 1.05}],
+        "poll": [{"id": "d5ba37dc", "status": "Pending", "result": None, "progress": 0.4, "details": None},
+                 {"id": "d5ba37dc", "status": "Ready", "progress": None,
+                  "result": {"sample": "https://delivery-eu1.bfl.ai/results/ab/cd/sample.png?se=2026-11-25T02%3A10"
+                                       "%3A00Z&sp=r&sig=abc%3D", "prompt": "x", "seed": 42,
+                             "start_time": 1764036000.1, "end_time": 1764036004.2, "duration": 4.1}},
+                 {"id": "d5ba37dc", "status": "Content Moderated", "result": None,
+                  "details": {"Moderation Reasons": ["Derivative Works Filter"]}}]},
+    "stability": {"create": [PNG, {"image": B64, "finish_reason": "SUCCESS", "seed": 1050489934},
+                             {"image": B64, "finish_reason": "CONTENT_FILTERED", "seed": 7}]},
+    "hunyuan": {
+        "create": [{"Response": {"JobId": HY_JOB, "RequestId": "1f9d5b2c-0c7e-4c53-9f33-5d0b0c6c9e11"}}],
+        "poll": [_hunyuan("2", JobStatusMsg="处理中"),
+                 _hunyuan("5", JobStatusMsg="处理完成", ResultDetails=["Success"], RevisedPrompt=["x"],
+                          ResultImage=["https://hunyuan-prod-1258344703.cos.ap-guangzhou.tencentcos.cn/text2img/"
+                                       "x.png?q-sign-algorithm=sha1&q-ak=AKID&q-sign-time=1764036000%3B1764039600"]),
+                 _hunyuan("4", JobStatusMsg="处理失败", JobErrorCode="FailedOperation.GenerateImageFailed",
+                          JobErrorMsg="图片包含敏感内容")]},
+    "kling": {
+        "create": [_kling("submitted")],
+        "poll": [_kling("processing"),
+                 _kling("succeed", task_result={"images": [{"index": 0, "url": "https://cdn.klingai.com/bs2/"
+                                                                            "upload-kling-api/7/image/x.png"}]}),
+                 _kling("failed", task_status_msg="Failure to pass the risk control system")]},
+}
+ERRORS |= {
+    "gemini": [{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+                          "status": "INVALID_ARGUMENT",
+                          "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID",
+                                       "domain": "googleapis.com"}]}},
+               {"error": {"code": 429, "message": "Resource has been exhausted", "status": "RESOURCE_EXHAUSTED",
+                          "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}}],
+    "bfl": [{"detail": "Not authenticated"},
+            {"detail": [{"loc": ["body", "width"], "msg": "Input should be a multiple of 16", "type": "value_error"}]}],
+    "stability": [{"id": "a1b2", "name": "bad_request", "errors": ["aspect_ratio: must be one of 16:9, 1:1"]},
+                  {"id": "c3d4", "name": "content_moderation", "errors": ["Your request was flagged."]}],
+    "hunyuan": [{"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": "签名不匹配"},
+                              "RequestId": "r"}},
+                {"Response": {"Error": {"Code": "RequestLimitExceeded.JobNumExceed", "Message": "并发数超过限制"},
+                              "RequestId": "r"}}],
+    "kling": [{"code": 1302, "message": "API request too fast", "request_id": "r"},
+              {"code": 1102, "message": "resource pack exhausted", "request_id": "r"}],
+}
+OPTION_KEYS |= {"gemini": ["image_size", "generation_config"], "bfl": ["output_format", "input"],
+                "stability": ["accept", "style_preset", "form"], "hunyuan": ["region", "style", "revise", "input"],
+                "kling": ["resolution", "input"]}
+
 
 def endpoint(name: str, **options: Any) -> Endpoint:
     p = provider(name)

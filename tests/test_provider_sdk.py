@@ -4,11 +4,13 @@ protocols (sdk-behaviour.md). Skipped where the SDK is not installed (it is in t
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 import requests
 
 from pipeline.fakes.providers import fake
+from pipeline.fakes.providers.base import ANY
 from pipeline.images.decode import check_whole
 
 
@@ -150,3 +152,86 @@ def test_zhipu_sdk_generates_against_the_fake(started):
     assert server.seen[0].json["watermark_enabled"] is False
     with pytest.raises(APIRequestFailedError, match="1214"):
         client.images.generations(model="glm-image", prompt="a red kite", size="1360x600")   # 600 is not ÷32
+
+# ── huggingface_hub, fal-client, google-genai, tencentcloud-sdk-python: each against a fake that takes any key ──
+
+def test_huggingface_hub_text_to_image_against_the_fake(started):
+    hub = pytest.importorskip("huggingface_hub")
+    server = started("huggingface", key=ANY)
+    client = hub.InferenceClient(model=server.url + "/models/black-forest-labs/FLUX.1-schnell", token="hf_made_up")
+    image = client.text_to_image("a red kite over a river", width=1024, height=576, seed=3)
+    assert image.size == (512, 288)                          # PIL opened the fake's PNG
+    [req] = server.seen
+    assert req.headers["authorization"] == "Bearer hf_made_up"
+    assert req.json == {"inputs": "a red kite over a river", "parameters": {"height": 576, "width": 1024, "seed": 3}}
+
+
+def test_fal_client_run_uses_the_sync_host_and_subscribe_the_queue(started, monkeypatch):
+    fal_client = pytest.importorskip("fal_client")
+    server = started("fal", key=ANY, polls=2)
+    monkeypatch.setattr(fal_client.client, "RUN_URL_FORMAT", server.run_url + "/")    # plain http (finding 6)
+    monkeypatch.setattr(fal_client.client, "QUEUE_URL_FORMAT", server.url + "/")
+    client = fal_client.SyncClient(key="made-up-key")
+    args = {"prompt": "a kite", "image_size": {"width": 1024, "height": 576}, "seed": 5}
+    ran = client.run("fal-ai/flux/schnell", arguments=args)
+    assert ran["seed"] == 5 and ran["images"][0]["url"].startswith(server.url + "/files/")
+    assert [(r.port, r.path) for r in server.seen] == [(int(server.run_url.rsplit(":", 1)[1]), "/fal-ai/flux/schnell")]
+    queued = client.subscribe("fal-ai/flux/schnell", arguments=args | {"prompt": "another kite"})
+    assert queued["images"][0]["url"].startswith(server.url + "/files/")
+    paths = [r.path for r in server.seen[1:]]
+    assert paths[0] == "/fal-ai/flux/schnell" and paths[-1].startswith("/fal-ai/flux/requests/")
+    assert sum(p.endswith("/status") for p in paths) >= 2
+    assert all(r.headers["authorization"] == "Key made-up-key" for r in server.seen)
+
+
+def test_google_genai_generate_content_with_an_image_model(started, monkeypatch):
+    genai = pytest.importorskip("google.genai")
+    types = pytest.importorskip("google.genai.types")
+    for env in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+        monkeypatch.delenv(env, raising=False)
+    server = started("gemini", key=ANY)
+    config = types.GenerateContentConfig(response_modalities=["IMAGE"],
+                                         image_config=types.ImageConfig(aspect_ratio="21:9"))
+    for version in ("v1", "v1beta"):                         # google-genai 3 defaults to v1 (finding 10)
+        client = genai.Client(api_key="AIza-made-up", vertexai=False,
+                              http_options=types.HttpOptions(base_url=server.url, api_version=version, timeout=10_000))
+        resp = client.models.generate_content(model="gemini-2.5-flash-image", contents="a red kite", config=config)
+        [part] = [p for p in resp.parts if p.inline_data]
+        assert part.inline_data.mime_type == "image/png"
+        assert check_whole(part.inline_data.data, 40_000_000) == (512, 216)   # 1552×656 (21:9 at 1K), drawn at 512 wide
+    assert [r.path for r in server.seen] == ["/v1/models/gemini-2.5-flash-image:generateContent",
+                                             "/v1beta/models/gemini-2.5-flash-image:generateContent"]
+    assert all(r.headers["x-goog-api-key"] == "AIza-made-up" for r in server.seen)
+    with pytest.raises(genai.errors.ClientError) as refused:                  # 8:1 is 3.1 Flash's only
+        client.models.generate_content(model="gemini-2.5-flash-image", contents="x", config=types.GenerateContentConfig(
+            image_config=types.ImageConfig(aspect_ratio="8:1")))
+    assert refused.value.code == 400 and refused.value.status == "INVALID_ARGUMENT"
+
+
+def test_tencentcloud_sdk_runs_a_hunyuan_job_the_fake_verified(started):
+    pytest.importorskip("tencentcloud.hunyuan")
+    from tencentcloud.common import credential
+    from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+    from tencentcloud.hunyuan.v20230901 import hunyuan_client, models
+
+    server = started("hunyuan", key="AKIDsdk0123:sdk-secret-0123", polls=2)
+    profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=server.url.removeprefix("http://")))
+
+    def client(secret: str):
+        return hunyuan_client.HunyuanClient(credential.Credential("AKIDsdk0123", secret), "ap-guangzhou", profile)
+
+    submit = models.SubmitHunyuanImageJobRequest()
+    submit.from_json_string(json.dumps({"Prompt": "雨中, 竹林, 小路", "Resolution": "1280:720", "LogoAdd": 0}))
+    query = models.QueryHunyuanImageJobRequest()
+    query.JobId = client("sdk-secret-0123").SubmitHunyuanImageJob(submit).JobId
+    statuses = []
+    while not statuses or statuses[-1].JobStatusCode not in ("4", "5"):
+        statuses.append(client("sdk-secret-0123").QueryHunyuanImageJob(query))
+    assert [s.JobStatusCode for s in statuses] == ["1", "5"]
+    image = requests.get(statuses[-1].ResultImage[0], timeout=10).content
+    assert check_whole(image, 40_000_000) == (512, 288)
+    with pytest.raises(TencentCloudSDKException) as refused:
+        client("not-the-secret").QueryHunyuanImageJob(query)
+    assert refused.value.get_code() == "AuthFailure.SignatureFailure"

@@ -114,7 +114,7 @@ class Generation:
                 raise NotTried("rate_limit", "its rate limit leaves no slot before the image's deadline")
             self.sent = True
         answer = self.send(call, JSON_CAP)
-        if answer.status >= 300:
+        if answer.status >= 300 or p.refuses(answer):
             raise self.refusal(answer, call.step)
         try:
             return p.proto.parse(answer, call, p.ep)

@@ -180,8 +180,9 @@ class Hosted:
         except Exception as err:                 # the provider could not build its probe from the settings
             detail = err.message if isinstance(err, PeituError) else f"{type(err).__name__}: {err}"
             return False, str(self.failure("config", f"could not build its probe: {detail}"))
-        if answer.status in self.proto.check_ok:
-            how = "" if answer.status == 200 else f", HTTP {answer.status} to a probe that makes no image"
+        status = self.fault(answer).status if self.refuses(answer) else answer.status
+        if status in self.proto.check_ok:
+            how = "" if status == 200 else f", HTTP {status} to a probe that makes no image"
             return True, f"OK: reachable, key accepted ({self.ep.base_url}{how})"
         fault = self.fault(answer)
         return False, str(self.failure(category(fault.status), fault.message, status=fault.status))
@@ -192,6 +193,13 @@ class Hosted:
             return self.proto.fault(answer)
         except Exception:                 # a reader bug must not hide the status
             return Fault(f"HTTP {answer.status}", answer.status)
+
+    def refuses(self, answer: Answer) -> bool:
+        """True when a 2xx answer is an error in the provider's own envelope (see Provider.refuses)."""
+        try:
+            return 200 <= answer.status < 300 and self.proto.refuses(answer)
+        except Exception:                 # a reader bug: let `parse` judge the answer
+            return False
 
 
 class Local:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import json
 import logging
 import os
 import re
@@ -61,11 +60,12 @@ class Transport:
         late = DeadlineExceeded if left_s < timeout_s else TimedOut
         ends = time.monotonic() + budget
         method, url = call.method, call.url
-        body = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode()
+        body, content_type = call.payload()
+        headers = call.headers | content_type
         for hop in range(MAX_HOPS + 1):
             try:
                 target = policy.target(url)
-                answer = self._exchange(target, method, policy.headers_for(target, call.headers), body,
+                answer = self._exchange(target, method, policy.headers_for(target, headers), body,
                                         ends, budget, late, max_bytes)
             except TransportError as err:
                 err.sent = err.sent or hop > 0         # an earlier hop already reached the server

@@ -24,6 +24,13 @@ HOSTED: dict[str, str] = {
     "seedream": "seedream:Seedream",
     "qwen_image": "qwen_image:QwenImage",
     "minimax": "minimax:MiniMax",
+
+    # Gemini, Hunyuan, Black Forest Labs, Stability, Kling
+    "gemini": "gemini:Gemini",
+    "hunyuan": "hunyuan:Hunyuan",
+    "bfl": "bfl:BFL",
+    "stability": "stability:Stability",
+    "kling": "kling:Kling",
 }
 LOCAL = "local"
 NAMES = [*HOSTED, LOCAL]

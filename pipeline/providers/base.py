@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, PlainValidator,
                       StringConstraints, ValidationError)
+from urllib3 import encode_multipart_formdata
 
 from ..errors import ConfigError
 from ..models import ImagePlan
@@ -39,7 +40,8 @@ class Endpoint:
 
 @dataclass
 class Call:
-    """One HTTP request to make. `step` tells `parse` which answer it is reading."""
+    """One HTTP request to make. `step` tells `parse` which answer it is reading. The body is `json`,
+    or `form` (multipart/form-data text fields, e.g. Stability's API), or none."""
 
     method: str
     url: str
@@ -47,6 +49,17 @@ class Call:
     json: Any = None
     step: str = "create"
     carry: dict[str, Any] = field(default_factory=dict)   # what a later step needs (ids, URLs)
+    form: dict[str, str] | None = None
+
+    def payload(self) -> tuple[bytes | None, dict[str, str]]:
+        """The body as sent, and the headers it needs (a multipart boundary). JSON is encoded the same
+        way every time, so a provider may sign these very bytes (Tencent Cloud's TC3)."""
+        if self.form is not None:
+            body, content_type = encode_multipart_formdata(self.form)
+            return body, {"Content-Type": content_type}
+        if self.json is None:
+            return None, {}
+        return json.dumps(self.json, ensure_ascii=False).encode(), {}
 
 
 @dataclass
@@ -118,6 +131,11 @@ class Provider:
     def fault(self, answer: Answer) -> Fault:
         """Read an error answer (status ≥ 400, or a 2xx the provider uses for errors). Never raises."""
         return Fault(error_text(answer), answer.status)
+
+    def refuses(self, answer: Answer) -> bool:
+        """True when a 2xx answer is an error all the same (Tencent Cloud answers every error with HTTP
+        200 and a Response.Error); `fault` then reads it. Never raises."""
+        return False
 
     def check(self, ep: Endpoint) -> Call:
         """One cheap authenticated call that makes no image (for `peitu providers check`)."""

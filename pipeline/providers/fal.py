@@ -1,4 +1,5 @@
-"""fal.ai queue API: submit, poll the status URL it returns, then GET the result URL."""
+"""fal.ai: the queue API (submit, poll the status URL it returns, then GET the result URL), or the
+synchronous host (options.host: sync — one POST to https://fal.run/{model} answers the result)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from .rules import ModelRules
 
 class FalOptions(InputOptions):
     negative_prompt: bool = False            # flux takes none; SDXL-family apps do
+    host: Literal["queue", "sync"] = "queue"
+    sync_url: Url = "https://fal.run"        # the synchronous host (the key goes there too)
 
 
 class Queued(BaseModel):
@@ -57,9 +60,15 @@ class Fal(Provider):
         body = drop_none({"prompt": plan.prompt, "negative_prompt": plan.negative_prompt if rules.negative_prompt
                           else None, "image_size": {"width": width, "height": height}, "seed": plan.seed,
                           "num_images": 1, "enable_safety_checker": True})
+        if opts.host == "sync":                  # the answer is the result itself
+            url = opts.sync_url.rstrip("/") + "/" + ep.model
+            return Call("POST", url, self.headers(ep), body | opts.input, carry={"sync": True})
         return Call("POST", self.url(ep, ep.model), self.headers(ep), body | opts.input)
 
     def parse(self, answer: Answer, call: Call, ep: Endpoint) -> Reply:
+        if call.step == "result" or call.carry.get("sync"):
+            result = validate(Result, answer.body, call.step)
+            return Reply(urls=[i.url for i in result.images], seed=result.seed)
         if call.step == "create":
             queued = validate(Queued, answer.body, call.step)
             for url in (queued.status_url, queued.response_url):      # they get our key: the queue's host only
@@ -67,9 +76,6 @@ class Fal(Provider):
                     raise Malformed(f"{call.step} answer: a status or response URL on another host than {ep.base_url}")
             return Reply(next=Call("GET", queued.status_url, self.headers(ep), step="status",
                                    carry={"result": queued.response_url}))
-        if call.step == "result":
-            result = validate(Result, answer.body, call.step)
-            return Reply(urls=[i.url for i in result.images], seed=result.seed)
         status = validate(Status, answer.body, call.step)
         if status.status != "COMPLETED":
             return Reply(next=call)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ...config import Config
 from ...providers import provider
-from .base import FakeServer
+from .base import ANY, FakeServer
 
 FAKES: dict[str, str] = {
     "huggingface": "huggingface:FakeHuggingFace",
@@ -26,6 +26,13 @@ FAKES: dict[str, str] = {
     "seedream": "seedream:FakeSeedream",
     "qwen_image": "dashscope:FakeQwenImage",
     "minimax": "minimax:FakeMiniMax",
+
+    # Gemini, Hunyuan, Black Forest Labs, Stability, Kling
+    "gemini": "gemini:FakeGemini",
+    "hunyuan": "hunyuan:FakeHunyuan",
+    "bfl": "bfl:FakeBFL",
+    "stability": "stability:FakeStability",
+    "kling": "kling:FakeKling",
 }
 
 
@@ -36,8 +43,12 @@ def fake(name: str, **knobs: Any) -> FakeServer:
 
 
 def settings_for(server: FakeServer, **extra: Any) -> dict[str, Any]:
-    """providers.settings.<name> pointing peitu at a running fake (plain http on 127.0.0.1)."""
-    return {"base_url": server.base_url, "allow_http": True, "timeout_s": 10, "poll_interval_s": 0.01, **extra}
+    """providers.settings.<name> pointing peitu at a running fake (plain http on 127.0.0.1; the fake's
+    other origins its answers point to as result_origins)."""
+    others = getattr(server, "result_origins", [])          # a test's canned server has none
+    origins = {"result_origins": others} if others else {}
+    return {"base_url": server.base_url, "allow_http": True, "timeout_s": 10, "poll_interval_s": 0.01,
+            **origins, **extra}
 
 
 def fake_config(root: Path, servers: dict[str, FakeServer], **providers: Any) -> Config:
@@ -52,6 +63,16 @@ def fake_config(root: Path, servers: dict[str, FakeServer], **providers: Any) ->
 
 
 def keys_for(servers: dict[str, FakeServer]) -> dict[str, str]:
-    """Environment variables that give peitu each fake's key."""
-    envs = {name: provider(name).key_env for name in servers}
-    return {env: s.key for name, s in servers.items() if s.key and (env := envs[name])}
+    """Environment variables that give peitu each fake's key (a made-up one where the fake takes ANY).
+    A key in two parts (key_env `ID_VAR+SECRET_VAR`) is written `id:secret`; a key without a colon
+    stands for both parts."""
+    found: dict[str, str] = {}
+    for name, s in servers.items():
+        env = provider(name).key_env
+        if not s.key or not env:
+            continue
+        names = env.split("+")
+        key = ":".join(f"any-{n.lower()}" for n in names) if s.key == ANY else s.key
+        parts = key.split(":", len(names) - 1)
+        found |= dict(zip(names, parts if len(parts) == len(names) else [key] * len(names), strict=True))
+    return found

@@ -10,6 +10,7 @@ import contextlib
 import sys
 
 from . import FAKES, fake
+from .base import ANY
 
 
 def main() -> None:
@@ -20,8 +21,10 @@ def main() -> None:
     ap.add_argument("--in-flight", type=int, default=None, help="concurrent requests before 429")
     ap.add_argument("--retry-after", type=float, default=1.0, help="Retry-After on a 429, in seconds")
     ap.add_argument("--key", default="fake-key")
+    ap.add_argument("--any-key", action="store_true", help="accept any key (point an official SDK at a fake)")
     args = ap.parse_args()
-    servers = [fake(n, key=None if n in ("sdwebui", "comfyui") else args.key, latency=args.latency,
+    key = ANY if args.any_key else args.key
+    servers = [fake(n, key=None if n in ("sdwebui", "comfyui") else key, latency=args.latency,
                     rate_per_s=args.rate, max_concurrent=args.in_flight, retry_after=args.retry_after).start()
                for n in args.names]
     for s in servers:

@@ -47,6 +47,7 @@ ODD_SHAPE = {"data": {"url": 5}, "images": {"url": 5}, "output": {"task_id": [1]
              "info": 7, "seed": "x", "inference_status": "done", "error": {"code": []}}
 URL_FAULTS = ("expired",)                    # only where the image comes back as a URL
 JOB_FAULTS = ("jobfail",)                    # only for async APIs
+ANY = "*"                                    # key=ANY: any credential in the provider's form is accepted
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Request:
     headers: dict[str, str]                  # lower-case names
     body: bytes
     at: float = field(default_factory=time.monotonic)
+    port: int = 0                            # the fake's port it came to (a fake may serve several origins)
 
     @property
     def json(self) -> Any:
@@ -143,7 +145,11 @@ def bomb(size: int) -> bytes:
 
 
 class FakeServer:
-    """Subclasses set `name`, `routes` [(method, path regex, handler name, generates)] and `error()`."""
+    """Subclasses set `name`, `routes` [(method, path regex, handler name, generates)] and `error()`.
+
+    `key` is the credential it accepts: None accepts requests without one, ANY accepts any credential
+    in the provider's own form (an official SDK pointed at a fake need not know its key), anything
+    else only that one."""
 
     name = "fake"
     routes: ClassVar[list[tuple[str, str, str, bool]]] = []
@@ -177,10 +183,20 @@ class FakeServer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self._listeners: list[ThreadingHTTPServer] = []
+        self._key_file: Path | None = None
 
     # ── lifecycle ──────────────────────────────────────────────────────────────────────
 
     def start(self) -> FakeServer:
+        if self.tls:
+            self.ca_file, self._key_file = certificate(Path(tempfile.mkdtemp(prefix="peitu-fake-tls-")))
+        self._server = self.listen()
+        return self
+
+    def listen(self) -> ThreadingHTTPServer:
+        """A listener on a new port of 127.0.0.1 (https with `tls`) whose requests this fake handles: its
+        own origin, or another one it serves (a provider's delivery or synchronous host)."""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -195,23 +211,22 @@ class FakeServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
         if self.tls:
-            folder = Path(tempfile.mkdtemp(prefix="peitu-fake-tls-"))
-            self.ca_file, key_file = certificate(folder)
+            assert self.ca_file
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(self.ca_file, key_file)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True,
-                                                      do_handshake_on_connect=False)
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), name=f"fake-{self.name}", daemon=True).start()
-        return self
+            context.load_cert_chain(self.ca_file, self._key_file)
+            server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        threading.Thread(target=server.serve_forever, args=(0.05,), name=f"fake-{self.name}", daemon=True).start()
+        self._listeners.append(server)
+        return server
 
     def stop(self) -> None:
         self._stop.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        for server in self._listeners:
+            server.shutdown()
+            server.server_close()
 
     def __enter__(self) -> FakeServer:
         return self.start()
@@ -222,7 +237,15 @@ class FakeServer:
     @property
     def url(self) -> str:
         assert self._server, "start() the fake first"
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._server.server_address[1]}"
+        return self.url_of(self._server)
+
+    def url_of(self, server: ThreadingHTTPServer) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{server.server_address[1]}"
+
+    @property
+    def result_origins(self) -> list[str]:
+        """Other origins of this fake its answers point to (peitu fetches them without the key)."""
+        return []
 
     @property
     def base_url(self) -> str:
@@ -286,8 +309,21 @@ class FakeServer:
         job["polls"] += 1
         return time.monotonic() >= job["ready_at"] and job["polls"] >= self.polls
 
+    def credential(self, req: Request) -> str:
+        """The key a request presents, written as this fake's key is ("" when it presents none)."""
+        given, scheme = req.headers.get("authorization", ""), f"{self.auth_scheme} "
+        return given[len(scheme):] if given.startswith(scheme) else ""
+
     def authorized(self, req: Request) -> bool:
-        return self.key is None or req.headers.get("authorization") == f"{self.auth_scheme} {self.key}"
+        """Whether the request carries the key (with ANY, any key in the provider's form)."""
+        if self.key is None:
+            return True
+        given = self.credential(req)
+        return bool(given) and (self.key == ANY or given == self.key)
+
+    def refused_key(self, req: Request) -> Response:
+        """The answer to a request without the right key, in the provider's own shape."""
+        return self.error(401, "Invalid API key / 密钥无效")
 
     # ── dispatch ───────────────────────────────────────────────────────────────────────
 
@@ -295,7 +331,8 @@ class FakeServer:
         parts = urlsplit(h.path)
         length = int(h.headers.get("Content-Length") or 0)
         req = Request(h.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                      {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length) if length else b"")
+                      {k.lower(): v for k, v in h.headers.items()}, h.rfile.read(length) if length else b"",
+                      port=h.connection.getsockname()[1])
         with self._lock:
             self.seen.append(req)
         try:
@@ -348,7 +385,7 @@ class FakeServer:
             m = re.fullmatch(pattern, req.path)
             if m and method == req.method:
                 if not self.authorized(req):
-                    return self.error(401, "Invalid API key / 密钥无效")
+                    return self.refused_key(req)
                 if not generates:
                     return getattr(self, handler)(req, m, None)
                 return self._generate(req, m, handler)

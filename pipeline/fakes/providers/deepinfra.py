@@ -20,9 +20,9 @@ class FakeDeepInfra(FakeServer):
     def base_url(self) -> str:
         return self.url + "/v1"
 
-    def authorized(self, req: Request) -> bool:      # DeepInfra documents "bearer" in lower case too
+    def credential(self, req: Request) -> str:      # DeepInfra documents "bearer" in lower case too
         auth = req.headers.get("authorization", "")
-        return self.key is None or auth.lower().startswith("bearer ") and auth[7:] == self.key
+        return auth[7:] if auth.lower().startswith("bearer ") else ""
 
     def error(self, status: int, message: str) -> Response:
         return Response.of({"detail": {"error": message}}, status)

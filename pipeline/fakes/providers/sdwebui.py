@@ -20,9 +20,12 @@ class FakeSDWebUI(FakeServer):
     def __init__(self, *, key: str | None = None, **knobs):
         super().__init__(key=key, **knobs)
 
-    def authorized(self, req: Request) -> bool:
-        return self.key is None or req.headers.get("authorization") == \
-            "Basic " + base64.b64encode(self.key.encode()).decode()
+    def credential(self, req: Request) -> str:       # HTTP Basic: base64 of "user:password"
+        auth = req.headers.get("authorization", "")
+        try:
+            return base64.b64decode(auth[6:], validate=True).decode() if auth.startswith("Basic ") else ""
+        except ValueError:
+            return ""
 
     def error(self, status: int, message: str) -> Response:
         if status == 401:
