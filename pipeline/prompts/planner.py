@@ -1,4 +1,5 @@
-"""Plan the images for an article: which ones (cover, best sections, author markers) and their prompts."""
+"""The prompts for an article's images: the plan's cover and inline images (pipeline.plan: where each goes,
+what it shows) and every author marker, each rendered through the type's template in the style."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ from typing import Any
 
 from ..config import Config, Size
 from ..errors import ConfigError, InputError, TemplateError
-from ..models import Article, ImagePlan, Marker, Section
-from .glossary import dedupe
+from ..models import Article, ImagePlan, Marker
+from ..plan import Plan, rules_outline
+from .glossary import Glossary, dedupe
 from .library import TemplateLibrary, tidy
 
 log = logging.getLogger(__name__)
 
 NO_TEXT = "no text, no letters, no captions"
+AUTHORS = "作者指定 the author's own picture"
 NO_TEXT_NEGATIVE = ("text", "letters", "words", "chinese characters", "typography", "caption",
                     "watermark", "signature", "logo")
 MAX_EN_KEYWORDS = 8
-MIN_PROSE = 20              # characters: a one-line section gets no image
-KEYWORD_WEIGHT = 40          # a section keyword counts like this many characters of prose
 MARKER_SIDE = (512, 2048)    # marker images: each side within this, a multiple of 64
 
 _libraries: dict[tuple, TemplateLibrary] = {}
@@ -40,8 +41,10 @@ def library_for(cfg: Config, templates_dir: Path | None = None) -> TemplateLibra
 
 def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                 inline_count: int | None = None, cover: bool = True,
-                templates_dir: Path | None = None) -> list[ImagePlan]:
-    """ImagePlans for the cover, up to `inline_count` inline images and every author marker."""
+                templates_dir: Path | None = None, plan: Plan | None = None) -> list[ImagePlan]:
+    """ImagePlans for the cover, the plan's inline images and every author marker. Without a plan, the
+    rules plan with up to `inline_count` inline images."""
+    plan = plan or rules_outline(article, cfg, inline_count)
     lib = library_for(cfg, templates_dir)
     style_name = _style_name(article, cfg, style, lib)
     name = article.type if lib.has(article.type) else "default"
@@ -70,7 +73,7 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
                                     where=lib.display(lib.path(name)))
         return out
 
-    def plan(key: str, role: str, size: Size, **fields: Any) -> ImagePlan:
+    def make(key: str, role: str, size: Size, **fields: Any) -> ImagePlan:
         seed = int(hashlib.sha256(f"{article.slug}\0{key}\0{version}".encode()).hexdigest()[:8], 16)
         return ImagePlan(key=key, role=role, style=style_name, width=size.width, height=size.height,
                          seed=seed & 0x7FFFFFFF, template=name, template_version=version,
@@ -79,48 +82,42 @@ def plan_images(article: Article, cfg: Config, *, style: str | None = None,
 
     plans: list[ImagePlan] = []
     if cover:
-        out = render({**base, "role": "cover"}, "cover_prompt")
-        plans.append(plan("cover", "cover", cfg.images.generate_cover,
+        idea = plan.cover
+        out = render({**base, "role": "cover", "image": _image(idea.kind, idea.concept, idea.prompt, idea.subjects,
+                                                               glossary)}, "cover_prompt")
+        plans.append(make("cover", "cover", cfg.images.generate_cover,
                           prompt=_no_text(out["cover_prompt"]), negative_prompt=_negative(out["negative"]),
                           title=article.title, subtitle=_cover_subtitle(article),
-                          keywords=list(article.keywords), title_overlay=style_spec.title_overlay))
-    count = _inline_count(article, cfg, inline_count)
-    for n, idx in enumerate(pick_sections(article, count), start=1):
-        sec = article.sections[idx]
+                          keywords=list(article.keywords), title_overlay=style_spec.title_overlay,
+                          subjects=list(idea.subjects), kind=idea.kind, purpose=idea.concept,
+                          display_title=idea.display_title))
+    for n, shown in enumerate(plan.images, start=1):
+        idx, sec = shown.section, article.sections[shown.section]
         own = glossary.translate([sec.heading, *sec.keywords])[:MAX_EN_KEYWORDS]
         shift = (n - 1) % max(len(base["keywords"]), 1)   # no terms of its own: vary the article's
         section = {"heading": sec.heading, "index": idx, "number": n, "keywords_zh": list(sec.keywords),
                    "keywords": own or base["keywords"][shift:] + base["keywords"][:shift]}
-        out = render({**base, "role": "inline", "section": section}, "inline_prompt")
-        plans.append(plan(f"inline-{n}", "inline", cfg.images.generate_inline,
+        image = _image(shown.kind, shown.purpose, shown.prompt, shown.subjects, glossary)
+        out = render({**base, "role": "inline", "section": section, "image": image}, "inline_prompt")
+        plans.append(make(f"inline-{n}", "inline", cfg.images.generate_inline,
                           prompt=_no_text(out["inline_prompt"]), negative_prompt=_negative(out["negative"]),
                           section_index=idx, title=sec.heading, subtitle=" · ".join(sec.keywords[:3]),
-                          keywords=list(sec.keywords) or list(article.keywords)))
+                          keywords=list(sec.keywords) or list(article.keywords),
+                          subjects=list(shown.subjects), kind=shown.kind, purpose=shown.purpose))
     for marker in article.markers:
         out = render({**base, "role": "marker", "prompt": marker.prompt}, "marker_prompt")
         prompt = out.get("marker_prompt") or _marker_prompt(marker, glossary.segment(marker.prompt), style_ctx)
-        plans.append(plan(f"marker-{marker.index}", "marker", _marker_size(marker, cfg),
+        plans.append(make(f"marker-{marker.index}", "marker", _marker_size(marker, cfg),
                           prompt=_no_text(prompt), negative_prompt=_negative(out["negative"]),
                           marker_index=marker.index, title=marker.alt,
-                          keywords=dedupe([marker.alt, *article.keywords[:3]])))
+                          keywords=dedupe([marker.alt, *article.keywords[:3]]), purpose=AUTHORS))
     return plans
 
 
-def pick_sections(article: Article, count: int) -> list[int]:
-    """Indexes of the `count` sections most worth an image, in article order.
-
-    Eligible: a heading, at least MIN_PROSE characters of prose, no image of the author's, and
-    a heading not named in the front matter's `no_image_after`.
-    Score: characters of prose plus KEYWORD_WEIGHT per keyword."""
-    skip = {str(h).strip() for h in _as_list(article.options.get("no_image_after"))}
-    scored = [(len(s.text) + KEYWORD_WEIGHT * len(s.keywords), i) for i, s in enumerate(article.sections)
-              if _eligible(s) and s.heading.strip() not in skip]
-    best = sorted(scored, key=lambda si: (-si[0], si[1]))[:max(count, 0)]
-    return sorted(i for _, i in best)
-
-
-def _eligible(s: Section) -> bool:
-    return bool(s.heading.strip()) and not s.has_image and len(s.text.strip()) >= MIN_PROSE
+def _image(kind: str, purpose: str, prompt: str, subjects: list[str], glossary: Glossary) -> dict[str, Any]:
+    """The template's `image`: the plan's idea for this picture."""
+    return {"kind": kind, "purpose": purpose, "prompt": prompt, "subjects_zh": list(subjects),
+            "subjects": glossary.translate(subjects)[:MAX_EN_KEYWORDS]}
 
 
 def _style_name(article: Article, cfg: Config, style: str | None, lib: TemplateLibrary) -> str:
@@ -143,21 +140,6 @@ def _style_name(article: Article, cfg: Config, style: str | None, lib: TemplateL
 def _type_label(lib: TemplateLibrary, cfg: Config, type_: str, name: str) -> str:
     rule = cfg.article_types.rules.get(type_)
     return rule.label if rule else lib.label(name)
-
-
-def _inline_count(article: Article, cfg: Config, count: int | None) -> int:
-    if count is not None:
-        return max(count, 0)
-    value = article.options.get("inline")
-    if value is None or value is True:
-        return cfg.images.inline_count
-    if value is False:
-        return 0
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        raise InputError(f"peitu.inline must be a number of images, not {value!r}",
-                         where=str(article.source or article.slug)) from None
 
 
 def _cover_subtitle(article: Article) -> str:
@@ -191,9 +173,3 @@ def _negative(negative: str) -> str:
     """The template's negative terms, then whatever of NO_TEXT_NEGATIVE they lack."""
     terms = [t.strip() for t in negative.split(",")]
     return ", ".join(dedupe([*terms, *NO_TEXT_NEGATIVE]))
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
