@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import App, pass_app
 from ..errors import ConfigError, PeituError
+from ..plan import PLANNERS
 from ..secrets import redact
 
 EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
@@ -28,10 +29,12 @@ EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="输出文件夹 output folder (default: config paths.output)")
 @click.option("--upload", is_flag=True, help="同时存入公众号草稿箱 also create a draft in the WeChat draft box")
 @click.option("--account", metavar="NAME", help="公众号 WeChat account from config (default: the first)")
+@click.option("--planner", type=click.Choice(PLANNERS), help="配图规划 rules (offline) or llm (a chat model, config "
+                                                             "planner:); default: config planner.mode")
 @pass_app
 def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: str | None,
                provider: str | None, inline_count: int | None, no_cover: bool, force: bool,
-               out_dir: Path | None, upload: bool, account: str | None) -> int:
+               out_dir: Path | None, upload: bool, account: str | None, planner: str | None) -> int:
     """给文章配图 Illustrate ARTICLE files (Markdown, HTML or text) into OUT/<slug>/.
 
     \b
@@ -51,6 +54,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
       peitu illustrate examples/articles/*.md
       peitu illustrate draft.md --type 美食 --style watercolor --inline 2
       peitu illustrate draft.md --upload          # WECHAT_APPID / WECHAT_SECRET in .env
+      peitu illustrate draft.md --planner llm     # a chat model plans the images (config planner:)
     """
     from ..engine import Engine, Outcome, Written, file_jobs, to_folder
     from ..ingest.article_type import require_type
@@ -69,7 +73,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     console = Console(stderr=True, soft_wrap=True)
     out_root = out_dir or cfg.path(cfg.paths.output)
     opts = IllustrateOptions(type=type_, style=style, provider=provider, inline_count=inline_count,
-                             cover=not no_cover, force=force)
+                             cover=not no_cover, force=force, planner=planner)
     counts = {"ok": 0, "fallback": 0, "failed": 0}
     failed_entries: list[dict] = []
     columns = (TextColumn("[bold]配图[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
