@@ -88,7 +88,8 @@ class FakeChat(FakeServer):
         if fault == "badjson":
             return text[: len(text) // 2] + ', "images": [}', "stop"
         if fault == "wrongschema":
-            return json.dumps({"pictures": [{"where": "开头", "what": "一张图"}], "type": 42}), "stop"
+            other = {"pictures": [{"where": "开头", "what": "一张图"}], "type": 42}
+            return json.dumps(other, ensure_ascii=False), "stop"
         if fault == "length":
             return text[: len(text) // 3], "length"
         if kind == "text":
@@ -124,7 +125,7 @@ class FakeChat(FakeServer):
         heads = list(SECTION.finditer(article))
         ends = [h.start() for h in heads[1:]] + [len(article)] * bool(heads)
         bodies = [article[h.end():end] for h, end in zip(heads, ends, strict=True)]
-        images = []
+        images: list[dict[str, Any]] = []
         for head, body in zip(heads, bodies, strict=True):
             if head.group(3) != "可配图" or len(images) >= self.images:
                 continue

@@ -5,7 +5,7 @@ pipeline.providers.chat; what to ask and what to make of the answer is pipeline.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..config import ProviderSettings
@@ -60,20 +60,24 @@ class ChatEndpoint:
         self.proto = Chat()
         self.mode: Mode | None = None              # a JSON mode the endpoint took after refusing a stronger one
         self.key_env = st.key_env
-        self.ep = Endpoint(NAME, st.base_url, st.model, get_secret(st.key_env), dict(st.options))
+        self.ep = Endpoint(NAME, st.base_url, st.model, None, dict(st.options))    # the key: read per request
         self.limits = rates(ProviderSettings.model_validate({"rate_per_second": st.rate_per_second,
                                                             "rate_per_minute": st.rate_per_minute}))
         self.inflight = InFlight(shared.folder / "inflight", NAME, st.max_in_flight, shared.clock)
         try:
-            self.policy = UrlPolicy.build(NAME, st.base_url, allow_http=st.allow_http, key=self.ep.key,
-                                          keyed=self.proto.headers(self.ep), keyless=self.proto.headers(
-                                              Endpoint(NAME, st.base_url, st.model)))
+            self.policy = UrlPolicy.build(NAME, st.base_url, allow_http=st.allow_http, key=None,
+                                          keyed=self.proto.headers(replace(self.ep, key="key")),
+                                          keyless=self.proto.headers(self.ep))
         except UrlRefused as err:
             raise ConfigError(f"planner.base_url: {err.message}") from None
 
+    def keyed(self) -> Endpoint:
+        """The endpoint with the key as the environment holds it now (a key set or changed later counts)."""
+        return replace(self.ep, key=get_secret(self.key_env))
+
     def unusable(self) -> NotTried | None:
         """Why the chat model cannot be asked now, or None."""
-        if not self.ep.key:
+        if not self.keyed().key:
             return NotTried("no_key", f"no key: set {self.key_env or 'planner.key_env'} in .env or the environment")
         if (why := self.shared.breaker.resting(NAME)) is not None:
             return NotTried("resting", f"resting after failures ({why[:80]})")
@@ -140,7 +144,7 @@ class Conversation(Exchange):
 
     def run(self, messages: list[Message], mode: Mode, schema: dict[str, Any]) -> Said:
         c, breaker = self.c, self.shared.breaker
-        call = c.proto.create(messages, c.ep, mode=mode, schema=schema, max_tokens=c.st.max_tokens,
+        call = c.proto.create(messages, c.keyed(), mode=mode, schema=schema, max_tokens=c.st.max_tokens,
                               temperature=c.st.temperature)
         with c.inflight.slot(self.deadline) as held:
             if not held:
