@@ -140,12 +140,13 @@ def lint_planner(cfg: Config, folder: Path | None = None) -> list[Finding]:
     try:
         path = lib.path(NAME)
         ast = lib.env.parse(lib.read(path)[0], NAME, str(path))
+        unknown = meta.find_undeclared_variables(ast) - set(CONTEXT_VARS) - set(lib.env.globals)
     except PeituError as err:
         return [Finding(shown, 0, err.message)]
-    except jinja2.TemplateSyntaxError as err:
+    except jinja2.TemplateSyntaxError as err:                    # an unknown filter or test too
         return [Finding(shown, err.lineno, err.message or str(err))]
     found = [Finding(shown, 0, f"unknown variable '{v}' (the planner's template can use: {', '.join(CONTEXT_VARS)})")
-             for v in sorted(meta.find_undeclared_variables(ast) - set(CONTEXT_VARS) - set(lib.env.globals))]
+             for v in sorted(unknown)]
     names = {b.name for b in ast.find_all(nodes.Block)}
     found += [Finding(shown, 1, f"missing block '{b}'") for b in BLOCKS if b not in names]
     if found:
