@@ -66,6 +66,7 @@ def rules_outline(article: Article, cfg: Config, inline_count: int | None = None
 def _from_model(article: Article, cfg: Config, count: int, cover: bool, planning: Planning) -> Plan | None:
     """The chat model's plan, its keywords those the text holds; None (and a warning) when there is none."""
     from ..generate.chat import Turns
+    from ..ingest.frontmatter import as_list
     from .llm import Unplanned, ask_model
 
     turns = Turns()
@@ -78,7 +79,8 @@ def _from_model(article: Article, cfg: Config, count: int, cover: bool, planning
         return None
     finally:
         planning.attempts = turns.lines()
-    text = f"{article.title}\n{article.text}".lower()
+    tags = [t for key in ("tags", "categories", "keywords") for t in as_list(article.meta.get(key))]
+    text = "\n".join([article.title, article.text, *tags]).lower()           # the author's own tags count
     keywords = [k for k in dict.fromkeys(answered.plan.keywords) if k.strip() and k.lower() in text]
     planning.dropped_keywords = len(answered.plan.keywords) - len(keywords)
     planning.planner, planning.model, planning.cached = "llm", answered.model, answered.cached
