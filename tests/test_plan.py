@@ -194,3 +194,18 @@ def test_an_unknown_planner_is_a_config_error(cfg: Config) -> None:
 
     with pytest.raises(ConfigError, match="unknown planner 'gpt'"):
         plan_article(article(), cfg, planner="gpt")
+
+
+def test_image_prompts_are_asked_in_chinese_only_for_models_that_read_it_best(cfg: Config) -> None:
+    from pipeline.config import ProviderSettings
+    from pipeline.plan.llm import prompt_language
+
+    assert prompt_language(cfg) == "en"                                  # local first: English
+    cfg.providers.order = ["local", "dashscope", "openai"]
+    assert prompt_language(cfg) == "zh"                                  # 通义万相 wan2.x is the first hosted one
+    cfg.providers.settings["dashscope"] = ProviderSettings.model_validate({"model": "flux-schnell"})
+    assert prompt_language(cfg) == "en"
+    cfg.providers.order = ["siliconflow"]
+    assert prompt_language(cfg) == "zh"                                  # Kolors
+    cfg.planner.prompt_language = "en"
+    assert prompt_language(cfg) == "en"

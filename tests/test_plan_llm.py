@@ -284,6 +284,10 @@ def test_generate_markers_and_placeholders_are_drawn_as_the_author_wrote(authore
     nightly = IllustrateOptions(planner="llm", inline_count=0)        # what the nightly job asks with placeholders
     plans = plan(article, cfg, nightly).plans
     assert [p.key for p in plans] == ["cover", "marker-1"] and plans[1].prompt.startswith("夕阳下的长城")
+    asked = router_for(cfg).usage.used("planner")
+    own_cover = plan(article, cfg, IllustrateOptions(planner="llm", inline_count=0, cover=False))
+    assert [p.key for p in own_cover.plans] == ["marker-1"] and router_for(cfg).usage.used("planner") == asked
+    assert own_cover.planning.planner == "rules" and "nothing for the chat model to place" in own_cover.planning.fallback
 
 
 def test_the_official_openai_sdk_completes_against_the_fake(chat):

@@ -44,8 +44,10 @@ def plan_article(article: Article, cfg: Config, *, planner: str | None = None, i
     count = author.inline_count(article, cfg, inline_count)
     planning = Planning(asked=asked)
     plan = None
-    if asked == "llm":
+    if asked == "llm" and (cover or (count and any(author.eligible(article)))):
         plan = _from_model(article, cfg, count, cover, planning)
+    elif asked == "llm":                                  # e.g. a draft with its own cover and placeholders
+        planning.fallback = "nothing for the chat model to place: no cover to make, no section open to an image"
     if plan is None:
         plan = rules_plan(article, cfg, count)
     elif not author.declared_type(article, cfg, type_override):
