@@ -44,7 +44,7 @@ def one(path: Path, cfg, opts: IllustrateOptions, out: Path) -> tuple[dict[str, 
     article = read_article(path, cfg)
     t["ingest"] = time.perf_counter() - start
     start = time.perf_counter()
-    plans = plan(article, cfg, opts)
+    plans = plan(article, cfg, opts).plans
     t["plan"] = time.perf_counter() - start
     outcomes = generate_all(plans, cfg, provider="local")          # not timed
     start = time.perf_counter()

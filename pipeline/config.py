@@ -46,6 +46,7 @@ class Paths(Strict):
     userdict: Path = Path("templates/userdict.txt")
     stopwords: Path = Path("templates/stopwords.txt")
     themes: Path = Path("templates/themes")   # article themes: CSS inlined into the draft (NAME.css)
+    planner: Path = Path("templates/planner")      # the chat planner's own prompts (plan.j2)
     font: Path | None = None            # a user-supplied CJK font; default: the packaged Noto Sans CJK
 
 
@@ -112,6 +113,40 @@ class Providers(Strict):
                 if str(key) != "key_env" and any(w in str(key).lower() for w in SECRET_WORDS):
                     raise ValueError(f"providers.settings.{name}.{key}: secrets belong in the environment "
                                      f"or .env, not config.yaml; set key_env to the variable's name")
+        return value
+
+
+class Planner(Strict):
+    """`planner:` how images are planned. rules: offline analysis. llm: an OpenAI-compatible chat model
+    reads the article through the router's machinery (rate limits, in-flight slots, retries, breaker,
+    daily quota, URL policy, cache), with the key from the environment variable key_env; when it fails
+    or answers nonsense, the rules plan is used with a warning."""
+
+    mode: Literal["rules", "llm"] = "rules"
+    base_url: str = "https://api.deepseek.com/v1"
+    model: str = "deepseek-chat"
+    key_env: str | None = "DEEPSEEK_API_KEY"
+    structured: Literal["auto", "json_schema", "json_object", "plain"] = "auto"   # how to ask for JSON
+    prompt_language: Literal["auto", "en", "zh"] = "auto"    # image prompts; auto: zh for models that read it best
+    max_chars: int = Field(6000, ge=500, le=200_000)         # article characters sent (title and headings kept)
+    max_tokens: int = Field(2000, ge=200, le=32_000)
+    temperature: float = Field(0.3, ge=0, le=2)
+    timeout_s: float = Field(60, gt=0, le=HOUR)              # one request
+    deadline_s: float = Field(120.0, gt=0, le=HOUR)          # one article, across retries and the repair turn
+    rate_per_second: float | None = Field(None, gt=0, le=10_000)
+    rate_per_minute: float | None = Field(None, gt=0, le=600_000)
+    max_in_flight: int = Field(2, ge=1, le=256)
+    daily_quota: int | None = Field(None, ge=0, le=1_000_000_000)
+    allow_http: bool = False                                 # https only unless set
+    options: dict[str, Any] = Field(default_factory=dict)    # extra request fields, e.g. {enable_thinking: false}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, value: Any) -> Any:
+        for key in value if isinstance(value, dict) else ():     # an unknown key that looks like a secret
+            if str(key) not in cls.model_fields and any(w in str(key).lower() for w in SECRET_WORDS):
+                raise ValueError(f"planner.{key}: secrets belong in the environment or .env, not config.yaml; "
+                                 "set key_env to the variable's name")
         return value
 
 
@@ -293,6 +328,7 @@ class Config(Strict):
     brand: Brand = Field(default_factory=Brand)            # every account's, unless it sets its own
 
     state: State = State()
+    planner: Planner = Planner.model_validate({})
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:
@@ -409,7 +445,8 @@ def check_files(cfg: Config, source: str) -> None:
             have = ", ".join(sorted(p.stem for p in themes.glob("*.css"))) or "(none)"
             fail(key, f"theme '{theme[:60]}' has no file in {themes}", f"use one of: {have}")
     kinds = {"templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
-             "stopwords": "file"}
+             "stopwords": "file",
+             "planner": "dir"}
     for name, kind in kinds.items():              # a missing one is reported where it is needed
         path = cfg.path(getattr(cfg.paths, name))
         if _exists(path) and not _is(path, kind):

@@ -1,8 +1,9 @@
 """The batch engine: the one flow every entry point runs (CLI, nightly, web page, workers).
 
 Each article streams through ingest → plan → generate → render → finish (write, record, upload) as soon
-as its inputs are ready. Articles are read and planned in order on the caller's thread (so names and
-slugs are claimed in a stable order), at most `articles_in_flight` at a time (so memory holds only those);
+as its inputs are ready. Articles are read in order on the caller's thread (so names and slugs are
+claimed in a stable order) and planned on their workers (a chat planner takes seconds), at most
+`articles_in_flight` at a time (so memory holds only those);
 their images go to one shared pool sized to keep every provider's in-flight slots busy, and each image
 is rendered for WeChat the moment it arrives, so CPU work overlaps provider waits and a slow article
 never holds the others. Outcomes come back typed, keyed by job and image key; callers only display or
@@ -17,11 +18,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, NamedTuple, TypeVar
 
 from .config import Config
 from .errors import InputError, PeituError
-from .models import Article, GeneratedImage, IllustrateOptions, ImagePlan, Illustration
+from .models import Article, GeneratedImage, IllustrateOptions, ImagePlan, Illustration, Planning
 from .publish.newspic import author_images, is_newspic
 
 if TYPE_CHECKING:
@@ -71,12 +72,25 @@ def wants_cover(article: Article, opts: IllustrateOptions) -> bool:
     return opts.force or not article.cover
 
 
-def plan(article: Article, cfg: Config, opts: IllustrateOptions) -> list[ImagePlan]:
-    """The images one article needs, from its template and style."""
+class Planned(NamedTuple):
+    """An article as planned: with the planner's type and keywords where the author declared none."""
+
+    article: Article
+    plans: list[ImagePlan]
+    planning: Planning
+
+
+def plan(article: Article, cfg: Config, opts: IllustrateOptions) -> Planned:
+    """The images one article needs: where they go and what they show (the planner), then their prompts
+    (its template and style)."""
+    from .plan import plan_article
     from .prompts import plan_images
 
-    return plan_images(article, cfg, style=opts.style, inline_count=opts.inline_count,
-                       cover=wants_cover(article, opts))
+    cover = wants_cover(article, opts)
+    outline = plan_article(article, cfg, planner=opts.planner, inline_count=opts.inline_count, cover=cover,
+                           type_override=opts.type)
+    plans = plan_images(outline.article, cfg, style=opts.style, cover=cover, plan=outline.plan)
+    return Planned(outline.article, plans, outline.planning)
 
 
 class Engine:
@@ -121,7 +135,8 @@ class Engine:
                 if isinstance(started, Outcome):
                     yield started
                     continue
-                pending[pool.submit(self._complete, job, *started, finish)] = job
+                article, ingest_s = started
+                pending[pool.submit(self._complete, job, article, ingest_s, finish)] = job
             while pending:
                 yield from self._collect(pending)
 
@@ -131,21 +146,28 @@ class Engine:
             del pending[future]
             yield future.result()
 
-    def _start(self, job: Job) -> tuple[Article, list[ImagePlan], dict[str, float]] | Outcome:
-        """Read and plan one article on the caller's thread; an Outcome if that failed."""
+    def _start(self, job: Job) -> tuple[Article, float] | Outcome:
+        """Read one article on the caller's thread (names and slugs are claimed in order): the article and
+        the seconds it took, or an Outcome if that failed. Planning is the article worker's: a chat
+        planner takes seconds an article."""
         start = time.perf_counter()
         try:
             article = job.load()
-            loaded = time.perf_counter()
-            plans = plan(article, self.cfg, job.options)
         except PeituError as err:
             return Outcome(job, error=err)
-        return article, plans, {"ingest_s": loaded - start, "plan_s": time.perf_counter() - loaded}
+        return article, time.perf_counter() - start
 
-    def _complete(self, job: Job, article: Article, plans: list[ImagePlan], timings: dict[str, float],
+    def _complete(self, job: Job, article: Article, ingest_s: float,
                   finish: Callable[[Illustration], T]) -> Outcome[T]:
-        ill = self.illustrate_planned(article, plans, job.options.provider, job=job)
-        ill.timings.update(timings)
+        start = time.perf_counter()
+        try:
+            planned = plan(article, self.cfg, job.options)
+        except PeituError as err:
+            return Outcome(job, error=err)
+        planned_s = time.perf_counter() - start
+        ill = self.illustrate_planned(planned.article, planned.plans, job.options.provider, job=job,
+                                      planning=planned.planning)
+        ill.timings.update(ingest_s=ingest_s, plan_s=planned_s)
         try:
             return Outcome(job, ill, result=finish(ill))
         except PeituError as err:
@@ -157,17 +179,18 @@ class Engine:
         """Plan and make one article's images (planning errors raise; image errors are recorded)."""
         opts = opts or IllustrateOptions()
         start = time.perf_counter()
-        plans = plan(article, self.cfg, opts)
-        ill = self.illustrate_planned(article, plans, opts.provider)
-        ill.timings["plan_s"] = time.perf_counter() - start
+        planned = plan(article, self.cfg, opts)
+        planned_s = time.perf_counter() - start
+        ill = self.illustrate_planned(planned.article, planned.plans, opts.provider, planning=planned.planning)
+        ill.timings["plan_s"] = planned_s
         return ill
 
     def illustrate_planned(self, article: Article, plans: list[ImagePlan], provider: str | None = None,
-                           *, job: Job | None = None) -> Illustration:
+                           *, job: Job | None = None, planning: Planning | None = None) -> Illustration:
         """Make, render and collect the images of planned `plans`, each rendered as soon as it arrives."""
         from .images import renditions_for
 
-        ill = Illustration(article=article, plans=plans)
+        ill = Illustration(article=article, plans=plans, planning=planning)
         start = time.perf_counter()
         reused = self._reused(article, plans)
         futures = {self._submit(p, provider): p for p in plans if p.key not in reused}

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
 from .fsutil import atomic_write
+from .models import Illustration
+from .secrets import redact
 
 NAME = "manifest.json"
 
@@ -71,10 +73,56 @@ class ArticleEntry(_Model):
     cover_named_by_author: str | None = None
 
 
+class PlannedImage(_Model):
+    """Where one image goes and what it shows, as the planner had it."""
+
+    key: str
+    section: int | None = None          # index into the article's sections (inline images)
+    heading: str | None = None
+    anchor: str | None = None           # the heading's id in article.html
+    purpose: str = ""
+    kind: str = ""
+    subjects: list[str] = Field(default_factory=list)
+    display_title: str = ""
+
+
+class PlanEntry(_Model):
+    """How the images were planned: the planner used (and asked for), the chat model, why it fell back."""
+
+    planner: str = "rules"
+    asked: str = "rules"
+    model: str = ""
+    fallback: str = ""
+    cached: bool = False
+    type: str = ""
+    keywords: list[str] = Field(default_factory=list)
+    cover: str = ""
+    dropped_keywords: int = 0
+    attempts: list[str] = Field(default_factory=list)
+    images: list[PlannedImage] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, ill: Illustration) -> PlanEntry | None:
+        """The plan section of an illustration (None when it was made without a planner)."""
+        p = ill.planning
+        if p is None:
+            return None
+        images = []
+        for i in ill.plans:
+            sec = ill.article.sections[i.section_index] if i.section_index is not None else None
+            images.append(PlannedImage(key=i.key, section=i.section_index, heading=sec.heading if sec else None,
+                                       anchor=(sec.anchor or None) if sec else None, purpose=i.purpose,
+                                       kind=i.kind, subjects=i.subjects, display_title=i.display_title))
+        return cls(planner=p.planner, asked=p.asked, model=p.model, fallback=redact(p.fallback), cached=p.cached,
+                   type=p.type, keywords=p.keywords, cover=p.cover, dropped_keywords=p.dropped_keywords,
+                   attempts=[redact(a) for a in p.attempts], images=images)
+
+
 class Manifest(_Model):
     peitu: str = ""
     created: str = ""
     article: ArticleEntry
+    plan: PlanEntry | None = None
     images: list[ImageEntry] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
 

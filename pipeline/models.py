@@ -165,6 +165,23 @@ class IllustrateOptions:
     cover: bool = True                 # False: never make a cover
     force: bool = False                # make a cover even when the article names one
     newspic: bool = False              # an image post (图片消息), as front matter `type: image` says
+    planner: str | None = None         # "rules" | "llm" (None: config planner.mode)
+
+
+@dataclass
+class Planning:
+    """How an article's images were planned: the manifest's `plan` section."""
+
+    planner: str = "rules"             # whose plan was used: "rules" | "llm"
+    asked: str = "rules"               # the planner the run asked for
+    model: str = ""                    # the chat model, when one was asked
+    fallback: str = ""                 # why the chat model's plan was not used (one line)
+    cached: bool = False               # the chat model's plan came from the cache
+    type: str = ""                     # the article type the plan is for
+    keywords: list[str] = field(default_factory=list)
+    cover: str = ""                    # the cover's concept
+    dropped_keywords: int = 0          # keywords the chat model gave that the text does not hold
+    attempts: list[str] = field(default_factory=list)   # retries and failures on the way ("planner: HTTP 429 …")
 
 
 @dataclass
@@ -177,6 +194,7 @@ class Illustration:
     renditions: list[Rendition] = field(default_factory=list)
     errors: dict[str, PeituError] = field(default_factory=dict)         # plan key → what failed
     timings: dict[str, float] = field(default_factory=dict)             # stage → seconds
+    planning: Planning | None = None                                    # how the plans were made
 
     @property
     def ok(self) -> bool:

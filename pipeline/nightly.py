@@ -88,10 +88,11 @@ class Nightly:
     """One run over one account's draft box."""
 
     def __init__(self, cfg: Config, account: str | None = None, *, force: bool = False, dry_run: bool = False,
-                 only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None):
+                 only: set[str] | None = None, on_article: Callable[[str, str], None] | None = None,
+                 planner: str | None = None):
         self.account, _ = account_settings(cfg, account)
         self.cfg = account_config(cfg, self.account)
-        self.force, self.dry_run, self.only = force, dry_run, only
+        self.force, self.dry_run, self.only, self.planner = force, dry_run, only, planner
         self.on_article = on_article or (lambda title, outcome: None)
         self.client = build_client(self.cfg, self.account)
         self.store = Store.for_config(self.cfg)
@@ -234,7 +235,8 @@ class Nightly:
         """Make the images, save them beside the state file, and record the plan (one transaction)."""
         from .library import record_illustration
 
-        opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None)
+        opts = IllustrateOptions(cover=cover, force=self.force, inline_count=0 if placeholder else None,
+                                 planner=self.planner)
         self._engine = self._engine or Engine(self.cfg)
         ill = self._engine.illustrate(article, opts)
         if ill.errors:

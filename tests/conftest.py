@@ -29,7 +29,7 @@ def write_config(folder: Path, **sections: dict) -> Path:
     """A config.yaml in `folder` like the repository's (templates and word lists from the repository),
     whose state, cache and output live in `folder`; `sections` update top-level sections."""
     data = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    for key in ("templates", "styles", "themes", "glossary", "userdict", "stopwords"):
+    for key in ("templates", "styles", "themes", "glossary", "userdict", "stopwords", "planner"):
         data["paths"][key] = str(REPO / data["paths"][key])
     data["paths"].update(state=str(folder / "state.db"), cache=str(folder / "cache"), output=str(folder / "out"))
     data["state"] = state_block()
@@ -653,4 +653,42 @@ def hosted(tmp_path, monkeypatch):
 
     yield start
     for s in started:
+        s.stop()
+
+
+# ---- the planner: a fake chat model and the settings that point peitu at it (brief 12a) ----------------
+
+from pipeline.config import Planner  # noqa: E402
+from pipeline.fakes.chat import FakeChat  # noqa: E402
+
+CHAT_KEY_ENV = "PEITU_TEST_CHAT_KEY"
+
+
+def planner_settings(server: FakeChat, **extra) -> dict:
+    """config `planner:` pointing peitu at a running fake chat model (plain http on 127.0.0.1)."""
+    return {"mode": "llm", "base_url": server.base_url, "model": server.model, "key_env": CHAT_KEY_ENV,
+            "allow_http": True, "timeout_s": 10, **extra}
+
+
+def use_chat(cfg: Config, server: FakeChat, **extra) -> Config:
+    """`cfg` planning with `server` (fast retries: backoff from 10 ms)."""
+    cfg.planner = Planner.model_validate(planner_settings(server, **extra))
+    cfg.providers.backoff_base_s = 0.01
+    return cfg
+
+
+@pytest.fixture
+def chat(monkeypatch):
+    """chat(**knobs) → a started FakeChat (Retry-After 0.05 s unless set) whose key is in the environment."""
+    servers: list[FakeChat] = []
+
+    def start(**knobs) -> FakeChat:
+        server = FakeChat(**({"retry_after": 0.05} | knobs))
+        server.start()
+        servers.append(server)
+        monkeypatch.setenv(CHAT_KEY_ENV, str(server.key))
+        return server
+
+    yield start
+    for s in servers:
         s.stop()

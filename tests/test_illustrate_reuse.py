@@ -18,7 +18,7 @@ def test_matching_library_image_replaces_generation(cfg):
     cfg.library.reuse = True
     article = read_article(ARTICLE, cfg)
     opts = IllustrateOptions(provider="local")
-    cover = next(p for p in plan(article, cfg, opts) if p.role == "cover")
+    cover = next(p for p in plan(article, cfg, opts).plans if p.role == "cover")
     with Library.open(cfg) as lib:
         old = read_article(ARTICLE, cfg)
         old.slug = "last-years-hotpot"

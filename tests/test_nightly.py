@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from pipeline.config import Config, load_config
-from pipeline.fakes.wechat import FakeWeChat, editor_image, seed_sandbox
+from pipeline.fakes.wechat import FakeWeChat, seed_sandbox
 from pipeline.nightly import run_nightly
 from pipeline.publish.wechat.article import has_placeholder, mark_placeholders, placeholder_pattern
 

@@ -69,7 +69,7 @@ def test_prompts_are_english_visual_and_forbid_text(cfg: Config) -> None:
     assert "Chengdu, hot pot, beef tallow" in cover.prompt            # title first, then keywords
     assert "flat vector illustration" in cover.prompt and "ceramic plates" in cover.prompt
     assert "火锅" not in cover.prompt and "老店" not in cover.prompt     # unknown Chinese dropped
-    assert "of beef tripe, duck intestines:" in first.prompt            # the best section's own terms
+    assert "of beef tripe, duck intestines, hot pot:" in first.prompt   # the section's own terms, then the article's
     for plan in (cover, first):
         assert "no text" in plan.prompt
         negative = [t.strip() for t in plan.negative_prompt.split(",")]
@@ -82,9 +82,9 @@ def test_sections_without_terms_vary_the_article_keywords(cfg: Config) -> None:
     secs = [Section(f"第{i}部分", 2, ["没有词典里的词。" * 10]) for i in range(1, 4)]
     plans = plan_images(article(sections=secs), cfg, cover=False)
     heads = [p.prompt.split(":")[0] for p in plans]
-    assert heads == ["flat vector illustration of Chengdu, hot pot, beef tallow",
-                     "flat vector illustration of hot pot, beef tallow, Chengdu",
-                     "flat vector illustration of beef tallow, Chengdu, hot pot"]
+    assert heads == ["flat vector illustration of hot pot, Chengdu, beef tallow",     # the article's keywords,
+                     "flat vector illustration of Chengdu, beef tallow, hot pot",     # from another one in
+                     "flat vector illustration of beef tallow, hot pot, Chengdu"]     # each section
     assert len({p.prompt for p in plans}) == 3
 
 

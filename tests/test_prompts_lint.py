@@ -56,7 +56,7 @@ def test_each_mistake_is_reported_with_file_and_line(project: Config) -> None:
         "templates/prompts/attr.j2:4: error: 'dict object' has no attribute 'heding'",
         "templates/prompts/empty.j2: error: block 'negative' is missing or renders nothing for a cover image",
         f"templates/prompts/food.j2:{at + 1}: error: unknown variable 'sectoin' (templates can use: title, "
-        "keywords, keywords_zh, section, type, type_label, style, account, role, prompt)",
+        "keywords, keywords_zh, section, image, type, type_label, style, account, role, prompt)",
         "templates/prompts/half.j2:1: error: missing block 'inline_prompt'",
         "templates/prompts/sandbox.j2:3: error: access to attribute '__class__' of 'str' object is unsafe.",
         "templates/prompts/syntax.j2:2: error: unexpected '}'",

@@ -9,7 +9,7 @@ from PIL import Image
 
 from pipeline.config import load_config
 from pipeline.errors import InputError, WeChatError
-from pipeline.fakes.wechat import FakeWeChat, editor_image
+from pipeline.fakes.wechat import editor_image
 from pipeline.engine import Engine
 from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article

@@ -21,6 +21,7 @@ M_ARENA_MAX = -8                                # glibc's mallopt parameter
 # name → "module:attribute"; each stage's commands live beside nothing else
 COMMANDS: dict[str, str] = {
     "illustrate": "pipeline.cli.illustrate:illustrate",
+    "plan": "pipeline.cli.plan:plan",
     "providers": "pipeline.cli.providers:providers",
     "usage": "pipeline.cli.providers:usage",
     "check": "pipeline.cli.check:check",

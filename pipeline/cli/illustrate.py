@@ -5,6 +5,7 @@ The work is the engine's; this module shows its progress and outcomes and picks 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -12,7 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import App, pass_app
 from ..errors import ConfigError, PeituError
+from ..plan import PLANNERS
 from ..secrets import redact
+
+if TYPE_CHECKING:
+    from ..engine import Outcome, Written
 
 EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
 
@@ -30,10 +35,12 @@ EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="输出文件夹 output folder (default: config paths.output)")
 @click.option("--upload", is_flag=True, help="同时存入公众号草稿箱 also create a draft in the WeChat draft box")
 @click.option("--account", metavar="NAME", help="公众号 WeChat account from config (default: the first)")
+@click.option("--planner", type=click.Choice(PLANNERS),
+              help="配图规划 rules (offline) or llm (a chat model, config planner:); default: config planner.mode")
 @pass_app
 def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: str | None,
                provider: str | None, inline_count: int | None, no_cover: bool, force: bool, newspic: bool,
-               out_dir: Path | None, upload: bool, account: str | None) -> int:
+               out_dir: Path | None, upload: bool, account: str | None, planner: str | None) -> int:
     """给文章配图 Illustrate ARTICLE files (Markdown, HTML or text) into OUT/<slug>/.
 
     \b
@@ -54,8 +61,9 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
       peitu illustrate draft.md --type 美食 --style watercolor --inline 2
       peitu illustrate draft.md --upload          # WECHAT_APPID / WECHAT_SECRET in .env
       peitu illustrate photos.md --newspic --upload   # 图片消息 an image post
+      peitu illustrate draft.md --planner llm     # a chat model plans the images (config planner:)
     """
-    from ..engine import Engine, Outcome, Written, file_jobs, to_folder
+    from ..engine import Engine, file_jobs, to_folder
     from ..ingest.article_type import require_type
     from ..models import IllustrateOptions
     from ..providers import NAMES
@@ -72,7 +80,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     console = Console(stderr=True, soft_wrap=True)
     out_root = out_dir or cfg.path(cfg.paths.output)
     opts = IllustrateOptions(type=type_, style=style, provider=provider, inline_count=inline_count,
-                             cover=not no_cover, force=force, newspic=newspic)
+                             cover=not no_cover, force=force, newspic=newspic, planner=planner)
     counts = {"ok": 0, "fallback": 0, "failed": 0}
     failed_entries: list[dict] = []
     columns = (TextColumn("[bold]配图[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -100,7 +108,7 @@ def illustrate(app: App, articles: tuple[Path, ...], type_: str | None, style: s
     return EXIT_FAILED if counts["failed"] else EXIT_FALLBACK if counts["fallback"] else EXIT_OK
 
 
-def _show(console: Console, outcome: "Outcome[Written]", upload: bool) -> str:
+def _show(console: Console, outcome: Outcome[Written], upload: bool) -> str:
     """Print one article's outcome (check findings, each failed or fallback image); its status,
     counting a failed upload as a failure."""
     job, ill, written = outcome.job, outcome.illustration, outcome.result

@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from . import App, pass_app
 from ..errors import PeituError
+from ..plan import PLANNERS
 from ..secrets import redact
 
 _MARKS = {"illustrated": "[green]✓[/]", "would": "[cyan]→[/]", "failed": "[red]✗[/]"}
@@ -19,8 +20,11 @@ _MARKS = {"illustrated": "[green]✓[/]", "would": "[cyan]→[/]", "failed": "[r
 @click.option("--force", is_flag=True, help="also replace covers the editors set (their body images stay)")
 @click.option("--dry-run", is_flag=True, help="list what would be illustrated; generate and upload nothing")
 @click.option("--draft", "drafts", multiple=True, metavar="MEDIA_ID", help="only this draft (repeatable)")
+@click.option("--planner", type=click.Choice(PLANNERS), help="配图规划 rules (offline) or llm (a chat model, config "
+                                                             "planner:); default: config planner.mode")
 @pass_app
-def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, drafts: tuple[str, ...]) -> int:
+def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, drafts: tuple[str, ...],
+            planner: str | None) -> int:
     """Illustrate the drafts that lack a cover or hold the placeholder, and update them in place.
 
     \b
@@ -53,7 +57,7 @@ def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, dra
         try:
             with console.status(f"[bold]配图[/] nightly [{name}]{' (dry run)' if dry_run else ''} …"):
                 report = run_nightly(cfg, name, force=force, dry_run=dry_run, only=set(drafts) or None,
-                                     on_article=show)
+                                     on_article=show, planner=planner)
         except PeituError as err:                   # e.g. another run holds the account: go on with the rest
             console.print(f"[red]✗ {escape(redact(str(err)))}[/]", highlight=False)
             failed = True

@@ -8,6 +8,9 @@ import threading
 import click
 
 from . import App, pass_app
+from ..config import Planner
+
+CHAT_KEY_ENV = "PEITU_SANDBOX_CHAT_KEY"
 
 
 @click.command()
@@ -15,15 +18,17 @@ from . import App, pass_app
               help="port on 127.0.0.1 (0: any free port)")
 @click.option("--empty", is_flag=True, help="start with an empty draft box")
 @click.option("--nightly", "run", is_flag=True, help="also run the nightly job against it once, right away")
+@click.option("--chat", is_flag=True, help="also start a fake chat model for the llm planner (planner:)")
 @pass_app
-def sandbox(app: App, port: int, empty: bool, run: bool) -> int:
+def sandbox(app: App, port: int, empty: bool, run: bool, chat: bool) -> int:
     """Start a fake WeChat API on 127.0.0.1 with a few drafts, until Ctrl-C.
 
     \b
     It speaks the real protocol (token, material, uploadimg, draft box) with WeChat's
     limits and errcodes. Open its address in a browser to see the draft box. In another
     terminal, point peitu at it with the three variables it prints, then run
-    `peitu nightly` (or `peitu illustrate ARTICLE --upload`).
+    `peitu nightly` (or `peitu illustrate ARTICLE --upload`). With --chat, a fake
+    OpenAI-compatible chat model plans the images too (`--planner llm`).
     """
     import os
 
@@ -37,11 +42,14 @@ def sandbox(app: App, port: int, empty: bool, run: bool) -> int:
     click.echo("In another terminal:")
     click.echo(f"  export {BASE_URL_ENV}={fake.url} WECHAT_APPID={SANDBOX_APPID} WECHAT_SECRET={SANDBOX_SECRET}")
     click.echo("  peitu nightly\n")
+    planner = _start_chat() if chat else None
     if run:
         from ..nightly import run_nightly
 
         os.environ.update({BASE_URL_ENV: fake.url, "WECHAT_APPID": SANDBOX_APPID, "WECHAT_SECRET": SANDBOX_SECRET})
         cfg = app.config
+        if planner is not None:
+            cfg = cfg.model_copy(update={"planner": planner})
         for name, acct in cfg.wechat.accounts.items():
             os.environ.setdefault(acct.appid_env, SANDBOX_APPID)
             os.environ.setdefault(acct.secret_env, SANDBOX_SECRET)
@@ -55,3 +63,23 @@ def sandbox(app: App, port: int, empty: bool, run: bool) -> int:
     stop.wait()
     fake.stop()
     return 0
+
+
+def _start_chat() -> Planner:
+    """A fake chat model on 127.0.0.1 (stopped with the process); the planner settings that use it."""
+    import os
+
+    from ..fakes.chat import FakeChat
+
+    chat = FakeChat()
+    chat.start()
+    os.environ[CHAT_KEY_ENV] = str(chat.key)
+    planner = Planner.model_validate({"mode": "llm", "base_url": chat.base_url, "model": chat.model,
+                                      "key_env": CHAT_KEY_ENV, "allow_http": True})
+    click.echo(f"Chat model sandbox (planner): {chat.base_url}")
+    click.echo("In config.yaml:")
+    click.echo(f"  planner: {{mode: llm, base_url: {chat.base_url}, model: {chat.model}, key_env: {CHAT_KEY_ENV}, "
+               "allow_http: true}")
+    click.echo(f"  export {CHAT_KEY_ENV}={chat.key}")
+    click.echo("  peitu plan ARTICLE --planner llm\n")
+    return planner

@@ -120,22 +120,28 @@ def preview(app: App, name: str, article_path: Path, style: str | None, inline_c
 @click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
 @pass_app
 def lint(app: App, folder: Path | None) -> None:
-    """Check every template in FOLDER (default: the configured one), the styles and the glossary.
+    """Check every template in FOLDER (default: the configured one), the styles, the glossary and the
+    chat planner's prompt (paths.planner).
 
     Each template must compile, have the blocks cover_prompt, inline_prompt and negative, use only
-    known variables, and render for a rich and a bare article in every style. Exit code 1 on errors.
+    known variables, and render for a rich and a bare article in every style (and with a chat model's
+    plan). The planner's plan.j2 must compile, have system, user and repair, and say JSON. Exit code 1
+    on errors.
     """
+    from ..plan.prompt import lint_planner
     from ..prompts.lint import lint_templates
 
     cfg = app.config
     folder = folder or cfg.path(cfg.paths.templates)
-    findings = lint_templates(folder, cfg)
-    errors = sum(f.level == "error" for f in findings)
-    for f in findings:
-        click.secho(str(f), fg="red" if f.level == "error" else "yellow")
-    mark = "✗" if errors else "✓"
-    click.secho(f"{mark} {len(list(folder.glob('*' + SUFFIX)))} 个模板 templates: {errors} 个错误 errors, "
-                f"{len(findings) - errors} 个警告 warnings", fg="red" if errors else "green")
+    errors = 0
+    for what, findings in ((f"{len(list(folder.glob('*' + SUFFIX)))} 个模板 templates", lint_templates(folder, cfg)),
+                           ("规划提示词 planner prompt", lint_planner(cfg))):
+        wrong = sum(f.level == "error" for f in findings)
+        for f in findings:
+            click.secho(str(f), fg="red" if f.level == "error" else "yellow")
+        click.secho(f"{'✗' if wrong else '✓'} {what}: {wrong} 个错误 errors, {len(findings) - wrong} 个警告 warnings",
+                    fg="red" if wrong else "green")
+        errors += wrong
     if errors:
         click.get_current_context().exit(1)
 

@@ -19,7 +19,7 @@ _lock = threading.Lock()
 
 def router_for(cfg: Config) -> Router:
     """The router for this config, kept across calls so breakers and in-flight limits persist."""
-    fingerprint = cfg.model_dump_json(include={"paths", "providers", "schedule"})
+    fingerprint = cfg.model_dump_json(include={"paths", "providers", "schedule", "planner"})
     with _lock:
         for known, print_, router in _routers:
             if known is cfg and print_ == fingerprint:

@@ -3,25 +3,29 @@
 The provider's in-flight slot is held while it works (create and polls), not while we download and check.
 Each HTTP step is retried as the rules table says, waiting the provider's Retry-After or a jittered
 backoff, and nothing outlives the image's deadline. Whatever a provider's `create`, `parse` or `fault`
-raises becomes a typed Failure that falls over to the next provider, never a crash."""
+raises becomes a typed Failure that falls over to the next provider, never a crash.
+
+`Exchange` is what every call to an endpoint shares (sending, reading refusals, retrying); the chat
+planner's requests (pipeline.generate.chat) are exchanges too."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ..errors import InputError, PeituError
 from ..images.decode import check_whole
 from ..models import GeneratedImage, ImagePlan
-from ..providers.base import Answer, Call, Malformed, Reply
+from ..providers.base import Answer, Call, Fault, Malformed, Reply
 from .errors import DeadlineExceeded, Failure, NotTried, TimedOut, TooLarge, TransportError, UrlRefused
 from .rules import RULES, backoff, category, retry_after
 from .trail import Trail
 
 if TYPE_CHECKING:
-    from .candidates import Hosted
+    from .candidates import Hosted, Shared
+    from .policy import UrlPolicy
 
 T = TypeVar("T")
 JSON_CAP = 50_000_000                    # API answers may carry base64 images
@@ -30,21 +34,120 @@ TRANSPORT_CATEGORIES = ((UrlRefused, "url_refused"), (DeadlineExceeded, "deadlin
                         (TooLarge, "too_large"), (TransportError, "unreachable"))
 
 
-class Generation:
-    """One hosted provider's attempt at one image (see the module's docstring)."""
+class Asked(Protocol):
+    """What an exchange needs of the endpoint it talks to (a hosted provider, the chat planner)."""
 
-    def __init__(self, hosted: Hosted, plan: ImagePlan, trail: Trail, deadline: float):
-        self.p = hosted
-        self.plan = plan
+    name: str
+    shared: Shared
+    policy: UrlPolicy
+
+    def fault(self, answer: Answer) -> Fault: ...
+
+    def failure(self, category: str, detail: str, *, status: int | None = None, step: str = "",
+                sent: bool = False, retry_after: float | None = None, hint: str | None = None) -> Failure: ...
+
+
+class Retries(Protocol):
+    """Where retries are recorded (a Trail)."""
+
+    def retried(self, name: str, what: str, category: str) -> None: ...
+
+
+class Exchange:
+    """Calls to one endpoint until `deadline` (on the clock's monotonic time): each sent through the
+    transport under the endpoint's URL policy, an error answer read as a Failure, retried as the rules
+    table says."""
+
+    gives_up = "trying the next provider instead"                   # when a Retry-After is too long
+    deadline_setting = "the image's deadline, providers.deadline_s"
+
+    def __init__(self, asked: Asked, trail: Retries, deadline: float, *, timeout_s: float, deadline_s: float):
+        self.asked = asked
         self.trail = trail
         self.deadline = deadline
-        self.shared = hosted.shared
-        self.clock = hosted.shared.clock
-        self.policy = hosted.policy
-        self.sent = False                # a create went out: it may have run, and been billed
+        self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
+        self.shared = asked.shared
+        self.clock = asked.shared.clock
+        self.policy = asked.policy
 
     def left(self) -> float:
         return self.deadline - self.clock.monotonic()
+
+    def counted(self, step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except Failure as failure:
+            self.shared.failed(failure)
+            raise
+
+    def refusal(self, answer: Answer, step: str) -> Failure:
+        fault = self.asked.fault(answer)
+        wait = fault.retry_after if fault.retry_after is not None else retry_after(answer.headers, self.clock.time())
+        detail = fault.message
+        if wait is not None and wait > self.shared.cfg.providers.backoff_max_s:
+            detail += f" (asked to wait {wait:g}s: {self.gives_up})"
+        return self.asked.failure(category(fault.status), detail, status=fault.status, step=step, retry_after=wait)
+
+    def send(self, call: Call, cap: int) -> Answer:
+        """The transport's answer, or its error as a Failure in the table's terms."""
+        try:
+            return self.shared.transport.send(call, self.policy, timeout_s=self.timeout_s, left_s=self.left(),
+                                              max_bytes=cap)
+        except TransportError as err:
+            e = err
+        kind = next(name for cls, name in TRANSPORT_CATEGORIES if isinstance(e, cls))
+        detail = e.message
+        if call.step == "download":
+            detail = f"the result: {detail}" if kind == "url_refused" else f"downloading the result: {detail}"
+        if kind == "deadline":
+            detail += f" ({self.deadline_setting} = {self.deadline_s:g}s)"
+        if call.step == "create" and e.sent:
+            detail += " — the request may have run and been billed, so it is not re-sent"
+        raise self.asked.failure(kind, detail, step=call.step, sent=e.sent) from None
+
+    def retrying(self, step: Callable[[], T], *, api: bool = True) -> T:
+        """Run `step`, again after each failure the rules table retries. A 429 from the endpoint's API
+        (not from a result download) pauses every request to it, from every process, for the wait."""
+        n = 0
+        while True:
+            try:
+                return step()
+            except Failure as failure:
+                n += 1
+                wait = self.wait_before_retry(failure, n)
+                if wait is None:
+                    raise
+                if failure.category == "http_429" and api:
+                    self.shared.limiter.pause(self.asked.name, wait)
+                short = f"HTTP {failure.status}" if failure.status else failure.message.split(": ", 1)[-1][:60]
+                self.trail.retried(self.asked.name, f"{short}, retry {n} in {wait:.1f}s", failure.category)
+                self.clock.sleep(wait)
+
+    def wait_before_retry(self, failure: Failure, n: int) -> float | None:
+        """Seconds to wait before retry `n`, or None to give up on this endpoint."""
+        rule, cfg = RULES[failure.category], self.shared.cfg.providers
+        if not rule.retry or n > cfg.max_retries:
+            return None
+        if failure.step == "create" and failure.sent and not rule.resend:
+            return None
+        wait = failure.retry_after
+        if wait is None:
+            wait = backoff(n, cfg.backoff_base_s, cfg.backoff_max_s)
+        elif wait > cfg.backoff_max_s:
+            return None
+        return wait if self.clock.monotonic() + wait < self.deadline else None
+
+
+class Generation(Exchange):
+    """One hosted provider's attempt at one image (see the module's docstring)."""
+
+    def __init__(self, hosted: Hosted, plan: ImagePlan, trail: Trail, deadline: float):
+        super().__init__(hosted, trail, deadline, timeout_s=hosted.st.timeout_s,
+                         deadline_s=hosted.shared.cfg.providers.deadline_s)
+        self.p = hosted
+        self.plan = plan
+        self.sent = False                # a create went out: it may have run, and been billed
 
     def run(self) -> GeneratedImage:
         p, breaker = self.p, self.shared.breaker
@@ -59,13 +162,6 @@ class Generation:
         self.counted(lambda: self.check(data))
         seed = reply.seed if reply.seed is not None else p.proto.rules(p.ep).seed_of(self.plan.seed)
         return GeneratedImage(data=data, provider=p.name, model=p.ep.model, seed=seed, elapsed_s=0.0)
-
-    def counted(self, step: Callable[[], T]) -> T:
-        try:
-            return step()
-        except Failure as failure:
-            self.shared.failed(failure)
-            raise
 
     # ── the provider's work ────────────────────────────────────────────────────────────
 
@@ -122,66 +218,6 @@ class Generation:
             what = str(err) if isinstance(err, Malformed) else f"{type(err).__name__}: {err}"
             raise p.failure("malformed", f"answered in a form peitu does not understand: {what}",
                             step=call.step, sent=True) from None
-
-    def refusal(self, answer: Answer, step: str) -> Failure:
-        fault = self.p.fault(answer)
-        wait = fault.retry_after if fault.retry_after is not None else retry_after(answer.headers, self.clock.time())
-        detail = fault.message
-        if wait is not None and wait > self.shared.cfg.providers.backoff_max_s:
-            detail += f" (asked to wait {wait:g}s: trying the next provider instead)"
-        return self.p.failure(category(fault.status), detail, status=fault.status, step=step, retry_after=wait)
-
-    def send(self, call: Call, cap: int) -> Answer:
-        """The transport's answer, or its error as a Failure in the table's terms."""
-        p = self.p
-        try:
-            return self.shared.transport.send(call, self.policy, timeout_s=p.st.timeout_s, left_s=self.left(),
-                                              max_bytes=cap)
-        except TransportError as err:
-            e = err
-        kind = next(name for cls, name in TRANSPORT_CATEGORIES if isinstance(e, cls))
-        detail = e.message
-        if call.step == "download":
-            detail = f"the result: {detail}" if kind == "url_refused" else f"downloading the result: {detail}"
-        if kind == "deadline":
-            detail += f" (the image's deadline, providers.deadline_s = {self.shared.cfg.providers.deadline_s:g}s)"
-        if call.step == "create" and e.sent:
-            detail += " — the request may have run and been billed, so it is not re-sent"
-        raise p.failure(kind, detail, step=call.step, sent=e.sent) from None
-
-    # ── retries ────────────────────────────────────────────────────────────────────────
-
-    def retrying(self, step: Callable[[], T], *, api: bool = True) -> T:
-        """Run `step`, again after each failure the rules table retries. A 429 from the provider's API
-        (not from a result download) pauses every request to it, from every process, for the wait."""
-        n = 0
-        while True:
-            try:
-                return step()
-            except Failure as failure:
-                n += 1
-                wait = self.wait_before_retry(failure, n)
-                if wait is None:
-                    raise
-                if failure.category == "http_429" and api:
-                    self.shared.limiter.pause(self.p.name, wait)
-                short = f"HTTP {failure.status}" if failure.status else failure.message.split(": ", 1)[-1][:60]
-                self.trail.retried(self.p.name, f"{short}, retry {n} in {wait:.1f}s", failure.category)
-                self.clock.sleep(wait)
-
-    def wait_before_retry(self, failure: Failure, n: int) -> float | None:
-        """Seconds to wait before retry `n`, or None to give up on this provider."""
-        rule, cfg = RULES[failure.category], self.shared.cfg.providers
-        if not rule.retry or n > cfg.max_retries:
-            return None
-        if failure.step == "create" and failure.sent and not rule.resend:
-            return None
-        wait = failure.retry_after
-        if wait is None:
-            wait = backoff(n, cfg.backoff_base_s, cfg.backoff_max_s)
-        elif wait > cfg.backoff_max_s:
-            return None
-        return wait if self.clock.monotonic() + wait < self.deadline else None
 
     # ── the image ──────────────────────────────────────────────────────────────────────
 

@@ -17,6 +17,7 @@ from ..store import Store
 from .breaker import Breaker
 from .cache import Cache, cache_key
 from .candidates import Candidate, Hosted, Local, Shared
+from .chat import ChatEndpoint
 from .clock import SYSTEM, Clock
 from .errors import Failure, NotTried
 from .quota import Usage
@@ -49,6 +50,14 @@ class Router:
         self._current = dict.fromkeys(HOSTED, 0.0)
         self._lock = threading.Lock()
         self._told: set[frozenset[tuple[str, str]]] = set()
+        self._chat: ChatEndpoint | None = None
+
+    def chat(self) -> ChatEndpoint:
+        """The chat planner's endpoint (config `planner:`), sharing this router's limits, breaker and quotas."""
+        with self._lock:
+            if self._chat is None:
+                self._chat = ChatEndpoint(self.shared)
+            return self._chat
 
     @property
     def usage(self) -> Usage:

@@ -6,7 +6,8 @@ Subjects are keywords fit to print (keywords.is_displayable: names, nouns, a fie
 fragments or sentence pieces), taken in this order until there are k:
   1. the section's own keywords (ingest ranks them when the article is read),
   2. the article's keywords that the section's text mentions,
-  3. the article's other keywords, so a section with little of its own still shows what the article is about.
+  3. the article's other keywords, so a section with little of its own still shows what the article is about
+     (starting at a different one in each section, so such sections do not all show the same).
 A word holding or held by one already taken (马拉松 beside 长沙马拉松) is left out, and so is the section's
 heading as such ("三、第一天：抵达大理" is no subject; 大理 from its text can be)."""
 
@@ -32,7 +33,9 @@ def section_subjects(article: Article, section_index: int, k: int = DEFAULT_K,
     section = article.sections[section_index]
     text = "\n".join([section.heading, *section.paragraphs]).lower()
     heading = _bare(section.heading)
-    ranked = [*section.keywords, *(w for w in article.keywords if w.lower() in text), *article.keywords]
+    turn = section_index % max(len(article.keywords), 1)
+    others = [*article.keywords[turn:], *article.keywords[:turn]]
+    ranked = [*section.keywords, *(w for w in article.keywords if w.lower() in text), *others]
     subjects: list[str] = []
     for word in ranked:
         if len(subjects) == k:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 REQUIRED_BLOCKS = ("cover_prompt", "inline_prompt", "negative")
 OPTIONAL_BLOCKS = ("label", "marker_prompt")
 # every variable a template may use (see templates/prompts/README.md)
-CONTEXT_VARS = ("title", "keywords", "keywords_zh", "section", "type", "type_label", "style",
+CONTEXT_VARS = ("title", "keywords", "keywords_zh", "section", "image", "type", "type_label", "style",
                 "account", "role", "prompt")
 SUFFIX = ".j2"
 
@@ -43,6 +43,9 @@ RUNAWAY_KEPT = 256
 
 class TemplateLibrary:
     """Templates from `templates_dir` (when given) override those in the configured folder."""
+
+    context_vars: tuple[str, ...] = CONTEXT_VARS     # what its templates may use (error hints)
+    blocks: tuple[str, ...] = (*REQUIRED_BLOCKS, *OPTIONAL_BLOCKS)   # rendered when none are named
 
     def __init__(self, cfg: Config, templates_dir: Path | None = None):
         self.cfg = cfg
@@ -197,13 +200,13 @@ class TemplateLibrary:
         printed = [0]
         try:
             try:
-                ctx = tmpl.new_context({**_EMPTY, **context})
+                ctx = tmpl.new_context({**self.empty(), **context})
                 ctx.blocks = _SetupBlocks(ctx.blocks)
                 self.env.render_bounded(tmpl.root_render_func(ctx), printed)   # extends, top-level set, macros
                 ctx.blocks = dict(ctx.blocks)
-                for block in blocks or (*REQUIRED_BLOCKS, *OPTIONAL_BLOCKS):
+                for block in blocks or self.blocks:
                     if block in ctx.blocks:
-                        out[block] = tidy(self.env.render_bounded(ctx.blocks[block][0](ctx), printed))
+                        out[block] = self.finish(self.env.render_bounded(ctx.blocks[block][0](ctx), printed))
             except PeituError:
                 raise
             except (Exception, RenderTimeout):
@@ -242,8 +245,16 @@ class TemplateLibrary:
             hint = (f"a prompt needs a few hundred characters; keep loops small (a render may take "
                     f"{TIME_LIMIT:g} s and print {MAX_OUTPUT:,} characters)")
         elif isinstance(err, jinja2.UndefinedError):
-            hint = "templates can use: " + ", ".join(CONTEXT_VARS) + " (see templates/prompts/README.md)"
+            hint = "templates can use: " + ", ".join(self.context_vars) + " (see the README.md beside them)"
         return TemplateError(message, where=where, hint=hint)
+
+    def empty(self) -> dict[str, Any]:
+        """Every variable, empty: what a render's context starts from."""
+        return _EMPTY
+
+    def finish(self, text: str) -> str:
+        """A rendered block as it is used: one tidy line."""
+        return tidy(text)
 
     # ---- styles and glossary -----------------------------------------------------------------
 
@@ -319,6 +330,7 @@ _EMPTY: dict[str, Any] = {
     "title": "", "keywords": [], "keywords_zh": [], "type": "", "type_label": "", "role": "",
     "prompt": "", "account": {"name": "", "author": ""}, "style": {},
     "section": {"heading": "", "keywords": [], "keywords_zh": [], "index": None, "number": 0},
+    "image": {"kind": "", "purpose": "", "prompt": "", "subjects": [], "subjects_zh": []},
 }
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

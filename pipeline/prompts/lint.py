@@ -14,6 +14,7 @@ from ..config import Config
 from ..errors import PeituError
 from ..models import Article, Marker, Section
 from .library import CONTEXT_VARS, REQUIRED_BLOCKS, SUFFIX, TemplateLibrary
+from ..plan.schema import CoverIdea, ImageIdea, Plan
 from .planner import plan_images
 
 MAX_PROMPT = 800     # characters; DashScope cuts prompts here
@@ -70,14 +71,14 @@ def _lint_file(lib: TemplateLibrary, path: Path, styles: list[str]) -> list[Find
         found.append(Finding(shown, 1, "no label block: lists show the type id instead", "warning"))
     if found:
         return found
-    rich, bare = _samples(path.stem)
+    rich, bare = samples(path.stem)
     main = [lib.cfg.style] if lib.cfg.style in styles else styles[:1]
-    runs = [(rich, s) for s in styles] + [(bare, s) for s in main]
-    for article, style in runs:
+    runs = [(rich, s, None) for s in styles] + [(bare, s, None) for s in main] + [(rich, s, PLANNED) for s in main]
+    for article, style, planned in runs:
         try:
-            plans = plan_images(article, lib.cfg, style=style, templates_dir=path.parent)
+            plans = plan_images(article, lib.cfg, style=style, templates_dir=path.parent, plan=planned)
         except PeituError as err:
-            found.append(_from_error(err, shown))
+            found.append(from_error(err, shown))
             continue
         for plan in plans:
             found += _lengths(shown, plan.key, plan.prompt, plan.negative_prompt, style)
@@ -109,7 +110,7 @@ def _lengths(shown: str, key: str, prompt: str, negative: str, style: str) -> li
     return out
 
 
-def _from_error(err: PeituError, default_file: str) -> Finding:
+def from_error(err: PeituError, default_file: str) -> Finding:
     where = err.where or default_file
     file, _, line = where.rpartition(":")
     if file and line.isdigit():
@@ -121,11 +122,19 @@ def _check(fn: Callable[[], object]) -> list[Finding]:
     try:
         fn()
     except PeituError as err:
-        return [_from_error(err, "")]
+        return [from_error(err, "")]
     return []
 
 
-def _samples(type_: str) -> tuple[Article, Article]:
+# a chat model's plan for the rich sample (run in the first style), so the `image.prompt` branches run
+PLANNED = Plan(type="food", keywords=["火锅", "成都"], cover=CoverIdea(
+    concept="成都老火锅", kind="scene", subjects=["火锅", "成都"],
+    prompt="a bubbling copper hot pot on a crowded table in an old Chengdu restaurant, warm evening light"),
+    images=[ImageIdea(section=1, purpose="看清锅底", kind="object", subjects=["牛油锅底"],
+                      prompt="a close view of a red beef tallow broth simmering with chillies and peppercorns")])
+
+
+def samples(type_: str) -> tuple[Article, Article]:
     """A rich article (run in every style) and a bare one without keywords (run in the first style),
     so both branches of `{{ kw or "…" }}` run."""
     rich = Article(

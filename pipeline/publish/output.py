@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from .. import __version__
 from ..errors import InputError
 from ..fsutil import atomic_write
-from ..manifest import NAME, ArticleEntry, FileEntry, ImageEntry, Manifest
+from ..manifest import NAME, ArticleEntry, FileEntry, ImageEntry, Manifest, PlanEntry
 from ..models import GeneratedImage, ImagePlan, Illustration, Rendition
 from ..secrets import redact
 from .newspic import is_newspic, picture_srcs, plain_text
@@ -65,7 +65,7 @@ def manifest(ill: Illustration) -> Manifest:
         article=ArticleEntry(title=a.title, slug=a.slug, source=str(a.source) if a.source else None,
                              author=a.author, digest=a.digest, type=a.type, length=a.length,
                              keywords=a.keywords, cover_named_by_author=a.cover or None),
-        images=images,
+        plan=PlanEntry.of(ill), images=images,
         timings_ms={k.removesuffix("_s"): round(v * 1000, 1) for k, v in ill.timings.items()})
 
 
