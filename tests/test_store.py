@@ -300,7 +300,9 @@ def test_a_daily_quota_shared_by_threads_grants_exactly_its_calls_and_reports_wh
         t.join()
     assert granted.count(True) == usage.used("zhipu") == 50
     usage.refund("zhipu")
-    usage.record("zhipu", images=3, failures=1)
+    for _ in range(3):
+        usage.made("zhipu")
+    usage.failed("zhipu", "timeout")
     report = usage.report(1)
     assert report == [{"provider": "zhipu", "calls": 49, "failures": 1, "images": 3}]
     assert all(type(report[0][k]) is int for k in ("calls", "failures", "images"))    # SUM: not a Decimal

@@ -72,7 +72,8 @@ class Usage:
             db.execute("UPDATE provider_usage SET failures = failures + 1 WHERE day = ? AND provider = ?",
                        (day, provider))
             db.execute("INSERT INTO provider_failures (day, provider, reason, count) VALUES (?, ?, ?, 1) "
-                       "ON CONFLICT (day, provider, reason) DO UPDATE SET count = count + 1", (day, provider, reason))
+                       "ON CONFLICT (day, provider, reason) DO UPDATE SET count = provider_failures.count + 1",
+                       (day, provider, reason))
 
     def _since(self, days: int) -> str:
         return (self._date() - dt.timedelta(days=days - 1)).isoformat()
