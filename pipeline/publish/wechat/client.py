@@ -214,17 +214,10 @@ def base_url_for(acct: Account) -> str:
 
 
 def redis_client(cfg: Config) -> Any | None:
-    """A Redis client when wechat.redis_url_env names a set variable (shared token and locks), else None."""
-    url = get_secret(cfg.wechat.redis_url_env)
-    if not url:
-        return None
-    try:
-        import redis
-    except ImportError:
-        raise ConfigError(f"{cfg.wechat.redis_url_env} is set but the redis package is missing",
-                          hint="pip install redis, or unset the variable to keep the token in the state file"
-                          ) from None
-    return redis.Redis.from_url(url)
+    """The shared Redis (wechat.redis_url_env, else broker.url_env; see pipeline.redis_shared), else None."""
+    from ...redis_shared import shared_redis
+
+    return shared_redis(cfg)
 
 
 def token_storage(cfg: Config, scope: str) -> SessionStorage:
