@@ -272,7 +272,8 @@ class Nightly:
 
     def _record_steps(self, media_id: str, idx: int, work: _Work) -> None:
         """Write the article's ledger of steps (this job holds the draft's lock: no one else writes the row)."""
-        self.store.execute("UPDATE nightly_articles SET work = ?, updated = ? WHERE scope = ? AND media_id = ? AND idx = ?",
+        self.store.execute("UPDATE nightly_articles SET work = ?, updated = ? "
+                           "WHERE scope = ? AND media_id = ? AND idx = ?",
                            (work.json(), time.time(), self.scope, media_id, idx))
 
     def wants(self, item: dict[str, Any]) -> tuple[bool, bool]:
