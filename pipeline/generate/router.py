@@ -20,7 +20,7 @@ from .candidates import Candidate, Hosted, Local, Shared
 from .clock import SYSTEM, Clock
 from .errors import Failure, NotTried
 from .quota import Usage
-from .ratelimit import RateLimiter
+from .ratelimit import Limits, rate_limiter
 from .trail import Trail
 from .transport import Transport
 
@@ -40,7 +40,7 @@ class Router:
         state = cfg.path(cfg.paths.state)
         self.store = Store.open(state)
         self.clock = clock
-        self.shared = Shared(cfg, clock, Transport(), RateLimiter(state.parent / "ratelimit.sqlite", clock),
+        self.shared = Shared(cfg, clock, Transport(), rate_limiter(cfg, state.parent / "ratelimit.sqlite", clock),
                              Usage(self.store, cfg.schedule.timezone, clock),
                              Breaker(p.breaker_failures, p.breaker_rest_s, clock), state.parent)
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))
@@ -55,7 +55,7 @@ class Router:
         return self.shared.usage
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> Limits:
         return self.shared.limiter
 
     @property

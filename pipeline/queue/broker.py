@@ -57,14 +57,15 @@ def declare(broker: Any, cfg: Config) -> None:
     """Declare the account and draft actors on `broker` (what workers run and the scheduler sends)."""
     import dramatiq
 
-    from .jobs import illustrate_draft, list_account
+    from .jobs import DRAFT_ACTOR, LIST_ACTOR, illustrate_draft, list_account
 
     b = cfg.broker
 
     def retry(retries: int, err: BaseException) -> bool:
         return retries < b.max_retries
 
-    options = {"queue_name": QUEUE, "broker": broker, "retry_when": retry, "max_backoff": MAX_BACKOFF_MS}
-    dramatiq.actor(list_account, actor_name="peitu.list_account", time_limit=600_000, **options)
-    dramatiq.actor(illustrate_draft, actor_name="peitu.illustrate_draft",
-                   time_limit=int(b.job_time_limit_s * 1000), min_backoff=int(b.lease_s * 1000), **options)
+    options: dict[str, Any] = {"queue_name": QUEUE, "broker": broker, "retry_when": retry,
+                               "max_backoff": MAX_BACKOFF_MS}
+    dramatiq.actor(actor_name=LIST_ACTOR, time_limit=600_000, **options)(list_account)
+    dramatiq.actor(actor_name=DRAFT_ACTOR, time_limit=int(b.job_time_limit_s * 1000),
+                   min_backoff=int(b.lease_s * 1000), **options)(illustrate_draft)
