@@ -49,6 +49,20 @@ class WorkerContext:
             return self.engines[key]
 
 
+    def warm_up(self) -> None:
+        """Load at boot what the first job would otherwise wait for (the word lists, templates, the engines)."""
+        from ..engine import plan
+        from ..ingest import parse_article
+        from ..models import IllustrateOptions
+        from ..publish.wechat.client import account_config
+
+        for account in self.cfg.wechat.accounts:
+            self.engine(account)
+        text = "<title>预热</title><h2>准备</h2><p>今天的天气很好，适合出门散步。</p>"
+        article = parse_article(text, self.cfg, fmt="html")
+        plan(article, account_config(self.cfg, next(iter(self.cfg.wechat.accounts))), IllustrateOptions())
+
+
 _context: WorkerContext | None = None
 
 

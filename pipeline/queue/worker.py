@@ -15,6 +15,7 @@ def setup() -> None:
     import dramatiq
 
     from ..config import load_config
+    from ..errors import PeituError
     from ..secrets import RedactingFilter, load_dotenv
     from .broker import make_broker
     from .jobs import WorkerContext, set_context
@@ -30,4 +31,9 @@ def setup() -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     broker = make_broker(cfg)
     dramatiq.set_broker(broker)
-    set_context(WorkerContext(cfg, broker))
+    ctx = WorkerContext(cfg, broker)
+    try:
+        ctx.warm_up()
+    except PeituError as err:                     # the jobs will say it again, each for its own account
+        logging.getLogger(__name__).warning("warming up: %s", err)
+    set_context(ctx)
