@@ -297,3 +297,115 @@ def ink(picture: Image.Image) -> int:
 def lines(image) -> list[str]:
     """A GeneratedImage's attempts as the manifest shows them ("zhipu: ok", "openai: failed — …")."""
     return [str(a) for a in image.attempts]
+
+
+# ---- workers on a broker: Redis for the tests, worker processes (brief 14b) ----------------------------------
+#
+# Redis: PEITU_TEST_REDIS_URL when .ci/run (or you) started one, else a private redis-server for the session.
+# A test that needs it FAILS under CI (CI is set) when none could start, and is skipped elsewhere.
+
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+TEST_REDIS_ENV = "PEITU_TEST_REDIS_URL"
+
+
+def needs_service(what: str, why: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is needed in CI and could not start: {why}", pytrace=False)
+    pytest.skip(f"{what} is not available: {why}")
+
+
+@pytest.fixture(scope="session")
+def workers_redis_server():
+    """The URL of a Redis server for this session (PEITU_TEST_REDIS_URL's, or a private redis-server)."""
+    redis = pytest.importorskip("redis", reason="the redis package is not installed (pip install '.[dev]')")
+    if os.environ.get(TEST_REDIS_ENV):
+        yield os.environ[TEST_REDIS_ENV]
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        needs_service("Redis", "redis-server is not installed (Debian: apt-get install redis-server)")
+    folder = tempfile.mkdtemp(prefix="peitu-test-redis-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", folder], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                needs_service("Redis", f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def broker_url(workers_redis_server, monkeypatch) -> str:
+    """A Redis database of this test process's own (emptied first), in PEITU_BROKER_URL."""
+    import redis
+
+    from urllib.parse import urlsplit
+
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    url = urlsplit(workers_redis_server)._replace(path=f"/{1 + worker % 15}").geturl()
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.ConnectionError as err:
+        needs_service("Redis", f"the server at {workers_redis_server} does not answer: {err}")
+    monkeypatch.setenv("PEITU_BROKER_URL", url)
+    return url
+
+
+def broker_config(folder: Path, fake: FakeWeChat, *, broker: dict | None = None, **extra) -> Path:
+    """wechat_config with workers on the broker in PEITU_BROKER_URL (short leases, quick redelivery)."""
+    return wechat_config(folder, fake, broker={"url_env": "PEITU_BROKER_URL", "lease_s": 3, "redeliver_after_s": 5,
+                                               **(broker or {})}, **extra)
+
+
+def start_worker(config: Path, *, threads: int = 2, log: Path | None = None) -> subprocess.Popen:
+    """`peitu worker` in a process group of its own (kill it all with os.killpg)."""
+    out = open(log or os.devnull, "a")
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "worker", "-t", str(threads)],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_workers(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+
+
+def wait_until(condition, timeout: float = 120.0, what: str = "") -> None:
+    """Poll `condition` (something other processes make true) until it holds, or fail."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what or condition}")
+        time.sleep(0.05)
+
+
+def live_workers(url: str) -> int:
+    import redis
+
+    from pipeline.queue.health import workers_key
+
+    return len(list(redis.Redis.from_url(url).scan_iter(match=workers_key("peitu"))))
