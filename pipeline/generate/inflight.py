@@ -82,10 +82,10 @@ return 0
 # Push the expiry of the holders still there (a slot that already expired is not taken back). ARGV: ttl ms, holders…
 _RENEW = """
 local t = redis.call('TIME')
-local until = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+local expiry = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
 local kept = 0
 for i = 2, #ARGV do
-  kept = kept + redis.call('ZADD', KEYS[1], 'XX', 'CH', until, ARGV[i])
+  kept = kept + redis.call('ZADD', KEYS[1], 'XX', 'CH', expiry, ARGV[i])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return kept
