@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -213,7 +214,8 @@ def run(p: Pass, args: argparse.Namespace, redis_url: str, log: Path) -> Pass:
                     os.killpg(w.pid, signal.SIGKILL)
             provider.stdin.close()
             provider.wait(30)
-    p.throttled = sum(int(kv.split("=")[1]) for kv in provider.stderr.read().split() if "=" in kv)
+    p.throttled = sum(int(n) for line in provider.stderr.read().splitlines() if " throttled " in line
+                      for n in re.findall(r"\w+=(\d+)", line))
     p.images = total
     return p
 
@@ -240,25 +242,25 @@ def main() -> int:
     redis_url = args.redis_url
     if redis_url is None:
         server, redis_url = start_redis(folder)
-    try:
-        passes = [run(Pass(n), args, redis_url, log) for n in args.workers]
-        if args.kill:
-            passes.append(run(Pass(max(args.workers), kill=True), args, redis_url, log))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
     total = args.accounts * args.drafts
     bound = ideal_finish(total, args.rate, args.per_minute, args.in_flight, args.latency)
     print(f"{args.accounts} accounts × {args.drafts} drafts = {total} drafts (one image each) on one fake WeChat; "
           f"fake {PROVIDER}: {args.latency:g} s per image, {args.rate:g}/s, {args.per_minute:g}/min, "
           f"{args.in_flight} in flight; workers of {args.threads} threads")
-    print(f"  lower bound                {bound:7.2f} s   (what the limits allow)")
-    for p in passes:
-        what = f"{p.workers} worker{'s' if p.workers > 1 else ' '}" + (", one killed" if p.kill else "")
-        print(f"  {what:<26} {p.wall:7.2f} s   ratio {bound / p.wall if p.wall else 0:.3f}   "
-              f"{p.duplicates} duplicate uploads, {p.lost} lost, {p.twice} updated twice, {p.throttled} throttled (429)"
-              + "".join(f"; {n}" for n in p.notes))
+    print(f"  lower bound                {bound:7.2f} s   (what the limits allow)", flush=True)
+    plan = [Pass(n) for n in args.workers] + ([Pass(max(args.workers), kill=True)] if args.kill else [])
+    passes = []
+    try:
+        for p in plan:
+            passes.append(run(p, args, redis_url, log))
+            what = f"{p.workers} worker{'s' if p.workers > 1 else ' '}" + (", one killed" if p.kill else "")
+            print(f"  {what:<26} {p.wall:7.2f} s   ratio {bound / p.wall if p.wall else 0:.3f}   {p.duplicates} "
+                  f"duplicate uploads, {p.lost} lost, {p.twice} updated twice, {p.throttled} throttled (429)"
+                  + "".join(f"; {n}" for n in p.notes), flush=True)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
     if any(p.lost or p.twice or p.duplicates for p in passes):
         print(f"  worker logs: {log}")
     ratios = " ".join(f"ratio_{p.workers}w={bound / p.wall if p.wall else 0:.3f}" for p in passes if not p.kill)

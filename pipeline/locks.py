@@ -22,7 +22,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +80,8 @@ class RedisLease(Lease):
             holder = self.redis.get(self.key)
             holder = holder.decode() if isinstance(holder, bytes) else holder
             if holder and holder_gone(holder):
-                try:
+                with suppress(LockError):
                     self._lock.do_release(holder)       # compare-and-delete: only that dead holder's lock
-                except LockError:
-                    pass
                 if self._lock.acquire(token=self.owner):
                     return
             left = self.redis.pttl(self.key)
@@ -105,10 +103,8 @@ class RedisLease(Lease):
     def release(self) -> None:
         from redis.exceptions import LockError
 
-        try:
+        with suppress(LockError):                      # expired meanwhile: nothing of ours to delete
             self._lock.release()
-        except LockError:
-            pass                                        # expired meanwhile: nothing of ours to delete
 
 
 class AccountLock:

@@ -24,8 +24,8 @@ from pipeline.queue.broker import QUEUE
 from pipeline.queue.health import queue_status
 from pipeline.schedule import nightly_job
 
-from .conftest import (broker_config, check_exactly_once, live_workers, pause_at, seed, start_worker, stop_workers,
-                       wait_until)
+from .conftest import (broker_config, check_exactly_once, live_workers, pause_at, peitu, run_to_end, seed, start_worker,
+                       stop_workers, wait_until)
 
 
 def illustrated(fake: FakeWeChat, drafts: dict[str, dict]) -> bool:
@@ -39,7 +39,8 @@ def by_area(checks):
 def test_the_schedule_sends_one_job_per_account_and_doctor_shows_it_waiting(tmp_path, fake, broker_url):
     seed(fake, 4)
     config = broker_config(tmp_path, fake)
-    nightly_job(str(config), "default")
+    rc, out = run_to_end(peitu(config, "schedule", "--once"))
+    assert rc == 0 and "nightly [default]: sent to the workers" in out, out
     assert sum(fake.calls.values()) == 0                           # nothing ran here: the job went to the queue
     status = queue_status(redis.Redis.from_url(broker_url), "peitu", QUEUE)
     assert (status.waiting, status.running, status.workers) == (1, 0, [])

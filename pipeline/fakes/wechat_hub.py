@@ -15,13 +15,17 @@ from .wechat import FakeWeChat, _Server
 _PREFIX = re.compile(r"^/a(\d+)(/.*)$")
 
 
+class _HubServer(_Server):
+    request_queue_size = 256          # every worker thread of every account connects here (the default is 5)
+
+
 class FakeWeChatHub:
     """`with FakeWeChatHub(50) as hub:` → hub.fakes[n] is account n, at hub.base_url(n)."""
 
     def __init__(self, count: int, host: str = "127.0.0.1"):
         self.fakes = [FakeWeChat(appid=f"wx{n:016x}", secret=f"{n + 1:032x}") for n in range(count)]
         self.host = host
-        self._server: _Server | None = None
+        self._server: _HubServer | None = None
 
     def start(self) -> FakeWeChatHub:
         hub = self
@@ -56,7 +60,7 @@ class FakeWeChatHub:
             def log_message(self, format: str, *args: Any) -> None:   # quiet: tokens are in the query
                 pass
 
-        self._server = _Server((self.host, 0), Handler)
+        self._server = _HubServer((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-wechat-hub", daemon=True).start()
         return self
 
