@@ -173,17 +173,10 @@ class Nightly:
         return self.report
 
     def run_draft(self, media_id: str) -> NightlyReport:
-        """One draft, as it stands now (a worker's job): DraftBusy when another worker holds it; a deleted
-        draft is nothing to do."""
+        """One draft, as it stands once its lock is held (a worker's job): DraftBusy when another worker
+        holds it; a deleted draft is nothing to do."""
         with self._running():
-            try:
-                items = self.client.draft.get(media_id)
-            except WeChatError as err:
-                if err.errcode != 40007:
-                    raise
-                log.info("nightly [%s]: draft %s was deleted; nothing to do", self.account, media_id)
-                return self.report
-            self.draft(media_id, items)
+            self.draft(media_id)
         return self.report
 
     @contextmanager
@@ -203,11 +196,13 @@ class Nightly:
                 self._engine.close()
                 self._engine = None
 
-    def draft(self, media_id: str, items: list[dict[str, Any]]) -> None:
-        """Every article of one draft, holding the draft's lock (DraftBusy when another worker or run holds
-        it; a dry run takes none)."""
+    def draft(self, media_id: str, items: list[dict[str, Any]] | None = None) -> None:
+        """Every article of one draft. Work is done holding the draft's lock (DraftBusy when another worker or
+        run holds it), on the draft as read after the lock was taken: what was listed before may already be
+        done by the worker that held it. `items` (as listed) only spare the lock when nothing is left to do;
+        a dry run takes no lock."""
         self.report.drafts += 1
-        if self.dry_run or not self.pending(media_id, items):
+        if items is not None and (self.dry_run or not self.pending(media_id, items)):
             self._articles(media_id, items)
             return
         try:
@@ -215,7 +210,14 @@ class Nightly:
             with lease:
                 self._guards.append(lease)
                 try:
-                    self._articles(media_id, items)
+                    self._articles(media_id, self.client.draft.get(media_id))
+                except WeChatError as err:
+                    if err.errcode != 40007:
+                        raise
+                    self.report.failed += 1
+                    self.report.errors.append(f"draft {media_id}: the draft was deleted while the run was going "
+                                              f"on; nothing was done for it")
+                    self.on_article(f"draft {media_id[:8]}…", "failed: deleted while the run was going on")
                 finally:
                     self._guards.remove(lease)
         except LockHeld as err:
