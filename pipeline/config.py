@@ -245,9 +245,26 @@ class Account(Strict):
     brand: Brand | None = None                            # this account's brand over the top-level one
 
 
+class CallLimits(Strict):
+    """WeChat API calls per AppID, by every peitu process that shares the limits (this machine; every machine
+    when Redis is configured). Tencent publishes daily quotas, not rates: these are a conservative ceiling."""
+
+    rate_per_second: float | None = Field(10, gt=0, le=10_000)
+    rate_per_minute: float | None = Field(600, gt=0, le=600_000)
+
+
+def _env_name(value: str | None) -> str | None:
+    """A setting that names an environment variable (whose value may hold a password)."""
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError("must name an environment variable (e.g. PEITU_BROKER_URL) that holds the URL; "
+                         "the URL itself may hold a password and belongs in the environment or .env")
+    return value
+
+
 class WeChat(Strict):
     placeholder: str = Field("【配图】", min_length=1)
-    redis_url_env: str | None = None                       # share the token through Redis when set
+    redis_url_env: str | None = None                       # share the token, locks and limits through Redis
+    call_limits: CallLimits = CallLimits()
     accounts: dict[str, Account] = Field(default_factory=lambda: {"default": Account()})
 
     @field_validator("accounts")
@@ -307,6 +324,23 @@ class State(Strict):
         return value
 
 
+class Broker(Strict):
+    """Workers on a Redis broker (Dramatiq). With no url_env, everything runs in one process."""
+
+    url_env: str | None = None                             # names the variable holding redis://…
+    namespace: str = Field("peitu", min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    lease_s: float = Field(30, ge=1, le=HOUR)              # a dead worker's draft locks and in-flight slots
+                                                           # free themselves this long after its last renewal
+    redeliver_after_s: float = Field(60, ge=5, le=DAY)     # a job held by a worker silent this long is redelivered
+    job_time_limit_s: float = Field(1800, ge=10, le=DAY)   # a draft job running longer is stopped (and retried)
+    max_retries: int = Field(5, ge=0, le=100)              # a job that raised is tried again, with backoff
+
+    @field_validator("url_env")
+    @classmethod
+    def _a_variable_name(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+
 class Library(Strict):
     reuse: bool = False
     reuse_threshold: float = Field(0.6, ge=0, le=1)
@@ -329,6 +363,7 @@ class Config(Strict):
 
     state: State = State()
     planner: Planner = Planner.model_validate({})
+    broker: Broker = Broker()
     root: Path = Field(default=Path("."), exclude=True)
 
     def path(self, p: Path) -> Path:

@@ -1,4 +1,5 @@
-"""`peitu doctor`: is this machine ready? Config, state, font, templates, providers, WeChat, schedule.
+"""`peitu doctor`: is this machine ready? Config, state, font, templates, providers, WeChat, schedule, and
+(when configured) the broker: reachable, queue depth, worker heartbeats.
 
 Each check gives ok / warn / fail, what it found, and what to do about it. Nothing here changes state
 except opening the state file (which creates or migrates it), fetching a WeChat access token (shared
@@ -189,6 +190,50 @@ def check_schedule(cfg: Config) -> Iterator[Check]:
                                              f"misfire grace {sched.misfire_grace_s} s")
 
 
+def check_broker(cfg: Config, offline: bool) -> Iterator[Check]:
+    """The broker (when configured): reachable, the queue's depth, the workers' heartbeats."""
+    import time
+
+    from .queue.broker import QUEUE, broker_source
+    from .queue.health import queue_status
+
+    if not cfg.broker.url_env:
+        return
+    source = broker_source(cfg)
+    if source is None:
+        yield Check("broker", FAIL, f"{cfg.broker.url_env} is not set (broker.url_env names it)",
+                    "set it to redis://… in the environment or .env, or remove broker.url_env to run in one process")
+        return
+    if offline:
+        yield Check("broker", OK, f"{cfg.broker.url_env} set (not contacted: --offline)")
+        return
+    try:
+        import redis
+
+        client = redis.Redis.from_url(source[1], socket_timeout=10, socket_connect_timeout=10)
+        client.ping()
+        status = queue_status(client, cfg.broker.namespace, QUEUE)
+    except ImportError:
+        yield Check("broker", FAIL, "a broker is configured but the redis package is missing",
+                    "pip install 'peitu[workers]'")
+        return
+    except Exception as err:                 # redis errors name the host and port, never the password
+        yield Check("broker", FAIL, f"cannot reach the broker in {cfg.broker.url_env} ({type(err).__name__})",
+                    "check that Redis runs and the URL in that variable")
+        return
+    yield Check("broker", OK, f"Redis in {cfg.broker.url_env} reachable; queue '{QUEUE}': {status.waiting} waiting, "
+                              f"{status.running} running, {status.delayed} to retry, {status.dead} failed for good")
+    now = time.time()
+    if not status.workers:
+        yield Check("workers", WARN if status.waiting or status.delayed else OK, "no worker is running",
+                    "start some: peitu worker (jobs wait in the queue meanwhile)")
+        return
+    listed = ", ".join(f"{w['host']}/{w['pid']} ({w['threads']} threads, {w['done']} done, {w['failed']} failed, "
+                       f"beat {now - w['beat']:.0f} s ago)" for w in status.workers[:8])
+    more = f" and {len(status.workers) - 8} more" if len(status.workers) > 8 else ""
+    yield Check("workers", OK, f"{len(status.workers)} worker process(es): {listed}{more}")
+
+
 def run_checks(config_path: Path | None, *, offline: bool = False,
                on_check: Callable[[Check], None] | None = None) -> list[Check]:
     """Every check in order; a check that cannot run because config failed is skipped."""
@@ -210,7 +255,7 @@ def run_checks(config_path: Path | None, *, offline: bool = False,
         add(Check("wechat base URL", WARN, f"PEITU_WECHAT_BASE_URL={os.environ['PEITU_WECHAT_BASE_URL']} "
                                            "overrides every account's base_url", "unset it to reach WeChat itself"))
     for group in (check_state(cfg), check_font(cfg), check_templates(cfg), check_providers(cfg, offline),
-                  check_wechat(cfg, offline), check_schedule(cfg)):
+                  check_wechat(cfg, offline), check_schedule(cfg), check_broker(cfg, offline)):
         try:
             for check in group:
                 add(check)

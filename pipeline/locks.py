@@ -5,9 +5,13 @@ runs ever work on one account at once:
   - on this machine, a file lock in a per-user folder outside the state folder ($XDG_RUNTIME_DIR/peitu, or
     the temp folder): two state files on one machine share it; the OS frees it when the process dies;
   - in the state store (`locks`, with expiry): every process sharing the state file sees it;
-  - in Redis when `wechat.redis_url_env` is set (SET NX PX, renewed, released by compare-and-delete):
-    every machine sharing the Redis sees it.
+  - in Redis when one is shared (`wechat.redis_url_env`, else `broker.url_env`; SET NX PX, renewed,
+    released by compare-and-delete): every machine sharing the Redis sees it.
 A killed holder frees the store and Redis locks when they expire, at once when it was on this machine.
+
+`draft_lock(cfg, store, scope, media_id)` is the lock of one draft, held by whichever worker or walk is
+illustrating it (in the state store every worker shares, expiring `broker.lease_s` after its holder's last
+renewal), so two workers never work on one draft at once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +80,8 @@ class RedisLease(Lease):
             holder = self.redis.get(self.key)
             holder = holder.decode() if isinstance(holder, bytes) else holder
             if holder and holder_gone(holder):
-                try:
+                with suppress(LockError):
                     self._lock.do_release(holder)       # compare-and-delete: only that dead holder's lock
-                except LockError:
-                    pass
                 if self._lock.acquire(token=self.owner):
                     return
             left = self.redis.pttl(self.key)
@@ -101,10 +103,8 @@ class RedisLease(Lease):
     def release(self) -> None:
         from redis.exceptions import LockError
 
-        try:
+        with suppress(LockError):                      # expired meanwhile: nothing of ours to delete
             self._lock.release()
-        except LockError:
-            pass                                        # expired meanwhile: nothing of ours to delete
 
 
 class AccountLock:
@@ -122,18 +122,24 @@ class AccountLock:
 def account_lock(cfg: Config, store: Store, scope: str, what: str) -> Iterator[AccountLock]:
     """Hold the account's locks on this machine, in the store and in Redis (when configured), or raise a
     PeituError saying that `what` is already in progress."""
-    from .publish.wechat.client import redis_client
+    from .redis_shared import redis_source, shared_redis
 
     name = f"account:{scope}"
     with ExitStack() as stack:
         try:
             stack.enter_context(machine_lock(name))
             leases: list[Lease] = [stack.enter_context(store.lock(name, TTL_S))]
-            client = redis_client(cfg)
+            client = shared_redis(cfg)
             if client is not None:
-                leases.append(stack.enter_context(RedisLease(client, name, TTL_S, str(cfg.wechat.redis_url_env))))
+                env = (redis_source(cfg) or ("Redis", ""))[0]
+                leases.append(stack.enter_context(RedisLease(client, name, TTL_S, env)))
         except LockHeld as err:
             raise PeituError(f"another {what} is in progress ({err.message})", where=err.where,
                              hint="wait for it to finish; a run that was killed frees the lock within "
                                   f"{TTL_S:.0f} s") from None
         yield AccountLock(leases)
+
+
+def draft_lock(cfg: Config, store: Store, scope: str, media_id: str) -> Lease:
+    """The lock of one draft of one account (enter it; LockHeld when another worker or run holds it)."""
+    return store.lock(f"draft:{scope}:{media_id}", cfg.broker.lease_s)

@@ -4,9 +4,10 @@
 - Jobs persist in the state database (SQLAlchemyJobStore, a table per account). A job already stored with the
   same trigger keeps its next run time, so a night missed while the machine was off runs on restart if it
   is less than misfire_grace_s late; several missed nights run once (coalesce).
-- One scheduler per account at a time (a lock file per account); SIGTERM/SIGINT let a running job finish,
-  then exit 0.
-- Each run logs one line with its counts.
+- One scheduler per account at a time (a lock file per account, and a lock in Redis when one is shared);
+  SIGTERM/SIGINT let a running job finish, then exit 0.
+- With a broker configured (broker.url_env), a job only sends the account's job to the workers
+  (`peitu worker`, see pipeline.queue) and logs that; else it runs the walk here and logs one line with its counts.
 """
 
 from __future__ import annotations
@@ -28,20 +29,29 @@ from filelock import FileLock, Timeout
 
 from .config import Config, Schedule, load_config
 from .errors import PeituError
+from .locks import TTL_S, RedisLease
 from .publish.wechat.client import account_config
+from .redis_shared import shared_redis
 from .secrets import load_dotenv, redact
-from .store import Store
+from .store import LockHeld, Store
 
 log = logging.getLogger(__name__)
 
 
 def nightly_job(config_path: str | None, account: str) -> None:
-    """The scheduled callable (stored by reference): load config, run one account's nightly, log a line."""
+    """The scheduled callable (stored by reference): load config, then send the account's job to the workers
+    when a broker is configured, else run one account's nightly here; log a line either way."""
     from .nightly import run_nightly
+    from .queue.broker import configured
+    from .queue.jobs import enqueue_accounts
 
     try:
         cfg = load_config(config_path)
         load_dotenv(cfg.root)
+        if configured(cfg):
+            (message,) = enqueue_accounts(cfg, [account])
+            log.info("nightly [%s]: sent to the workers (job %s)", account, message)
+            return
         report = run_nightly(cfg, account)
     except PeituError as err:
         log.error("nightly [%s] failed: %s", account, redact(str(err)))
@@ -81,14 +91,21 @@ class NightlyScheduler:
 
     def _lock(self) -> None:
         folder = self.cfg.path(self.cfg.paths.state).parent
+        client = shared_redis(self.cfg)
         for name in self.accounts:
             path = folder / f"schedule-{name}.lock"
             try:
                 self.locks.enter_context(FileLock(path, timeout=0))
+                if client is not None:             # schedulers on other machines sharing the Redis
+                    self.locks.enter_context(RedisLease(client, f"schedule:{name}", TTL_S, "the shared Redis"))
             except Timeout:
                 self.locks.close()
                 raise PeituError(f"a scheduler for account '{name}' is already running on this machine",
                                  where=str(path), hint="stop it first (one scheduler per account)") from None
+            except LockHeld as err:
+                self.locks.close()
+                raise PeituError(f"a scheduler for account '{name}' is already running ({err.message})",
+                                 where=err.where, hint="stop it first (one scheduler per account)") from None
 
     def start(self) -> None:
         """Take the locks, start paused, bring each stored job in line with the config, then run."""
@@ -153,4 +170,6 @@ def serve(cfg: Config, accounts: list[str], config_path: str | None,
 
 def config_path_of(path: Path | None) -> str | None:
     """The config file as an absolute path (jobs are stored with it), or None for the defaults."""
-    return str(path.resolve()) if path else (str(Path("config.yaml").resolve()) if Path("config.yaml").exists() else None)
+    if path:
+        return str(path.resolve())
+    return str(Path("config.yaml").resolve()) if Path("config.yaml").exists() else None

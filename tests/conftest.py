@@ -692,3 +692,55 @@ def chat(monkeypatch):
     yield start
     for s in servers:
         s.stop()
+
+
+# ---- workers on a broker: worker processes on the tests' Redis (brief 14b) -------------------------------------
+
+@pytest.fixture
+def broker_url(redis_url, monkeypatch) -> str:
+    """This test worker's own Redis database (emptied first), in PEITU_BROKER_URL."""
+    monkeypatch.setenv("PEITU_BROKER_URL", redis_url)
+    return redis_url
+
+
+def broker_config(folder: Path, fake: FakeWeChat, *, broker: dict | None = None, **extra) -> Path:
+    """wechat_config with workers on the broker in PEITU_BROKER_URL (short leases, quick redelivery)."""
+    return wechat_config(folder, fake, broker={"url_env": "PEITU_BROKER_URL", "lease_s": 3, "redeliver_after_s": 5,
+                                               **(broker or {})}, **extra)
+
+
+def start_worker(config: Path, *, threads: int = 2, log: Path | None = None) -> subprocess.Popen:
+    """`peitu worker` in a process group of its own (kill it all with os.killpg)."""
+    out = open(log or os.devnull, "a")
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(config), "worker", "-t", str(threads)],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def stop_workers(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+
+
+def wait_until(condition, timeout: float = 120.0, what: str = "") -> None:
+    """Poll `condition` (something other processes make true) until it holds, or fail."""
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what or condition}")
+        time.sleep(0.05)
+
+
+def live_workers(url: str) -> int:
+    import redis
+
+    from pipeline.queue.health import workers_key
+
+    return len(list(redis.Redis.from_url(url).scan_iter(match=workers_key("peitu"))))

@@ -66,7 +66,7 @@ CASES = {
     "nightly-draft-get": Case("nightly", [Kill("draft/get")]),
     "nightly-draft-update-before": Case("nightly", [Kill("draft/update", 2, before=True)]),
     "nightly-draft-update-after": Case("nightly", [Kill("draft/update", 2)]),
-    "nightly-draft-get-after-update": Case("nightly", [Kill("draft/get", 2)]),
+    "nightly-draft-get-after-update": Case("nightly", [Kill("draft/get", 3)]),   # read, fresh read, after
     # illustrate --upload: token, body images (generated and the author's), cover, draft/add and its lookup
     "illustrate-token": Case("illustrate", [Kill("stable_token")]),
     "illustrate-uploadimg-before": Case("illustrate", [Kill("media/uploadimg", 2, before=True)]),

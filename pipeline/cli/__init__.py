@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "templates": "pipeline.cli.templates:templates",
     "nightly": "pipeline.cli.nightly:nightly",
     "schedule": "pipeline.cli.schedule:schedule",
+    "worker": "pipeline.cli.worker:worker",
     "sandbox": "pipeline.cli.sandbox:sandbox",
     "doctor": "pipeline.cli.doctor:doctor",
 }

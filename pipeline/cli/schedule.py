@@ -22,10 +22,12 @@ def schedule(app: App, accounts: tuple[str, ...], once: bool) -> int:
     in the state file: a night missed while the machine was off runs when peitu starts
     again, if it is less than misfire_grace_s late. One scheduler per account runs at a
     time. SIGTERM or Ctrl-C lets a running job finish, then exits. Each run logs one line.
+    With a broker configured (broker.url_env), each night sends the account's job to the
+    workers (`peitu worker`) instead of running it here.
     \b
     Examples:
       peitu schedule                 # keep running (systemd, supervisor, tmux …)
-      peitu schedule --once          # run it now, e.g. from cron
+      peitu schedule --once          # run it now (or send it to the workers), e.g. from cron
     """
     from ..publish.wechat.client import account_settings
     from ..schedule import config_path_of, nightly_job, serve

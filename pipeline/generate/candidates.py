@@ -22,10 +22,10 @@ from .attempt import Generation
 from .breaker import Breaker
 from .clock import Clock
 from .errors import Failure, NotTried, TimedOut, TransportError, UrlRefused
-from .inflight import InFlight
+from .inflight import in_flight
 from .policy import UrlPolicy
 from .quota import Usage
-from .ratelimit import RateLimiter, rates
+from .ratelimit import Limits, rates
 from .rules import RULES, category
 from .trail import Trail
 from .transport import Transport
@@ -55,7 +55,7 @@ class Shared:
     cfg: Config
     clock: Clock
     transport: Transport
-    limiter: RateLimiter
+    limiter: Limits
     usage: Usage
     breaker: Breaker
     folder: Path                     # the state folder (in-flight slot files live under it)
@@ -105,7 +105,7 @@ class Hosted:
         self.ep = Endpoint(name, st.base_url or self.proto.base_url, st.model or self.proto.model,
                            get_secret(self.key_env), dict(st.options))
         self.limits: list[Rate] = rates(st)
-        self.inflight = InFlight(shared.folder / "inflight", name, st.max_in_flight, shared.clock)
+        self.inflight = in_flight(shared.cfg, shared.folder / "inflight", name, st.max_in_flight, shared.clock)
         try:
             self.policy = UrlPolicy.build(name, self.ep.base_url, allow_http=st.allow_http, key=self.ep.key,
                                           keyed=self.proto.headers(self.ep),

@@ -21,7 +21,7 @@ from .chat import ChatEndpoint
 from .clock import SYSTEM, Clock
 from .errors import Failure, NotTried
 from .quota import Usage
-from .ratelimit import RateLimiter
+from .ratelimit import Limits, rate_limiter
 from .trail import Trail
 from .transport import Transport
 
@@ -41,7 +41,7 @@ class Router:
         state = cfg.path(cfg.paths.state)
         self.store = Store.for_config(cfg)
         self.clock = clock
-        self.shared = Shared(cfg, clock, Transport(), RateLimiter(state.parent / "ratelimit.sqlite", clock),
+        self.shared = Shared(cfg, clock, Transport(), rate_limiter(cfg, state.parent / "ratelimit.sqlite", clock),
                              Usage(self.store, cfg.schedule.timezone, clock),
                              Breaker(p.breaker_failures, p.breaker_rest_s, clock), state.parent)
         self.cache = Cache(self.store, cfg.path(cfg.paths.cache))
@@ -64,7 +64,7 @@ class Router:
         return self.shared.usage
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> Limits:
         return self.shared.limiter
 
     @property

@@ -4,6 +4,7 @@
 - The token is shared across processes (SQLite in the state file, or Redis when configured) and kept
   only while it is valid; 40001/40014/42001 refresh it once, never in a loop.
 - Busy (-1) and per-minute limits (45011) are retried with backoff, a bounded number of times.
+- Calls per AppID keep to `wechat.call_limits` (every process sharing the limits; see generate.ratelimit).
 - Uploads are re-sent from bytes: a file object is read once, so a retry never sends 0 bytes.
 - Every failure is a WeChatError with a redacted, actionable message.
 - With `relay_url` set, a RelayedClient calls WeChat through `peitu relay`: it signs each request with the
@@ -16,6 +17,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,7 +80,7 @@ class PeituClient(WeChatClient):
     def __init__(self, appid: str, secret: str, *, base_url: str = "https://api.weixin.qq.com",
                  session: SessionStorage | None = None, timeout: float = 30.0, token_api: str = "stable_token",
                  busy_retries: int = 3, backoff_s: float = 1.0, rate_wait_s: float = 60.0,
-                 names: dict[str, str] | None = None):
+                 names: dict[str, str] | None = None, throttle: Callable[[], None] | None = None):
         super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=False)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = self.base_url + "/cgi-bin/"
@@ -87,6 +89,7 @@ class PeituClient(WeChatClient):
         self.backoff_s = backoff_s
         self.rate_wait_s = rate_wait_s
         self.names = names or {}        # env var names for messages: appid_env, secret_env
+        self.throttle = throttle or (lambda: None)    # waits for a slot of this AppID's call rate
 
     @property
     def scope(self) -> str:
@@ -133,6 +136,7 @@ class PeituClient(WeChatClient):
             attempt = dict(kwargs, params=dict(kwargs.get("params") or {}))
             shown = {k: v for k, v in attempt["params"].items() if k != "access_token"}
             log.debug("→ WeChat %s %s%s", method.upper(), api, f" {shown}" if shown else "")
+            self.throttle()
             try:
                 return super()._request(method, url_or_endpoint, **attempt)
             except WeChatClientException as exc:
@@ -294,17 +298,10 @@ def _checked_url(url: str, key: str, example: str, what: str) -> str:
 
 
 def redis_client(cfg: Config) -> Any | None:
-    """A Redis client when wechat.redis_url_env names a set variable (shared token and locks), else None."""
-    url = get_secret(cfg.wechat.redis_url_env)
-    if not url:
-        return None
-    try:
-        import redis
-    except ImportError:
-        raise ConfigError(f"{cfg.wechat.redis_url_env} is set but the redis package is missing",
-                          hint="pip install redis, or unset the variable to keep the token in the state file"
-                          ) from None
-    return redis.Redis.from_url(url)
+    """The shared Redis (wechat.redis_url_env, else broker.url_env; see pipeline.redis_shared), else None."""
+    from ...redis_shared import shared_redis
+
+    return shared_redis(cfg)
 
 
 def token_storage(cfg: Config, scope: str) -> SessionStorage:
@@ -329,10 +326,13 @@ def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> P
         raise ConfigError(f"WeChat account '{name}' needs {' and '.join(missing)}",
                           hint="set them in the environment or .env (see .env.example); "
                                "find them in 公众号后台 → 设置与开发 → 基本配置")
+    from ...generate.ratelimit import wechat_throttle
+
     base_url = base_url_for(acct)
     options: dict[str, Any] = dict(base_url=base_url, session=token_storage(cfg, base_url),
                                    timeout=acct.timeout_s, token_api=acct.token_api,
-                                   names={"appid_env": acct.appid_env, "secret_env": acct.secret_env})
+                                   names={"appid_env": acct.appid_env, "secret_env": acct.secret_env},
+                                   throttle=wechat_throttle(cfg, appid))
     options.update(overrides)
     return PeituClient(appid, secret, **options)
 
