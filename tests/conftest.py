@@ -747,10 +747,11 @@ def live_workers(url: str) -> int:
 
 # ---- library and web page helpers (shared by the library, reuse and web tests) ----------------------------
 
+from typing import TYPE_CHECKING  # noqa: E402
+
 from pipeline.library import Library  # noqa: E402
 from pipeline.models import Article, GeneratedImage, Illustration, Rendition  # noqa: E402
 from pipeline.publish.output import write_output  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
 
 if TYPE_CHECKING:
     from pipeline.web import WebServer
