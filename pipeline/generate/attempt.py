@@ -151,13 +151,20 @@ class Generation(Exchange):
 
     def run(self) -> GeneratedImage:
         p, breaker = self.p, self.shared.breaker
+        call = self.counted(self.build)
+        self.policy = p.policy.trusting(call.url)       # peitu built this URL from config: the provider's own
+        if not self.shared.usage.reserve(p.name, p.st.daily_quota):     # before the slot: the slot waits on no write
+            raise NotTried("quota", f"today's quota of {p.st.daily_quota} calls is used up "
+                                    f"(providers.settings.{p.name}.daily_quota)")
         with p.inflight.slot(self.deadline) as held:
-            if not held:
-                raise NotTried("busy", f"all {p.st.max_in_flight} in-flight slots stayed busy until the image's "
-                                       "deadline")
-            if not breaker.allow(p.name):               # it may have failed while this image waited
-                raise NotTried("resting", f"resting after failures ({(breaker.resting(p.name) or 'probing')[:80]})")
-            reply = self.counted(self.create_and_poll)    # the breaker hears of it before the slot frees
+            why = (NotTried("busy", f"all {p.st.max_in_flight} in-flight slots stayed busy until the image's "
+                                    "deadline") if not held else
+                   None if breaker.allow(p.name) else      # it may have failed while this image waited
+                   NotTried("resting", f"resting after failures ({(breaker.resting(p.name) or 'probing')[:80]})"))
+            if why is not None:
+                self.shared.usage.refund(p.name)        # the call was never made
+                raise why
+            reply = self.counted(lambda: self.create_and_poll(call))   # the breaker hears of it before the slot frees
         data = self.counted(lambda: self.image(reply))
         self.counted(lambda: self.check(data))
         seed = reply.seed if reply.seed is not None else p.proto.rules(p.ep).seed_of(self.plan.seed)
@@ -165,13 +172,8 @@ class Generation(Exchange):
 
     # ── the provider's work ────────────────────────────────────────────────────────────
 
-    def create_and_poll(self) -> Reply:
+    def create_and_poll(self, call: Call) -> Reply:
         p = self.p
-        call = self.build()
-        self.policy = p.policy.trusting(call.url)       # peitu built this URL from config: the provider's own
-        if not self.shared.usage.reserve(p.name, p.st.daily_quota):
-            raise NotTried("quota", f"today's quota of {p.st.daily_quota} calls is used up "
-                                    f"(providers.settings.{p.name}.daily_quota)")
         still_running = p.failure("deadline", "the job was still running at the image's deadline "
                                               f"(providers.deadline_s = {self.shared.cfg.providers.deadline_s:g}s)",
                                   step="poll", sent=True)
