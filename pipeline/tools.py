@@ -290,8 +290,8 @@ class Tools:
         from .engine import plan
 
         article = self.read(req, req.type)
-        plans = plan(article, self.cfg, self._options(req))
-        return PlanResult(article=article_info(article), images=[planned(p, article) for p in plans])
+        made = plan(article, self.cfg, self._options(req))
+        return PlanResult(article=article_info(made.article), images=[planned(p, made.article) for p in made.plans])
 
     def check(self, req: ArticleInput) -> CheckResult:
         """`peitu check`: what WeChat would refuse or peitu would change."""
