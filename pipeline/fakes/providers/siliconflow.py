@@ -40,7 +40,7 @@ class FakeSiliconFlow(FakeServer):
         seed = body.get("seed", 42)
         data = self.image(body["prompt"], seed, *size, fault)
         images = [] if fault == "empty" else [{"url": self.file_url(data, fault)}]
-        return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed},
+        return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed}, 200,
                            **{"x-siliconcloud-trace-id": uuid.uuid4().hex})
 
     def user(self, req: Request, m: re.Match, fault: str | None) -> Response:
