@@ -479,9 +479,10 @@ def check_files(cfg: Config, source: str) -> None:
         if Path(theme).name != theme or theme.startswith(".") or not (themes / f"{theme}.css").is_file():
             have = ", ".join(sorted(p.stem for p in themes.glob("*.css"))) or "(none)"
             fail(key, f"theme '{theme[:60]}' has no file in {themes}", f"use one of: {have}")
-    kinds: dict[str, Literal["file", "dir"]] = {"templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
-             "stopwords": "file",
-             "planner": "dir"}
+    kinds: dict[str, Literal["file", "dir"]] = {
+        "templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
+        "stopwords": "file",
+        "planner": "dir"}
     for name, kind in kinds.items():              # a missing one is reported where it is needed
         path = cfg.path(getattr(cfg.paths, name))
         if _exists(path) and not _is(path, kind):

@@ -128,7 +128,7 @@ def main() -> None:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except Exception as err:  # noqa: BLE001 — the last line of defence: never a raw traceback
+    except Exception as err:  # the last line of defence: never a raw traceback
         if debug:
             import traceback
             click.echo(redact(traceback.format_exc()), err=True)

@@ -273,7 +273,7 @@ def _import_jieba() -> None:
     if hidden:
         sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
     try:
-        import jieba.analyse  # noqa: F401
+        import jieba.analyse
         import jieba.posseg  # noqa: F401
     finally:
         if hidden:
@@ -442,7 +442,7 @@ def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: i
     order = sorted(scored, key=lambda w: -scored[w])
     out: list[str] = []
     for w in order:
-        if not any(w.lower() == o.lower() or o in tags and contains(o, w) for o in out):
+        if not any(w.lower() == o.lower() or (o in tags and contains(o, w)) for o in out):
             out.append(w)
     return out[:k]
 
