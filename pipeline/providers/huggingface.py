@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..models import ImagePlan
 from .base import (Answer, Call, Endpoint, Fault, JsonObject, Malformed, Options, Provider, Reply, Seconds, Url,
@@ -13,7 +13,7 @@ from .rules import ModelRules
 
 
 class HuggingFaceOptions(Options):
-    parameters: JsonObject = {}              # merged into the request's parameters as is
+    parameters: JsonObject = Field(default_factory=dict)   # merged into the request's parameters as is
     hub_url: Url = "https://huggingface.co"  # where `check` asks who the key belongs to
 
 

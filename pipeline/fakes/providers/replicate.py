@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
 
@@ -22,12 +22,13 @@ def _now() -> str:
 class FakeReplicate(FakeServer):
     name = "replicate"
     is_async = True
-    routes = [("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/predictions", "create", True),
-              ("POST", r"/v1/predictions", "create", True),
-              ("GET", r"/v1/predictions/(?P<id>[^/]+)", "get", False),
-              ("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel", "cancel", False),
-              ("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/versions/(?P<version>[^/]+)", "version", False),
-              ("GET", r"/v1/account", "account", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/predictions", "create", True),
+        ("POST", r"/v1/predictions", "create", True),
+        ("GET", r"/v1/predictions/(?P<id>[^/]+)", "get", False),
+        ("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel", "cancel", False),
+        ("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/versions/(?P<version>[^/]+)", "version", False),
+        ("GET", r"/v1/account", "account", False)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     @property
