@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import ClassVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -56,10 +57,8 @@ class HuggingFace(Provider):
     def fault(self, answer: Answer) -> Fault:
         fault = super().fault(answer)
         if answer.status == 503:
-            try:
+            with contextlib.suppress(ValidationError):
                 fault.retry_after = Loading.model_validate_json(answer.body).estimated_time
-            except ValidationError:
-                pass
         return fault
 
     def check(self, ep: Endpoint) -> Call:

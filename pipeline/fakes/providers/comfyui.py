@@ -41,8 +41,8 @@ class FakeComfyUI(FakeServer):
         sampler = (_inputs(graph, "KSampler") or [{}])[0]
         latent = (_inputs(graph, "EmptyLatentImage") or [{}])[0]
         self.counter += 1
-        jid, job = self.job(fault, prompt=texts[0].get("text", "") if texts else "", seed=sampler.get("seed", 0),
-                            w=latent.get("width", 512), h=latent.get("height", 512), number=self.counter)
+        jid, _job = self.job(fault, prompt=texts[0].get("text", "") if texts else "", seed=sampler.get("seed", 0),
+                             w=latent.get("width", 512), h=latent.get("height", 512), number=self.counter)
         return Response.of({"prompt_id": jid, "number": self.counter, "node_errors": {}})
 
     def history(self, req: Request, m: re.Match, fault: str | None) -> Response:

@@ -65,8 +65,8 @@ class FakeDashScope(FakeServer):
         if not task_takes(str(body.get("model", "")), size):
             return self.error(400, f"The size is not match the allowed size: {params.get('size')}")
         assert size
-        jid, job = self.job(fault, prompt=prompt, seed=params.get("seed", 0), w=size[0], h=size[1],
-                            submit=datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
+        jid, _job = self.job(fault, prompt=prompt, seed=params.get("seed", 0), w=size[0], h=size[1],
+                             submit=datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
         return Response.of({"output": {"task_status": "PENDING", "task_id": jid}, "request_id": uuid.uuid4().hex})
 
     def task(self, req: Request, m: re.Match, fault: str | None) -> Response:

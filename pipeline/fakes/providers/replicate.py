@@ -51,8 +51,8 @@ class FakeReplicate(FakeServer):
         model = f"{m['owner']}/{m['model']}" if "owner" in m.groupdict() else "owner/versioned-model"
         if "owner" not in m.groupdict() and not body.get("version"):
             return self.error(422, "version is required")
-        jid, job = self.job(fault, model=model, input=body["input"], created_at=_now(),
-                            version=str(body.get("version") or VERSION))
+        _jid, job = self.job(fault, model=model, input=body["input"], created_at=_now(),
+                             version=str(body.get("version") or VERSION))
         wait = self._prefer_wait(req.headers.get("prefer", ""))
         if wait is not None:
             self._stop.wait(max(0.0, min(wait, job["ready_at"] - time.monotonic())))
