@@ -98,12 +98,11 @@ def seed(hub: FakeWeChatHub, drafts: int) -> None:
 
 
 def write_config(folder: Path, hub: FakeWeChatHub, provider_url: str, args: argparse.Namespace) -> Path:
+    repo = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     data = {
-        "paths": {"state": str(folder / "state" / "state.db"), "cache": str(folder / "state" / "cache"),
-                  "output": str(folder / "out"),
-                  **{k: str(ROOT / "templates" / v) for k, v in (
-                      ("templates", "prompts"), ("styles", "styles"), ("glossary", "glossary.yaml"),
-                      ("userdict", "userdict.txt"), ("stopwords", "stopwords.txt"))}},
+        "paths": {**{k: str(ROOT / v) for k, v in repo["paths"].items()},     # the repository's templates …
+                  "state": str(folder / "state" / "state.db"), "cache": str(folder / "state" / "cache"),
+                  "output": str(folder / "out")},
         "images": {"generate_cover": {"width": 672, "height": 288}, "inline_count": 0, "title_on_cover": False},
         "providers": {"order": [PROVIDER], "last_resort": None, "cache": False, "deadline_s": 600,
                       "settings": {PROVIDER: {"base_url": provider_url, "key_env": "PEITU_BENCH_KEY",

@@ -37,8 +37,7 @@ def peak_rss_mb(count: int) -> tuple[float, float, int]:
             (folder / f"{i:03d}-{src.name}").write_text(text, encoding="utf-8")
         files = sorted(str(p) for p in folder.glob("*.md"))
         data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        for key in ("templates", "styles", "glossary", "userdict", "stopwords"):
-            data["paths"][key] = str(ROOT / data["paths"][key])
+        data["paths"] = {k: str(ROOT / v) for k, v in data["paths"].items()}   # the repository's files
         data["paths"].update(state=f"{tmp}/state/state.db", cache=f"{tmp}/state/cache")
         config = Path(tmp) / "config.yaml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

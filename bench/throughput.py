@@ -65,8 +65,7 @@ def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
 
 def config(folder: Path, base_url: str, args: argparse.Namespace) -> Path:
     data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    for key in ("templates", "styles", "glossary", "userdict", "stopwords"):
-        data["paths"][key] = str(ROOT / data["paths"][key])
+    data["paths"] = {k: str(ROOT / v) for k, v in data["paths"].items()}   # the repository's files
     data["paths"].update(state=str(folder / "state" / "state.db"), cache=str(folder / "state" / "cache"))
     data["providers"] = {
         "order": [PROVIDER], "last_resort": None, "cache": False, "deadline_s": 120,

@@ -59,6 +59,8 @@ class PlanRequest(ArticleInput):
     style: str | None = Field(default=None, max_length=64, description="image style, e.g. flat (default: config)")
     inline: int | None = Field(default=None, ge=0, le=20, description="inline images at most")
     cover: bool = Field(default=True, description="plan a cover (unless the article names one)")
+    planner: Literal["rules", "llm"] | None = Field(default=None, description=(
+        "rules (offline) or llm (the chat model in config planner:); default: config planner.mode"))
 
 
 class IllustrateRequest(PlanRequest):
@@ -122,6 +124,8 @@ class PlannedImage(Model):
 class PlanResult(Model):
     article: ArticleInfo
     images: list[PlannedImage]
+    planner: Literal["rules", "llm"] = Field(description="whose plan this is")
+    fallback: str = Field(default="", description="why the chat model's plan was not used, when it was asked")
 
 
 class CheckFinding(Model):
@@ -281,7 +285,7 @@ class Tools:
     def _options(self, req: PlanRequest) -> IllustrateOptions:
         return IllustrateOptions(type=self._type(req.type), style=req.style, inline_count=req.inline,
                                  cover=req.cover, provider=getattr(req, "provider", None),
-                                 force=getattr(req, "force", False))
+                                 force=getattr(req, "force", False), planner=req.planner)
 
     # --- operations ----------------------------------------------------------------------------
 
@@ -289,9 +293,10 @@ class Tools:
         """Where images go and what each shows (prompts, sizes, seeds); nothing is generated."""
         from .engine import plan
 
-        article = self.read(req, req.type)
-        made = plan(article, self.cfg, self._options(req))
-        return PlanResult(article=article_info(made.article), images=[planned(p, made.article) for p in made.plans])
+        done = plan(self.read(req, req.type), self.cfg, self._options(req))
+        return PlanResult(article=article_info(done.article), images=[planned(p, done.article) for p in done.plans],
+                          planner="llm" if done.planning.planner == "llm" else "rules",
+                          fallback=done.planning.fallback)
 
     def check(self, req: ArticleInput) -> CheckResult:
         """`peitu check`: what WeChat would refuse or peitu would change."""

@@ -528,9 +528,8 @@ def postgres_admin(server: str, sql: str) -> None:
 @pytest.fixture
 def pg_url(postgres_server: str) -> Iterator[str]:
     """A database URL whose search_path is a fresh schema of its own (dropped afterwards)."""
-    from sqlalchemy import make_url
-
     import psycopg
+    from sqlalchemy import make_url
 
     schema = f"t_{secrets.token_hex(6)}"
     why = ""
@@ -605,9 +604,9 @@ def redis_server() -> Iterator[str]:
 @pytest.fixture
 def redis_url(redis_server: str) -> str:
     """A Redis database of this test worker's own, emptied first: redis://…/N."""
-    import redis
-
     from urllib.parse import urlsplit
+
+    import redis
 
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     url = urlsplit(redis_server)._replace(path=f"/{1 + worker % 15}").geturl()
@@ -744,3 +743,89 @@ def live_workers(url: str) -> int:
     from pipeline.queue.health import workers_key
 
     return len(list(redis.Redis.from_url(url).scan_iter(match=workers_key("peitu"))))
+
+
+# ---- library and web page helpers (shared by the library, reuse and web tests) ----------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402
+
+from pipeline.library import Library  # noqa: E402
+from pipeline.models import Article, GeneratedImage, Illustration, Rendition  # noqa: E402
+from pipeline.publish.output import write_output  # noqa: E402
+
+if TYPE_CHECKING:
+    from pipeline.web import WebServer
+
+ARTICLES = REPO / "examples" / "articles"
+FOOD = "examples/articles/food-chaoshan-beef-hotpot.md"
+
+
+def picture(color: tuple[int, int, int], w: int = 1344, h: int = 576, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), color).save(buf, fmt)
+    return buf.getvalue()
+
+
+def make_article(slug: str, title: str, keywords: list[str], type_: str = "food") -> Article:
+    return Article(title=title, sections=[], text=title, body_html=f"<p>{title}</p>", slug=slug,
+                   keywords=keywords, type=type_)
+
+
+def make_plan(key: str = "cover", role: str = "cover", prompt: str = "", keywords: list[str] | None = None,
+              style: str = "flat", w: int = 1344, h: int = 576) -> ImagePlan:
+    return ImagePlan(key=key, role=role, prompt=prompt, negative_prompt="text, watermark", style=style,
+                     width=w, height=h, seed=42, template="food", template_version="t1",
+                     keywords=keywords or [])
+
+
+def written_folder(out_root, slug: str, title: str, keywords: list[str], provider: str = "fake") -> Illustration:
+    art = make_article(slug, title, keywords)
+    plans = [make_plan("cover", "cover", f"{title} cover", keywords),
+             make_plan("inline-1", "inline", f"{title} inline", keywords, w=1024, h=576)]
+    seed = sum(map(ord, slug)) % 200
+    renditions = [Rendition("cover.jpg", picture((seed, 1, 1), 900, 383, "JPEG"), 900, 383, "JPEG", "cover", "cover"),
+                  Rendition("cover_1x1.jpg", picture((seed, 1, 1), 383, 383, "JPEG"), 383, 383, "JPEG",
+                            "cover_1x1", "cover"),
+                  Rendition("inline-1.jpg", picture((1, seed, 1), 1024, 576, "JPEG"), 1024, 576, "JPEG",
+                            "inline", "inline-1")]
+    ill = Illustration(article=art, plans=plans,
+                       images={p.key: GeneratedImage(b"raw", provider, "m", 7, 0.1) for p in plans},
+                       renditions=renditions)
+    write_output(ill, out_root)
+    return ill
+
+
+@pytest.fixture
+def wcfg(cfg, tmp_path):
+    """Templates copied to tmp_path, so saving one never touches the repository."""
+    shutil.copytree(REPO / "templates" / "prompts", tmp_path / "prompts")
+    cfg.paths.templates = tmp_path / "prompts"
+    return cfg
+
+
+@pytest.fixture
+def seeded(wcfg):
+    with Library.open(wcfg) as lib:
+        coffee = lib.add_image(picture((120, 70, 30)), plan=make_plan(prompt="a pour-over coffee dripper",
+                                                                      keywords=["咖啡", "手冲"]),
+                               article=make_article("pour-over", "手冲咖啡入门", ["咖啡", "手冲"]),
+                               provider="local", model="peitu-typographic", seed=3, tags=["咖啡", "手冲"])
+        hotpot = lib.add_image(picture((200, 40, 30)), plan=make_plan(prompt="beef hotpot", keywords=["火锅"]),
+                               article=make_article("hotpot", "潮汕牛肉火锅", ["火锅"]), provider="local",
+                               model="peitu-typographic", seed=4, tags=["火锅"])
+    return {"coffee": coffee, "hotpot": hotpot}
+
+
+class Client:
+    """The page's own calls: the token from the page, JSON bodies."""
+
+    def __init__(self, srv: WebServer):
+        self.base = srv.url.rstrip("/")
+        self.token = srv.page_token
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return requests.get(self.base + path, timeout=30, **kw)
+
+    def post(self, path: str, body: dict, *, token: str | None = None, **kw) -> requests.Response:
+        headers = {"X-Peitu-Token": self.token if token is None else token, **kw.pop("headers", {})}
+        return requests.post(self.base + path, json=body, headers=headers, timeout=60, **kw)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pipeline.engine import Engine, plan
-from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
 from pipeline.library import Library
 from pipeline.library.store import REUSED_PROVIDER
-from tests.test_library import picture
+from pipeline.models import IllustrateOptions
+from tests.conftest import picture
 
 from .conftest import REPO
 

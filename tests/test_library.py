@@ -8,37 +8,18 @@ import json
 import time
 
 import pytest
-from PIL import Image
 
 from pipeline.errors import InputError
-from pipeline.models import Illustration
 from pipeline.library import Library, parse_since, record_illustration, record_upload, search
 from pipeline.library.export import to_csv, to_json
 from pipeline.library.importer import import_outputs
 from pipeline.library.text import match_query, normalise_tags
-from pipeline.models import Article, GeneratedImage, ImagePlan, Rendition
+from pipeline.models import GeneratedImage, Rendition
 from pipeline.publish.output import write_output
+from tests.conftest import make_article, make_plan, picture, written_folder
 
 DAY = 86400
 pytestmark = pytest.mark.backends("sqlite", "postgresql")
-
-
-def picture(color: tuple[int, int, int], w: int = 1344, h: int = 576, fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (w, h), color).save(buf, fmt)
-    return buf.getvalue()
-
-
-def make_article(slug: str, title: str, keywords: list[str], type_: str = "food") -> Article:
-    return Article(title=title, sections=[], text=title, body_html=f"<p>{title}</p>", slug=slug,
-                   keywords=keywords, type=type_)
-
-
-def make_plan(key: str = "cover", role: str = "cover", prompt: str = "", keywords: list[str] | None = None,
-              style: str = "flat", w: int = 1344, h: int = 576) -> ImagePlan:
-    return ImagePlan(key=key, role=role, prompt=prompt, negative_prompt="text, watermark", style=style,
-                     width=w, height=h, seed=42, template="food", template_version="t1",
-                     keywords=keywords or [])
 
 
 def add(lib: Library, slug: str, title: str, keywords: list[str], prompt: str, *, color=(10, 20, 30),
@@ -200,23 +181,6 @@ def test_export_csv_and_json(lib, filled):
     chip = next(d for d in data if d["id"] == filled["chip"])
     assert chip["tags"] == ["芯片", "边缘计算", "gpu"] and chip["uploads"][0]["account"] == "main"
     assert chip["prompt"].startswith("a glowing GPU chip")
-
-
-def written_folder(out_root, slug: str, title: str, keywords: list[str], provider: str = "fake") -> Illustration:
-    art = make_article(slug, title, keywords)
-    plans = [make_plan("cover", "cover", f"{title} cover", keywords),
-             make_plan("inline-1", "inline", f"{title} inline", keywords, w=1024, h=576)]
-    seed = sum(map(ord, slug)) % 200
-    renditions = [Rendition("cover.jpg", picture((seed, 1, 1), 900, 383, "JPEG"), 900, 383, "JPEG", "cover", "cover"),
-                  Rendition("cover_1x1.jpg", picture((seed, 1, 1), 383, 383, "JPEG"), 383, 383, "JPEG",
-                            "cover_1x1", "cover"),
-                  Rendition("inline-1.jpg", picture((1, seed, 1), 1024, 576, "JPEG"), 1024, 576, "JPEG",
-                            "inline", "inline-1")]
-    ill = Illustration(article=art, plans=plans,
-                       images={p.key: GeneratedImage(b"raw", provider, "m", 7, 0.1) for p in plans},
-                       renditions=renditions)
-    write_output(ill, out_root)
-    return ill
 
 
 def test_import_output_folders_once_and_report_broken_ones(cfg, lib, tmp_path):

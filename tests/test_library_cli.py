@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.errors import InputError
-from tests.test_library import written_folder
+from tests.conftest import written_folder
 
 
 @pytest.fixture

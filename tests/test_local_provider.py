@@ -12,7 +12,7 @@ from PIL import Image, ImageStat
 from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.models import ImagePlan
-from pipeline.providers.local import PALETTES, LOOKS, choose_palette, compose, render_local
+from pipeline.providers.local import LOOKS, PALETTES, choose_palette, compose, render_local
 from pipeline.typography import luminance, text_contrast
 
 STYLES = sorted(LOOKS)

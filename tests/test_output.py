@@ -10,10 +10,9 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 from pipeline.errors import ProviderError
-from pipeline.models import Illustration
-from pipeline.publish.place import place_images
-from pipeline.models import Article, GeneratedImage, ImagePlan, Marker, Rendition, Section
+from pipeline.models import Article, GeneratedImage, Illustration, ImagePlan, Marker, Rendition, Section
 from pipeline.publish.output import write_index, write_output
+from pipeline.publish.place import place_images
 
 
 def article() -> Article:

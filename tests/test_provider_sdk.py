@@ -110,7 +110,7 @@ def test_ark_sdk_generates_against_the_fake(started):
     assert check_whole(requests.get(url, timeout=10).content, 40_000_000)[0] > 0
     sent = server.seen[0]
     assert sent.json["seed"] is None and sent.json["watermark"] is False            # it sends null for the unset
-    from volcenginesdkarkruntime._exceptions import ArkBadRequestError   # not re-exported by the package
+    from volcenginesdkarkruntime._exceptions import ArkBadRequestError  # not re-exported by the package
 
     with pytest.raises(ArkBadRequestError) as refused:
         client.images.generate(model="doubao-seedream-4-5-251128", prompt="a red kite", size="1344x576")

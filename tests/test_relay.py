@@ -22,8 +22,7 @@ from pipeline.doctor import run_checks
 from pipeline.errors import ConfigError, WeChatError
 from pipeline.fakes.wechat import editor_image
 from pipeline.publish.wechat.client import RelayedClient, build_client
-from pipeline.relay import ALLOWED, build_relay
-from pipeline.relay import signing
+from pipeline.relay import ALLOWED, build_relay, signing
 from pipeline.relay.signing import CLIENT, NONCE, SIGNATURE, TIMESTAMP
 
 from .conftest import MMBIZ_IMG, RELAY_KEY, REPO, FrozenClock, peitu, run_to_end, seed, wechat_config

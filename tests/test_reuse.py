@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.library import Library, find_reusable, record_illustration
 from pipeline.library.store import REUSED_PROVIDER
-from tests.test_library import make_article, make_plan, picture
+from tests.conftest import make_article, make_plan, picture
 
 DAY = 86400
 NOW = time.time()

@@ -71,7 +71,9 @@ def test_plan_says_what_each_image_shows_and_writes_nothing(api, cfg):
     assert keys[0] == "cover" and len([k for k in keys if k.startswith("inline")]) == 2
     inline = out["images"][1]
     assert inline["section"] and inline["prompt"] and inline["negative_prompt"] and inline["template"] == "food"
-    assert not cfg.path(cfg.paths.output).exists()
+    assert not cfg.path(cfg.paths.output).exists() and out["planner"] == "rules" and out["fallback"] == ""
+    asked = session.post(url(srv, "/api/v1/plan"), json={"path": str(FOOD), "planner": "llm"}).json()
+    assert asked["planner"] == "rules" and asked["fallback"], asked            # no chat model's key: rules, and why
     typed = session.post(url(srv, "/api/v1/plan"), json={"path": str(FOOD), "type": "科技", "cover": False}).json()
     assert typed["article"]["type"] == "tech" and typed["images"][0]["key"] != "cover"
     unknown = session.post(url(srv, "/api/v1/plan"), json={"path": str(FOOD), "type": "no-such-type"})

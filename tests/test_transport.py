@@ -3,6 +3,7 @@ deadlines that hold against a server that drips. Real servers on 127.0.0.1; no D
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 
@@ -172,3 +173,107 @@ def test_an_answer_that_ends_the_connection_is_read_to_its_end():
     finally:
         listener.close()
     assert got.status == 200 and got.body == b'{"late": true}'
+
+
+class ConnectProxy:
+    """A CONNECT proxy on 127.0.0.1 that records each request's head and pipes bytes both ways; it answers
+    407 unless the request carries `auth` (when given)."""
+
+    def __init__(self, auth: str | None = None):
+        import socket
+        import threading
+
+        self.heads: list[str] = []
+        self._auth, self._listener = auth, socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(4096)
+            self.heads.append(head.decode())
+            if self._auth and f"Proxy-Authorization: {self._auth}" not in head.decode():
+                client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+                client.close()
+                continue
+            host, port = head.split()[1].decode().rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                s.close()
+
+    def stop(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def tls_server(monkeypatch):
+    server = fake("openai", tls=True, key=KEY).start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    yield server
+    server.stop()
+
+
+def test_https_goes_through_the_proxy_in_https_proxy_as_a_tunnel(tls_server, monkeypatch):
+    """Operators behind a company proxy: CONNECT to the checked address, TLS inside; the proxy never sees
+    the key. NO_PROXY sends it direct; plain http never goes through the proxy."""
+    proxy = ConnectProxy(auth="Basic " + base64.b64encode(b"op:p@ss").decode())
+    monkeypatch.setenv("HTTPS_PROXY", f"http://op:p%40ss@127.0.0.1:{proxy.port}")
+    port = tls_server.base_url.rsplit(":", 1)[1].split("/")[0]
+    try:
+        answer = Transport().send(Call("GET", tls_server.base_url + "/models", {"Authorization": f"Bearer {KEY}"}),
+                                  policy(tls_server.base_url, allow_http=False), timeout_s=5, left_s=5, max_bytes=10**6)
+        assert answer.status == 200 and tls_server.seen[-1].headers["authorization"] == f"Bearer {KEY}"
+        assert len(proxy.heads) == 1 and proxy.heads[0].startswith(f"CONNECT 127.0.0.1:{port} HTTP/")
+        assert KEY not in proxy.heads[0] and "Bearer" not in proxy.heads[0]
+
+        plain = fake("openai", key=KEY).start()                      # http: never through the proxy
+        try:
+            Transport().send(Call("GET", plain.base_url + "/models", {"Authorization": f"Bearer {KEY}"}),
+                             policy(plain.base_url), timeout_s=5, left_s=5, max_bytes=10**6)
+        finally:
+            plain.stop()
+        assert len(proxy.heads) == 1 and len(plain.seen) == 1
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        Transport().send(Call("GET", tls_server.base_url + "/models", {"Authorization": f"Bearer {KEY}"}),
+                         policy(tls_server.base_url, allow_http=False), timeout_s=5, left_s=5, max_bytes=10**6)
+        assert len(proxy.heads) == 1
+    finally:
+        proxy.stop()
+
+
+def test_a_proxy_that_refuses_is_named_without_its_password(tls_server, monkeypatch):
+    proxy = ConnectProxy(auth="Basic bm90LXRoaXM=")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://op:hunter2@127.0.0.1:{proxy.port}")
+    try:
+        with pytest.raises(ConnectFailed) as caught:
+            Transport().send(Call("GET", tls_server.base_url + "/models"),
+                             policy(tls_server.base_url, allow_http=False), timeout_s=5, left_s=5, max_bytes=10**6)
+    finally:
+        proxy.stop()
+    message = str(caught.value)
+    assert f"through the proxy 127.0.0.1:{proxy.port}" in message and "407" in message
+    assert "hunter2" not in message and caught.value.sent is False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,57 +11,16 @@ import pytest
 import requests
 from PIL import Image
 
-from pipeline.library import Library
-from pipeline.web import WebServer
 from pipeline.netutil import is_loopback
+from pipeline.web import WebServer
 from pipeline.web.app import allowed_hosts
-from tests.conftest import REPO
-from tests.test_library import make_article, make_plan, picture
-
-ARTICLES = REPO / "examples" / "articles"
-FOOD = "examples/articles/food-chaoshan-beef-hotpot.md"
-
-
-@pytest.fixture
-def wcfg(cfg, tmp_path):
-    """Templates copied to tmp_path, so saving one never touches the repository."""
-    shutil.copytree(REPO / "templates" / "prompts", tmp_path / "prompts")
-    cfg.paths.templates = tmp_path / "prompts"
-    return cfg
-
-
-@pytest.fixture
-def seeded(wcfg):
-    with Library.open(wcfg) as lib:
-        coffee = lib.add_image(picture((120, 70, 30)), plan=make_plan(prompt="a pour-over coffee dripper",
-                                                                      keywords=["咖啡", "手冲"]),
-                               article=make_article("pour-over", "手冲咖啡入门", ["咖啡", "手冲"]),
-                               provider="local", model="peitu-typographic", seed=3, tags=["咖啡", "手冲"])
-        hotpot = lib.add_image(picture((200, 40, 30)), plan=make_plan(prompt="beef hotpot", keywords=["火锅"]),
-                               article=make_article("hotpot", "潮汕牛肉火锅", ["火锅"]), provider="local",
-                               model="peitu-typographic", seed=4, tags=["火锅"])
-    return {"coffee": coffee, "hotpot": hotpot}
+from tests.conftest import ARTICLES, FOOD, REPO, Client, picture
 
 
 @pytest.fixture
 def server(wcfg, seeded):
     with WebServer(wcfg, "127.0.0.1", 0, article_dirs=[ARTICLES]).start() as srv:
         yield srv
-
-
-class Client:
-    """The page's own calls: the token from the page, JSON bodies."""
-
-    def __init__(self, srv: WebServer):
-        self.base = srv.url.rstrip("/")
-        self.token = srv.page_token
-
-    def get(self, path: str, **kw) -> requests.Response:
-        return requests.get(self.base + path, timeout=30, **kw)
-
-    def post(self, path: str, body: dict, *, token: str | None = None, **kw) -> requests.Response:
-        headers = {"X-Peitu-Token": self.token if token is None else token, **kw.pop("headers", {})}
-        return requests.post(self.base + path, json=body, headers=headers, timeout=60, **kw)
 
 
 @pytest.fixture

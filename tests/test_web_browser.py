@@ -10,7 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from pipeline.web import WebServer
-from tests.test_web import ARTICLES, FOOD, REPO, seeded, wcfg  # noqa: F401 - fixtures
+from tests.conftest import ARTICLES, FOOD, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -30,7 +30,7 @@ def render(url: str, profile: Path, screenshot: Path) -> BeautifulSoup:
     return BeautifulSoup(dom.stdout, "html.parser")
 
 
-def test_page_renders_library_article_and_editor(wcfg, seeded, tmp_path):  # noqa: F811
+def test_page_renders_library_article_and_editor(wcfg, seeded, tmp_path):
     with WebServer(wcfg, "127.0.0.1", 0, article_dirs=[ARTICLES]).start() as srv:
         library = render(f"{srv.url}#library", tmp_path / "profile", tmp_path / "library.png")
         article = render(f"{srv.url}#article/{REPO / FOOD}", tmp_path / "profile", tmp_path / "article.png")

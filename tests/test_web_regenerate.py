@@ -9,17 +9,14 @@ import json
 
 import pytest
 
-from pipeline.errors import InputError
 from pipeline.engine import Engine
-from pipeline.models import IllustrateOptions, Illustration
+from pipeline.errors import InputError
 from pipeline.ingest import read_article
 from pipeline.library import Library, record_illustration
-from pipeline.models import Attempt, GeneratedImage, Rendition
+from pipeline.models import Attempt, GeneratedImage, IllustrateOptions, Illustration, Rendition
 from pipeline.publish.output import replace_image, write_output
 from pipeline.web import WebServer
-from tests.conftest import REPO
-from tests.test_library import make_article, make_plan, picture
-from tests.test_web import ARTICLES, FOOD, Client
+from tests.conftest import ARTICLES, FOOD, REPO, Client, make_article, make_plan, picture
 
 
 def sha(data: bytes) -> str:

@@ -16,11 +16,12 @@ from wechatpy.exceptions import WeChatClientException
 from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError, WeChatError
 from pipeline.fakes.wechat import FakeWeChat, editor_image
+from pipeline.models import Rendition
 from pipeline.publish.wechat.client import BASE_URL_ENV, StoreTokenStorage, build_client
 from pipeline.publish.wechat.draft import check_article
 from pipeline.publish.wechat.upload import Uploader, cover_from, image_filename
-from pipeline.models import Rendition
 from pipeline.store import Store
+
 from .conftest import fetch_cards, grey_distance
 
 

@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 
 from pipeline.config import load_config
+from pipeline.engine import Engine
 from pipeline.errors import InputError, WeChatError
 from pipeline.fakes.wechat import editor_image
-from pipeline.engine import Engine
-from pipeline.models import IllustrateOptions
 from pipeline.ingest import read_article
+from pipeline.models import IllustrateOptions
 from pipeline.publish.wechat.article import upload_illustration
 
 from .conftest import MMBIZ_IMG, fetch_cards, grey_distance, wechat_config

@@ -24,8 +24,18 @@ from pipeline.queue.broker import QUEUE
 from pipeline.queue.health import queue_status
 from pipeline.schedule import nightly_job
 
-from .conftest import (broker_config, check_exactly_once, live_workers, pause_at, peitu, run_to_end, seed, start_worker,
-                       stop_workers, wait_until)
+from .conftest import (
+    broker_config,
+    check_exactly_once,
+    live_workers,
+    pause_at,
+    peitu,
+    run_to_end,
+    seed,
+    start_worker,
+    stop_workers,
+    wait_until,
+)
 
 
 def illustrated(fake: FakeWeChat, drafts: dict[str, dict]) -> bool:

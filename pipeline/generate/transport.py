@@ -5,8 +5,11 @@ drips. Both directions are logged at DEBUG (for --debug) with every secret redac
 
 Each connection goes to the address the policy checked (the Host header, TLS SNI and certificate check
 keep the name), and is kept alive for the next request to that same address and name only. A failure
-before connecting is known to have sent nothing. Proxies from the environment are not used, since the
-address must be the checked one."""
+before connecting is known to have sent nothing.
+
+Behind a proxy (HTTPS_PROXY, an http:// proxy, with NO_PROXY honoured), https requests go through a
+CONNECT tunnel to the checked address; TLS runs end to end inside it, so the proxy sees neither the key
+nor the answer. Plain http never goes through a proxy (a key would cross it in clear)."""
 
 from __future__ import annotations
 
@@ -19,9 +22,12 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
+from base64 import b64encode
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import certifi
 import urllib3.exceptions
@@ -43,6 +49,37 @@ BLOB = re.compile(r"[A-Za-z0-9+/=]{200,}")
 LOG_CHARS = 800
 
 
+@dataclass(frozen=True)
+class Proxy:
+    """An http:// proxy that tunnels https with CONNECT."""
+
+    host: str
+    port: int
+    headers: dict[str, str]            # Proxy-Authorization when the URL has a user
+
+    @classmethod
+    def from_env(cls) -> Proxy | None:
+        url = urllib.request.getproxies_environment().get("https")
+        if not url:
+            return None
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme != "http" or not parts.hostname:
+            log.warning("HTTPS_PROXY: only an http:// proxy (CONNECT) is supported; %s is not used",
+                        shown(url))
+            return None
+        headers = {}
+        if parts.username:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            headers["Proxy-Authorization"] = "Basic " + b64encode(pair).decode()
+        return cls(parts.hostname, parts.port or 8080, headers)
+
+    def applies(self, target: Target) -> bool:
+        return target.scheme == "https" and not urllib.request.proxy_bypass(target.host)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
 class Transport:
     """Sends providers' calls; safe to share between threads."""
 
@@ -52,6 +89,7 @@ class Transport:
         self._lock = threading.Lock()
         # SSL_CERT_FILE names a CA bundle of your own (a company proxy's, a test server's); else certifi's
         self.ca_certs = ca_certs or os.environ.get("SSL_CERT_FILE") or certifi.where()
+        self.proxy = Proxy.from_env()
 
     def send(self, call: Call, policy: UrlPolicy, *, timeout_s: float, left_s: float, max_bytes: int) -> Answer:
         """Make `call`, following redirects the policy allows. Everything ends within min(timeout_s, left_s);
@@ -117,23 +155,29 @@ class Transport:
         if timeout <= 0:
             raise late(f"no time left to connect (within {budget:.3g}s)", sent=False)
         conn: HTTPConnection
-        if target.scheme == "https":
+        proxy = self.proxy if self.proxy and self.proxy.applies(target) else None
+        if proxy:
+            conn = HTTPSConnection(proxy.host, proxy.port, timeout=timeout, server_hostname=target.host,
+                                   ca_certs=self.ca_certs)
+            conn.set_tunnel(target.ip, target.port, headers=proxy.headers)
+        elif target.scheme == "https":
             conn = HTTPSConnection(target.ip, target.port, timeout=timeout, server_hostname=target.host,
                                    ca_certs=self.ca_certs)
         else:
             conn = HTTPConnection(target.ip, target.port, timeout=timeout)
+        where = target.host + (f" through the proxy {proxy}" if proxy else "")
         try:
             conn.connect()
         except urllib3.exceptions.NewConnectionError as err:     # (a ConnectTimeoutError subclass)
             conn.close()
-            raise ConnectFailed(f"could not connect to {target.host}: {redact(str(err))[:200]}") from None
+            raise ConnectFailed(f"could not connect to {where}: {redact(str(err))[:200]}") from None
         except (TimeoutError, urllib3.exceptions.ConnectTimeoutError):
             conn.close()
             kind = late if left < self.connect_s else TimedOut
-            raise kind(f"could not connect to {target.host} within {timeout:.3g}s", sent=False) from None
+            raise kind(f"could not connect to {where} within {timeout:.3g}s", sent=False) from None
         except (OSError, ssl.SSLError, urllib3.exceptions.HTTPError) as err:
             conn.close()
-            raise ConnectFailed(f"could not connect to {target.host}: {redact(str(err))[:200]}") from None
+            raise ConnectFailed(f"could not connect to {where}: {redact(str(err))[:200]}") from None
         conn.sock = _Bounded(conn.sock, ends)
         return conn
 
