@@ -49,7 +49,7 @@ def one(path: Path, cfg, opts: IllustrateOptions, out: Path) -> tuple[dict[str, 
     outcomes = generate_all(plans, cfg, provider="local")          # not timed
     start = time.perf_counter()
     ill = Illustration(article, plans)
-    for p, outcome in zip(plans, outcomes):                      # what the engine does as each image arrives
+    for p, outcome in zip(plans, outcomes, strict=True):         # what the engine does as each image arrives
         if isinstance(outcome, Exception):
             ill.errors[p.key] = outcome
         else:

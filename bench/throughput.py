@@ -92,7 +92,7 @@ def run(files: list[Path], processes: int, args: argparse.Namespace) -> tuple[fl
                      for share in shares]
             errors = [p.communicate()[1] for p in procs]
             elapsed = time.perf_counter() - start
-            for p, err in zip(procs, errors):
+            for p, err in zip(procs, errors, strict=True):
                 if p.returncode not in (0,):
                     print(f"exit {p.returncode}: {err[-800:]}", file=sys.stderr)
             made = failed = 0

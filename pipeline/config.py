@@ -479,9 +479,10 @@ def check_files(cfg: Config, source: str) -> None:
         if Path(theme).name != theme or theme.startswith(".") or not (themes / f"{theme}.css").is_file():
             have = ", ".join(sorted(p.stem for p in themes.glob("*.css"))) or "(none)"
             fail(key, f"theme '{theme[:60]}' has no file in {themes}", f"use one of: {have}")
-    kinds = {"templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
-             "stopwords": "file",
-             "planner": "dir"}
+    kinds: dict[str, Literal["file", "dir"]] = {
+        "templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
+        "stopwords": "file",
+        "planner": "dir"}
     for name, kind in kinds.items():              # a missing one is reported where it is needed
         path = cfg.path(getattr(cfg.paths, name))
         if _exists(path) and not _is(path, kind):
@@ -498,8 +499,8 @@ def check_files(cfg: Config, source: str) -> None:
                                 ("paths.cache", cfg.paths.cache, True)):
         problem = unwritable(cfg.path(target), folder=folder)
         if problem:
-            kind = "a folder" if folder else "a file (e.g. .peitu/state.db)"
-            fail(key, problem, f"set {key} to {kind} in a place this user can write")
+            what = "a folder" if folder else "a file (e.g. .peitu/state.db)"
+            fail(key, problem, f"set {key} to {what} in a place this user can write")
 
 
 def _exists(path: Path) -> bool:

@@ -106,7 +106,8 @@ def check_providers(cfg: Config, offline: bool) -> Iterator[Check]:
     from .generate import router_for
     from .providers import LOCAL
 
-    order = list(dict.fromkeys([*cfg.providers.order, *([cfg.providers.last_resort] if cfg.providers.last_resort else [])]))
+    last = [cfg.providers.last_resort] if cfg.providers.last_resort else []
+    order = list(dict.fromkeys([*cfg.providers.order, *last]))
     hosted = [n for n in order if n != LOCAL]
     if LOCAL in order:
         yield Check("provider local", OK, "draws offline (always available)")

@@ -49,7 +49,7 @@ BLOCK = "{% block cover_prompt %}"
 
 # ---- hostile YAML: (text, the problem as the error says it, whether it has a line) ----------------
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
-    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi"))
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 BOMBS: dict[str, tuple[str, str, bool]] = {
     "billion-laughs": (LAUGHS, "alias bomb", True),
     "self-reference": ("a: &a [1, *a]\n", "refers to a collection that contains it", True),

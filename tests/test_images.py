@@ -184,7 +184,7 @@ def test_local_cover_crops_keep_the_designed_title(cfg: Config):
     assert covers.title is None                          # the local provider set it already
     # the cover is the whole composition; the share square is its centre, where the title is
     w, h = drawing.image.size
-    x0, y0, x1, y1 = drawing.title_mask.getbbox()
+    x0, _y0, x1, _y1 = drawing.title_mask.getbbox()
     assert (w - h) / 2 <= x0 and x1 <= (w + h) / 2
     left = (900 - 383) // 2                              # the share is the cover's centre, ±2 px
     assert min(_mean_diff(covers.cover.crop((left + dx, dy, left + dx + 383, dy + 383)), covers.share)

@@ -120,7 +120,7 @@ def test_nonsense_or_failure_falls_back_to_rules_with_one_warning(cfg, chat, cap
     server = chat()
     server.inject(*faults)
     caplog.set_level(logging.WARNING, logger="pipeline.plan")
-    article, plans, planning = llm_plan(use_chat(cfg, server))
+    _article, plans, planning = llm_plan(use_chat(cfg, server))
     assert planning.planner == "rules" and planning.asked == "llm" and why in planning.fallback
     [warning] = [r.getMessage() for r in caplog.records]
     assert "\n" not in warning and "规划改用规则 planned by rules" in warning and why in warning

@@ -134,7 +134,7 @@ def test_seed_is_deterministic_per_article_and_key(cfg: Config) -> None:
     assert [p.seed for p in one] == [p.seed for p in plan_images(article(), cfg)]
     assert len({p.seed for p in one}) == len(one)
     other = plan_images(article(slug="another"), cfg)
-    assert all(a.seed != b.seed for a, b in zip(one, other))
+    assert all(a.seed != b.seed for a, b in zip(one, other, strict=True))
     assert all(0 <= p.seed < 2**31 for p in one)
 
 

@@ -266,7 +266,7 @@ STEPS = [(name, step) for name, steps in REAL.items() for step in steps]
 
 def test_every_hosted_provider_and_step_is_fuzzed():
     assert set(REAL) == set(HOSTED) == set(ERRORS) == set(OPTION_KEYS)
-    assert {key for key in CALLS} == set(STEPS)
+    assert set(CALLS) == set(STEPS)
 
 
 # ── strategies ─────────────────────────────────────────────────────────────────────────

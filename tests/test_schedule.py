@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yaml
@@ -38,7 +38,7 @@ def make_due(config, account: str = "default", in_s: float = 1.0) -> None:
     sched = NightlyScheduler(cfg, [account], str(config))
     sched.start()
     sched.scheduler.modify_job(job_id(account), jobstore=account,
-                               next_run_time=datetime.now(timezone.utc) + timedelta(seconds=in_s))
+                               next_run_time=datetime.now(UTC) + timedelta(seconds=in_s))
     sched.stop()
 
 
@@ -57,7 +57,7 @@ def test_jobs_follow_each_accounts_time_and_timezone(tmp_path, fake):
         sched.stop()
     assert (runs["default"].hour, runs["default"].minute, str(runs["default"].tzinfo)) == (2, 0, "Asia/Shanghai")
     assert (runs["food"].hour, runs["food"].minute, str(runs["food"].tzinfo)) == (6, 30, "Europe/Berlin")
-    assert runs["default"] > datetime.now(timezone.utc)
+    assert runs["default"] > datetime.now(UTC)
 
 
 def test_one_scheduler_per_account(tmp_path, fake):
@@ -83,7 +83,7 @@ def test_a_changed_time_reschedules_and_an_unchanged_one_keeps_the_stored_run(tm
     kept.start()
     stored = kept.next_runs()["default"]
     kept.stop()
-    assert abs((stored - datetime.now(timezone.utc)).total_seconds() - 3600) < 60
+    assert abs((stored - datetime.now(UTC)).total_seconds() - 3600) < 60
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     data["schedule"] = {"time": "03:15", "timezone": "Asia/Shanghai"}
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

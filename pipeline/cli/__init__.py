@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib
 import logging
@@ -109,10 +110,8 @@ def _fewer_malloc_arenas() -> None:
     (set before any thread starts; a no-op off glibc or when the variable is set)."""
     if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
-    except (OSError, AttributeError):
-        pass
 
 
 def main() -> None:
@@ -128,7 +127,7 @@ def main() -> None:
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
-    except Exception as err:  # noqa: BLE001 — the last line of defence: never a raw traceback
+    except Exception as err:  # the last line of defence: never a raw traceback
         if debug:
             import traceback
             click.echo(redact(traceback.format_exc()), err=True)

@@ -32,7 +32,8 @@ EXIT_OK, EXIT_FAILED, EXIT_FALLBACK = 0, 1, 3
 @click.option("--force", is_flag=True, help="文章自带封面也重做 make a cover even if the article names one")
 @click.option("--newspic", is_flag=True,
               help="作为图片消息（最多 20 张图，第一张是封面，纯文字）an image post, as front matter `type: image`")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="输出文件夹 output folder (default: config paths.output)")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="输出文件夹 output folder (default: config paths.output)")
 @click.option("--upload", is_flag=True, help="同时存入公众号草稿箱 also create a draft in the WeChat draft box")
 @click.option("--account", metavar="NAME", help="公众号 WeChat account from config (default: the first)")
 @click.option("--planner", type=click.Choice(PLANNERS),
@@ -121,7 +122,8 @@ def _show(console: Console, outcome: Outcome[Written], upload: bool) -> str:
     status = outcome.status
     made = sum(1 for p in ill.plans if p.key in ill.images)
     mark = {"ok": "[green]✓[/]", "fallback": "[yellow]✓[/]", "failed": "[red]![/]"}[status]
-    console.print(f"{mark} {ill.article.title}  [dim]{ill.article.type} · {made}/{len(ill.plans)} 张 → {written.folder}[/]")
+    console.print(f"{mark} {ill.article.title}  [dim]{ill.article.type} · "
+                  f"{made}/{len(ill.plans)} 张 → {written.folder}[/]")
     for key, image in ill.images.items():
         if image.fallback:
             tried = "; ".join(redact(str(a)) for a in image.attempts[:-1])

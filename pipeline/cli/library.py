@@ -41,7 +41,8 @@ def _filters(cfg: Config, type_: str | None, role: str | None, since: str | None
 
 filter_options = [
     click.option("--type", "type_", metavar="T", help="only this article type (id or label, e.g. food / 美食)"),
-    click.option("--role", type=click.Choice(["cover", "inline", "marker"]), help="only covers, inline or marker images"),
+    click.option("--role", type=click.Choice(["cover", "inline", "marker"]),
+                 help="only covers, inline or marker images"),
     click.option("--since", metavar="DATE", help="made on or after DATE (2025-05-01) or within an age (7d, 2w, 3m)"),
 ]
 
@@ -82,7 +83,8 @@ def search(app: App, query: tuple[str, ...], type_: str | None, role: str | None
         result = run(lib, " ".join(query), limit=limit, **_filters(cfg, type_, role, since))
     console = Console()
     if not result.entries:
-        console.print("没有找到图片 (no images match)." + ("" if query else "  先运行 peitu illustrate 或 peitu library import"))
+        console.print("没有找到图片 (no images match)."
+                      + ("" if query else "  先运行 peitu illustrate 或 peitu library import"))
         return
     table = Table(header_style="bold")
     table.add_column("ID", justify="right", no_wrap=True)

@@ -407,7 +407,8 @@ class FakeWeChat:
             raise ApiError(40004)
         if not 1 <= count <= 20 or offset < 0:
             raise ApiError(47001)
-        items = sorted((m for m in self.materials.values() if m.kind == kind or (kind == "image" and m.kind == "thumb")),
+        items = sorted((m for m in self.materials.values()
+                        if m.kind == kind or (kind == "image" and m.kind == "thumb")),
                        key=lambda m: -m.update_time)
         page = items[offset:offset + count]
         return {"total_count": len(items), "item_count": len(page),
@@ -775,7 +776,8 @@ def seed_sandbox(fake: FakeWeChat, drafts: list[dict[str, Any]] | None = None) -
     ids = []
     for n, d in enumerate(drafts or SANDBOX_DRAFTS):
         thumb = fake.add_editor_image(editor_image(hue=40 * n), f"editor-{n}.jpg") if d.get("editor_cover") else ""
-        ids.append(fake.add_editor_draft([{k: v for k, v in d.items() if k != "editor_cover"} | {"thumb_media_id": thumb}]))
+        article = {k: v for k, v in d.items() if k != "editor_cover"} | {"thumb_media_id": thumb}
+        ids.append(fake.add_editor_draft([article]))
     second = SANDBOX_DRAFTS[0]
     ids.append(fake.add_editor_draft([
         {"title": "本期导读", "author": "编辑部", "content": "<p>本期两篇文章，一篇讲吃，一篇讲科技。</p>",

@@ -109,7 +109,7 @@ class _Walker:
             elif node.name in NOT_PROSE:
                 stack.extend(d for d in node.descendants if isinstance(d, Tag) and d.name == "img")
             else:
-                stack.extend(reversed(node.contents))
+                stack.extend(c for c in reversed(node.contents) if isinstance(c, Tag | NavigableString))
         return "".join(parts)
 
     def block(self, tag: Tag) -> None:

@@ -273,7 +273,7 @@ def _import_jieba() -> None:
     if hidden:
         sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
     try:
-        import jieba.analyse  # noqa: F401
+        import jieba.analyse
         import jieba.posseg  # noqa: F401
     finally:
         if hidden:
@@ -442,7 +442,7 @@ def _with_tags(ranked: list[tuple[str, float]], tags: list[str], text: str, k: i
     order = sorted(scored, key=lambda w: -scored[w])
     out: list[str] = []
     for w in order:
-        if not any(w.lower() == o.lower() or o in tags and contains(o, w) for o in out):
+        if not any(w.lower() == o.lower() or (o in tags and contains(o, w)) for o in out):
             out.append(w)
     return out[:k]
 
@@ -475,8 +475,9 @@ def annotate(article: Article, cfg: Config | None = None, *, k: int = ARTICLE_K,
     extra = {**_field_terms(compounds.lines, lex, cfg), **compounds.weights, **cues}
     seqs = [[w for w in line if w in extra or lex.weight(w) > 0] for line in compounds.lines]
     leads = [set(seqs[start + 1]) if section.paragraphs else set()        # line 0 is the heading
-             for section, start in zip(article.sections, [1, *ends])]
-    for section, raw, simple, start, end, lead in zip(article.sections, raws, simples, [1, *ends], ends, leads):
+             for section, start in zip(article.sections, [1, *ends], strict=False)]   # (one start too many)
+    for section, raw, simple, start, end, lead in zip(article.sections, raws, simples, [1, *ends], ends, leads,
+                                                      strict=False):
         unit = Unit(seqs[start:end], title=to_simplified(section.heading), extra=extra, parts=compounds.parts,
                     text=simple, lead=lead)
         section.keywords = [_shown(w, raw, simple) for w, _ in rank(unit, lex, section_k)]

@@ -35,8 +35,9 @@ DIGITS = re.compile(r"^\d{1,5}$")
 # a designation: Chinese characters then a number (歼20, 运-20, 东风41, 麒麟9000), not followed by more digits
 DESIGNATION = re.compile(r"([\u4e00-\u9fff])(-?\d{1,4})(?![\d.０-９])")
 # characters that introduce a quantity, so a number after them is no name (是20, 约200, 涨15, 第3)
-BEFORE_NUMBER = frozenset("是有为达超约近逾用花涨跌降升增减排占第前后共仅只才至到比和与及或等在于了的过个每各再又还也都就剩满差余"
-                          "一二三四五六七八九十百千万两几半这那哪某")
+BEFORE_NUMBER = frozenset(
+    "是有为达超约近逾用花涨跌降升增减排占第前后共仅只才至到比和与及或等在于了的过个每各再又还也都就剩满差余"
+    "一二三四五六七八九十百千万两几半这那哪某")
 WORD = re.compile(r"^[A-Za-z][A-Za-z0-9+#.]*$")
 NUMBERED = re.compile(r"^\d[A-Za-z0-9.]*$")
 # a number then letters: 7B, 10g, 16GB, 120Hz are measurements; 5G, 3D, 4o are names
@@ -45,7 +46,8 @@ UNITS = frozenset("""g kg mg t T ml mL l L km m cm mm nm μm GB MB KB kB TB PB G
 V mV A mA mAh Hz kHz MHz GHz s ms h hr hrs min mins sec d fps P p x X M w kcal cal Cal mph ppi dpi bit bits nit
 nits lm dB db bps Mbps Gbps Kbps mmHg pcs st nd rd th am pm AM PM px pt em rem oz lb lbs ft mi yd""".split())
 # Chinese measure and time words after a number make it a quantity (3 斤, 200 人), not a name (歼 10)
-CJK_UNITS = frozenset("""年 月 日 号 时 点 分 秒 岁 元 块 角 个 次 倍 人 位 名 家 只 条 件 台 辆 张 本 页 章 节 集 季 期 届 层 楼
+CJK_UNITS = frozenset("""
+年 月 日 号 时 点 分 秒 岁 元 块 角 个 次 倍 人 位 名 家 只 条 件 台 辆 张 本 页 章 节 集 季 期 届 层 楼
 克 斤 两 升 米 里 度 天 周 万 亿 千 百 多 余 公里 公斤 分钟 小时 毫升 厘米 毫米 平方 平米 星期""".split())
 PRODUCT_SUFFIX = frozenset("Pro Max Plus Ultra mini Mini Air SE Lite Turbo".split())
 # pronouns, numerals, measure words, prepositions, conjunctions, particles, adverbs, interjections, directions
@@ -54,7 +56,8 @@ NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 NUMERALS = frozenset("一二三四五六七八九十百千万两几半每这那哪某第")
 UNIT_AFTER = re.compile("|".join(sorted(CJK_UNITS, key=len, reverse=True)) + r"|[A-Za-z%‰％]")
 # the 250 most common surnames: a two-character name jieba cut from a longer one (李笑 | 来) starts with one
-SURNAMES = frozenset("""王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈
+SURNAMES = frozenset("""
+王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈
 姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍
 庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶
 解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞
@@ -96,7 +99,7 @@ def find_designations(text: str, lex: Lexicon) -> list[str]:
         *_, prefix = lex.tokenizer.cut(text[max(0, m.start() - 4):m.start(2)])
         if prefix not in lex.tags and len(prefix) == 2 and lex.idf.get(prefix[0], lex.median_idf) < GRAMMAR_IDF:
             prefix = prefix[1]                   # jieba's HMM glued a grammatical word on: 是 | 运
-        if (len(prefix) == 1 or len(prefix) == 2 and prefix in lex.tags) and prefix not in lex.stopwords:
+        if (len(prefix) == 1 or (len(prefix) == 2 and prefix in lex.tags)) and prefix not in lex.stopwords:
             found[prefix + m.group(2)] += 1
     return [term for term, n in found.items() if n >= MIN_REPEATS]
 
@@ -187,9 +190,9 @@ class Joiner:
             return Join(a + b, 2, MODEL_WEIGHT)                                          # B 站, G 小调
         if b == " " and c in PRODUCT_SUFFIX and any(ch.isdigit() for ch in a) and a in self.weights:
             return Join(a + b + c, 3, MODEL_WEIGHT)                                      # Mate 60 + Pro
-        if WORD.match(a) and any(ch.isupper() for ch in a) and b in (" ", "-") and NUMBERED.match(c):
-            if not is_measure(c) or DIGITS.match(c) and not self._quantity(line, i + 3):
-                return Join(a + b + c, 3, MODEL_WEIGHT)                      # iPhone 16, GPT-4o; not a 1
+        if WORD.match(a) and any(ch.isupper() for ch in a) and b in (" ", "-") and NUMBERED.match(c) \
+                and (not is_measure(c) or (DIGITS.match(c) and not self._quantity(line, i + 3))):
+            return Join(a + b + c, 3, MODEL_WEIGHT)                          # iPhone 16, GPT-4o; not a 1
         return self._collocation(a, b) if WORD.match(a) else None
 
     def _collocation(self, a: str, b: str) -> Join | None:
@@ -213,8 +216,9 @@ class Joiner:
         if len(token) < 2 or token in self.lex.tags or not self.content(token):
             return False
         lex = self.lex
-        return all(piece not in lex.stopwords and (piece not in lex.tags or self.content(piece)
-                                                   and lex.idf.get(piece, lex.median_idf) >= GRAMMAR_IDF)
+        return all(piece not in lex.stopwords
+                   and (piece not in lex.tags
+                        or (self.content(piece) and lex.idf.get(piece, lex.median_idf) >= GRAMMAR_IDF))
                    for piece in lex.tokenizer.cut(token, HMM=False))
 
     def _quantity(self, line: list[str], j: int) -> bool:

@@ -88,7 +88,8 @@ class Glossary:
         without a term that is part of a longer one ("community" beside "community canteen")."""
         terms = dedupe(eng for word in words for eng in self.segment(str(word)))
         low = [f" {t.lower()} " for t in terms]
-        return [t for t, mine in zip(terms, low) if not any(mine in other and mine != other for other in low)]
+        return [t for t, mine in zip(terms, low, strict=True)
+                if not any(mine in other and mine != other for other in low)]
 
     def jinja_filter(self, value: Any) -> Any:
         """`{{ section.heading | glossary }}` → "hot pot, Chengdu"; a list gives a list."""

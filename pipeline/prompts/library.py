@@ -213,7 +213,7 @@ class TemplateLibrary:
                 self.env.handle_exception()   # re-raises with the traceback in template lines
         except PeituError:
             raise
-        except Exception as err:  # noqa: BLE001 - whatever a template raises stops this item only
+        except Exception as err:  # whatever a template raises stops this item only
             raise self._error(err, self.path(name)) from None
         return out
 

@@ -157,7 +157,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             _widths(left, right if isinstance(right, tuple) else (right,))
         return self.binop_table[operator_](left, right)
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         for a in itertools.chain(args, kwargs.values()):
             bounded(a, "an argument")
         owner = getattr(__obj, "__self__", None)

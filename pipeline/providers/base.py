@@ -288,10 +288,10 @@ class InputOptions(Options):
     input: JsonObject = Field(default_factory=dict)          # merged into the request's input as is
 
 
-O = TypeVar("O", bound=Options)
+OptionsT = TypeVar("OptionsT", bound=Options)
 
 
-def options(model: type[O], ep: Endpoint) -> O:
+def options(model: type[OptionsT], ep: Endpoint) -> OptionsT:
     """ep.options as `model`, or a ConfigError naming providers.settings.<name>.options.<key>."""
     try:
         return model.model_validate(ep.options)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..models import ImagePlan
 from .base import (Answer, Call, Endpoint, Fault, Id, JsonObject, Malformed, Options, Provider, Reply, Text, Url,
@@ -24,7 +24,7 @@ WAN = ModelRules(multiple=16, min_side=512, max_side=1440, negative_prompt=True,
 
 
 class DashScopeOptions(Options):
-    parameters: JsonObject = {}              # merged into the request's parameters as is
+    parameters: JsonObject = Field(default_factory=dict)   # merged into the request's parameters as is
 
 
 class Queued(BaseModel):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ..models import ImagePlan
 from .base import (Answer, Call, Endpoint, Fault, JsonObject, Malformed, Options, Provider, Reply, Seconds, Url,
@@ -13,7 +14,7 @@ from .rules import ModelRules
 
 
 class HuggingFaceOptions(Options):
-    parameters: JsonObject = {}              # merged into the request's parameters as is
+    parameters: JsonObject = Field(default_factory=dict)   # merged into the request's parameters as is
     hub_url: Url = "https://huggingface.co"  # where `check` asks who the key belongs to
 
 
@@ -56,10 +57,8 @@ class HuggingFace(Provider):
     def fault(self, answer: Answer) -> Fault:
         fault = super().fault(answer)
         if answer.status == 503:
-            try:
+            with contextlib.suppress(ValidationError):
                 fault.retry_after = Loading.model_validate_json(answer.body).estimated_time
-            except ValidationError:
-                pass
         return fault
 
     def check(self, ep: Endpoint) -> Call:

@@ -19,7 +19,7 @@ Side = Annotated[int, Field(ge=64, le=4096)]
 
 
 class SiliconFlowOptions(InputOptions):
-    sizes: list[tuple[Side, Side]] = []      # [width, height] pairs the model accepts (else Kolors' or Qwen's)
+    sizes: list[tuple[Side, Side]] = Field(default_factory=list)   # [w, h] the model accepts (else Kolors' or Qwen's)
     steps: int = Field(20, ge=1, le=100)
 
 

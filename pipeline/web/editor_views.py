@@ -156,7 +156,7 @@ class EditorViews:
         own = [article.type] if lib.has(article.type) else ["default"]
         out = []
         for name in own + [n for n in lib.names() if n not in own]:
-            entry = {"name": name, "label": lib.label(name), "plans": [], "error": None}
+            entry: dict[str, Any] = {"name": name, "label": lib.label(name), "plans": [], "error": None}
             try:
                 plans = plan_images(replace(article, type=name), self.cfg, style=style)
                 entry["plans"] = [plan_dict(p, article) for p in plans]

@@ -18,8 +18,8 @@ def thumbnail(source: Path, sha256: str, cache_dir: Path, width: int = 240) -> P
     path = cache_dir / "thumbs" / f"{sha256}-{width}.jpg"
     if path.exists():
         return path
-    with Image.open(source) as im:
-        im = ImageOps.exif_transpose(im)
+    with Image.open(source) as opened:
+        im = ImageOps.exif_transpose(opened)
         im.thumbnail((width, width * 4))
         if im.mode not in ("RGB", "L"):
             im = im.convert("RGBA")

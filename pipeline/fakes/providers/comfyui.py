@@ -4,7 +4,7 @@ GET /view serves the saved image. Reads the prompt, seed and size from the workf
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
 
@@ -16,10 +16,11 @@ def _inputs(graph: dict[str, Any], class_type: str) -> list[dict[str, Any]]:
 class FakeComfyUI(FakeServer):
     name = "comfyui"
     is_async = True
-    routes = [("POST", r"/prompt", "queue", True),
-              ("GET", r"/history/(?P<id>[^/]+)", "history", False),
-              ("GET", r"/view", "view", False),
-              ("GET", r"/system_stats", "stats", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/prompt", "queue", True),
+        ("GET", r"/history/(?P<id>[^/]+)", "history", False),
+        ("GET", r"/view", "view", False),
+        ("GET", r"/system_stats", "stats", False)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     def __init__(self, *, key: str | None = None, **knobs):
@@ -40,8 +41,8 @@ class FakeComfyUI(FakeServer):
         sampler = (_inputs(graph, "KSampler") or [{}])[0]
         latent = (_inputs(graph, "EmptyLatentImage") or [{}])[0]
         self.counter += 1
-        jid, job = self.job(fault, prompt=texts[0].get("text", "") if texts else "", seed=sampler.get("seed", 0),
-                            w=latent.get("width", 512), h=latent.get("height", 512), number=self.counter)
+        jid, _job = self.job(fault, prompt=texts[0].get("text", "") if texts else "", seed=sampler.get("seed", 0),
+                             w=latent.get("width", 512), h=latent.get("height", 512), number=self.counter)
         return Response.of({"prompt_id": jid, "number": self.counter, "node_errors": {}})
 
     def history(self, req: Request, m: re.Match, fault: str | None) -> Response:

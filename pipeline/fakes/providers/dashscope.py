@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
@@ -36,8 +36,9 @@ def sync_takes(model: str, size: tuple[int, int] | None) -> bool:
 class FakeDashScope(FakeServer):
     name = "dashscope"
     is_async = True
-    routes = [("POST", r"/api/v1/services/aigc/text2image/image-synthesis", "create", True),
-              ("GET", r"/api/v1/tasks/(?P<id>[^/]+)", "task", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/api/v1/services/aigc/text2image/image-synthesis", "create", True),
+        ("GET", r"/api/v1/tasks/(?P<id>[^/]+)", "task", False)]
     faults_supported: tuple[str, ...] = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     @property
@@ -64,8 +65,8 @@ class FakeDashScope(FakeServer):
         if not task_takes(str(body.get("model", "")), size):
             return self.error(400, f"The size is not match the allowed size: {params.get('size')}")
         assert size
-        jid, job = self.job(fault, prompt=prompt, seed=params.get("seed", 0), w=size[0], h=size[1],
-                            submit=datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
+        jid, _job = self.job(fault, prompt=prompt, seed=params.get("seed", 0), w=size[0], h=size[1],
+                             submit=datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])
         return Response.of({"output": {"task_status": "PENDING", "task_id": jid}, "request_id": uuid.uuid4().hex})
 
     def task(self, req: Request, m: re.Match, fault: str | None) -> Response:
@@ -97,7 +98,8 @@ class FakeQwenImage(FakeDashScope):
 
     name = "qwen_image"
     is_async = False
-    routes = [("POST", r"/api/v1/services/aigc/multimodal-generation/generation", "generate", True)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/api/v1/services/aigc/multimodal-generation/generation", "generate", True)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
 
     def generate(self, req: Request, m: re.Match, fault: str | None) -> Response:

@@ -6,14 +6,16 @@ from __future__ import annotations
 import base64
 import re
 import time
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
 
 class FakeDeepInfra(FakeServer):
     name = "deepinfra"
-    routes = [("POST", r"/v1/openai/images/generations", "generate", True),
-              ("GET", r"/v1/me", "me", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/openai/images/generations", "generate", True),
+        ("GET", r"/v1/me", "me", False)]
     faults_supported = SYNC_FAULTS
 
     @property

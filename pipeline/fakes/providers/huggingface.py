@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, FakeServer, Request, Response
 
 
 class FakeHuggingFace(FakeServer):
     name = "huggingface"
-    routes = [("POST", r"/models/(?P<model>.+)", "generate", True),
-              ("GET", r"/api/whoami-v2", "whoami", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/models/(?P<model>.+)", "generate", True),
+        ("GET", r"/api/whoami-v2", "whoami", False)]
     faults_supported = SYNC_FAULTS
 
     def error(self, status: int, message: str) -> Response:

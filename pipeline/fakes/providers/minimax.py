@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, size_ok
 
@@ -20,7 +21,7 @@ CODES = {400: 2013, 401: 1004, 403: 1008, 404: 2013, 429: 1002, 500: 1000, 502: 
 
 class FakeMiniMax(FakeServer):
     name = "minimax"
-    routes = [("POST", r"/v1/image_generation", "generate", True)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [("POST", r"/v1/image_generation", "generate", True)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
 
     @property

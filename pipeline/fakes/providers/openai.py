@@ -9,6 +9,7 @@ import base64
 import re
 import time
 import uuid
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
@@ -26,8 +27,9 @@ def takes(model: str, size: str) -> bool:
 
 class FakeOpenAI(FakeServer):
     name = "openai"
-    routes = [("POST", r"/v1/images/generations", "generate", True),
-              ("GET", r"/v1/models", "models", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/images/generations", "generate", True),
+        ("GET", r"/v1/models", "models", False)]
     faults_supported = SYNC_FAULTS
 
     @property

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
 
@@ -16,18 +16,19 @@ VERSION = "5599ed30703defd1d160a25a63321b4dec97101d98b4674bcc56e41f62f35637"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 class FakeReplicate(FakeServer):
     name = "replicate"
     is_async = True
-    routes = [("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/predictions", "create", True),
-              ("POST", r"/v1/predictions", "create", True),
-              ("GET", r"/v1/predictions/(?P<id>[^/]+)", "get", False),
-              ("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel", "cancel", False),
-              ("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/versions/(?P<version>[^/]+)", "version", False),
-              ("GET", r"/v1/account", "account", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/predictions", "create", True),
+        ("POST", r"/v1/predictions", "create", True),
+        ("GET", r"/v1/predictions/(?P<id>[^/]+)", "get", False),
+        ("POST", r"/v1/predictions/(?P<id>[^/]+)/cancel", "cancel", False),
+        ("GET", r"/v1/models/(?P<owner>[^/]+)/(?P<model>[^/]+)/versions/(?P<version>[^/]+)", "version", False),
+        ("GET", r"/v1/account", "account", False)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     @property
@@ -50,8 +51,8 @@ class FakeReplicate(FakeServer):
         model = f"{m['owner']}/{m['model']}" if "owner" in m.groupdict() else "owner/versioned-model"
         if "owner" not in m.groupdict() and not body.get("version"):
             return self.error(422, "version is required")
-        jid, job = self.job(fault, model=model, input=body["input"], created_at=_now(),
-                            version=str(body.get("version") or VERSION))
+        _jid, job = self.job(fault, model=model, input=body["input"], created_at=_now(),
+                             version=str(body.get("version") or VERSION))
         wait = self._prefer_wait(req.headers.get("prefer", ""))
         if wait is not None:
             self._stop.wait(max(0.0, min(wait, job["ready_at"] - time.monotonic())))

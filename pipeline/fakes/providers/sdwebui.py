@@ -7,14 +7,16 @@ import base64
 import json
 import random
 import re
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, FakeServer, Request, Response
 
 
 class FakeSDWebUI(FakeServer):
     name = "sdwebui"
-    routes = [("POST", r"/sdapi/v1/txt2img", "txt2img", True),
-              ("GET", r"/sdapi/v1/sd-models", "models", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/sdapi/v1/txt2img", "txt2img", True),
+        ("GET", r"/sdapi/v1/sd-models", "models", False)]
     faults_supported = SYNC_FAULTS
 
     def __init__(self, *, key: str | None = None, **knobs):

@@ -11,7 +11,7 @@ import base64
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
@@ -44,7 +44,7 @@ def takes(model: str, size: Any) -> tuple[int, int] | None:
 
 class FakeSeedream(FakeServer):
     name = "seedream"
-    routes = [("POST", r"/api/v3/images/generations", "generate", True)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [("POST", r"/api/v3/images/generations", "generate", True)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
@@ -14,8 +15,9 @@ QWEN = ((1328, 1328), (1664, 928), (928, 1664), (1472, 1140), (1140, 1472), (158
 
 class FakeSiliconFlow(FakeServer):
     name = "siliconflow"
-    routes = [("POST", r"/v1/images/generations", "generate", True),
-              ("GET", r"/v1/user/info", "user", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/images/generations", "generate", True),
+        ("GET", r"/v1/user/info", "user", False)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
 
     @property
@@ -40,7 +42,7 @@ class FakeSiliconFlow(FakeServer):
         seed = body.get("seed", 42)
         data = self.image(body["prompt"], seed, *size, fault)
         images = [] if fault == "empty" else [{"url": self.file_url(data, fault)}]
-        return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed},
+        return Response.of({"images": images, "timings": {"inference": self.latency}, "seed": seed}, 200,
                            **{"x-siliconcloud-trace-id": uuid.uuid4().hex})
 
     def user(self, req: Request, m: re.Match, fault: str | None) -> Response:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import ClassVar
 
 from .base import JOB_FAULTS, SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response
 
 
 class FakeWizModel(FakeServer):
     name = "wizmodel"
-    routes = [("POST", r"/v1/predictions", "predict", True),
-              ("GET", r"/v1/predictions", "listing", False)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/v1/predictions", "predict", True),
+        ("GET", r"/v1/predictions", "listing", False)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS, *JOB_FAULTS)
 
     def error(self, status: int, message: str) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from typing import ClassVar
 
 from .base import SYNC_FAULTS, URL_FAULTS, FakeServer, Request, Response, parse_size, size_ok
 
@@ -25,7 +26,8 @@ def takes(model: str, size: str) -> bool:
 
 class FakeZhipu(FakeServer):
     name = "zhipu"
-    routes = [("POST", r"/api/paas/v4/images/generations", "generate", True)]
+    routes: ClassVar[list[tuple[str, str, str, bool]]] = [
+        ("POST", r"/api/paas/v4/images/generations", "generate", True)]
     faults_supported = (*SYNC_FAULTS, *URL_FAULTS)
 
     @property

@@ -52,7 +52,8 @@ def placeholder_pattern(placeholder: str) -> re.Pattern[str]:
 
 
 def has_placeholder(html: str, placeholder: str) -> bool:
-    return bool(placeholder) and bool(placeholder_pattern(placeholder).search(BeautifulSoup(html, "html.parser").get_text()))
+    return bool(placeholder) and bool(
+        placeholder_pattern(placeholder).search(BeautifulSoup(html, "html.parser").get_text()))
 
 
 def mark_placeholders(html: str, placeholder: str) -> tuple[str, list[str]]:
@@ -256,7 +257,8 @@ def author_cover(article: Article, uploader: Uploader, cfg: Config) -> Uploaded:
     data = fitted(path.read_bytes(), cfg, article.cover, max_bytes=MATERIAL_MAX_BYTES + 1, max_width=None)
     with Image.open(io.BytesIO(data)) as im:
         w, h = im.size
-    return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)), crop(w, h, centred(w, h, 1.0)))
+    return Uploaded("", uploader.cover(data, path.name)[0], crop(w, h, centred(w, h, 2.35)),
+                    crop(w, h, centred(w, h, 1.0)))
 
 
 def upload_illustration(ill: Illustration, cfg: Config, account: str | None = None) -> str:

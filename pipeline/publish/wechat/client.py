@@ -329,10 +329,10 @@ def build_client(cfg: Config, account: str | None = None, **overrides: Any) -> P
     from ...generate.ratelimit import wechat_throttle
 
     base_url = base_url_for(acct)
-    options: dict[str, Any] = dict(base_url=base_url, session=token_storage(cfg, base_url),
-                                   timeout=acct.timeout_s, token_api=acct.token_api,
-                                   names={"appid_env": acct.appid_env, "secret_env": acct.secret_env},
-                                   throttle=wechat_throttle(cfg, appid))
+    options: dict[str, Any] = {"base_url": base_url, "session": token_storage(cfg, base_url),
+                               "timeout": acct.timeout_s, "token_api": acct.token_api,
+                               "names": {"appid_env": acct.appid_env, "secret_env": acct.secret_env},
+                               "throttle": wechat_throttle(cfg, appid)}
     options.update(overrides)
     return PeituClient(appid, secret, **options)
 
