@@ -298,9 +298,18 @@ def _build(userdict: Path, stopwords: Path) -> Lexicon:
     posseg.makesure_userdict_loaded()            # the user words' tags go into posseg's own layer
     tags = posseg.word_tag_tab
     idf = jieba.analyse.default_tfidf
+    tokenizer.FREQ = _shared(tokenizer.FREQ)
+    jieba.posseg.dt.word_tag_tab = tags.maps[1] = _shared(jieba.posseg.dt.word_tag_tab)
+    idf.idf_freq = idf.idf_loader.idf_freq = _shared(idf.idf_freq)
     stop = frozenset(w.lower() for w in _lines(stopwords))
     log.debug("jieba ready: %d user words, %d stop words", len(_lines(userdict)), len(stop))
     return Lexicon(tokenizer, posseg, tags, idf.idf_freq, idf.median_idf, stop)
+
+
+def _shared(table: dict[str, Any]) -> dict[str, Any]:
+    """`table` holding interned words (and tags): jieba reads its word frequencies, tags and IDF (~1.1 million
+    keys) from three files, one string object per word per table; interned, each word is one object."""
+    return {sys.intern(k): sys.intern(v) if isinstance(v, str) else v for k, v in table.items()}
 
 
 def _pos_tokenizer(tokenizer: Any) -> Any:
