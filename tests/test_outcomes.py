@@ -104,7 +104,7 @@ def test_a_job_that_never_finishes_is_abandoned_at_the_deadline(tmp_path, server
     cfg = fake_config(tmp_path, {name: server}, cache=False, deadline_s=1.0)
     start = time.monotonic()
     [err] = generate_all(plans(1), cfg)
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 4.0         # the deadline (the job runs 600 s) and room for load
     assert isinstance(err, ProviderError) and "ran out of time" in str(err), err   # polling, or held (replicate's wait)
     assert len(server.creates()) == 1
 

@@ -181,7 +181,7 @@ def test_a_slow_answer_times_out_and_a_dripping_one_ends_by_the_deadline(cfg, ch
     started = time.monotonic()
     planning = llm_plan(use_chat(cfg, slow, timeout_s=0.5)).planning
     assert planning.planner == "rules" and "timed out" in planning.fallback and len(slow.creates()) == 1
-    assert time.monotonic() - started < 2.5                         # a sent request that timed out is not re-sent
+    assert time.monotonic() - started < 2.9          # not the 3 s answer: a request that timed out is not re-sent
     drip = chat(drip_s=0.05)
     drip.inject("drip")
     started = time.monotonic()

@@ -196,7 +196,7 @@ def test_an_answer_dripping_a_byte_at_a_time_is_cut_off(served, limit):
     err = one(cfg)
     elapsed = time.monotonic() - start
     assert isinstance(err, ProviderError), err
-    assert 1.4 < elapsed < 2.5, elapsed
+    assert 1.4 < elapsed < 4.0, elapsed          # (a drip of every byte would take minutes)
     assert ("ran out of time" if limit == "deadline" else "timed out") in str(err), str(err)
     assert "not re-sent" in str(err) and len(server.creates()) == 1
 
@@ -207,7 +207,7 @@ def test_an_image_dripping_a_byte_at_a_time_is_cut_at_the_deadline(started, name
     start = time.monotonic()
     err = one(cfg)
     assert isinstance(err, ProviderError) and "ran out of time" in str(err), err
-    assert time.monotonic() - start < 2.5
+    assert time.monotonic() - start < 4.0         # the deadline plus room for a loaded machine
 
 
 # ── answers that point elsewhere: the URL policy ────────────────────────────────────────────────────────

@@ -95,7 +95,7 @@ def test_a_dripping_answer_is_cut_at_the_shorter_limit(server, timeout_s, left_s
     start = time.monotonic()
     with pytest.raises(error) as caught:
         Transport().send(call(server), policy(server.base_url), timeout_s=timeout_s, left_s=left_s, max_bytes=10**8)
-    assert 0.95 < time.monotonic() - start < 1.5
+    assert 0.95 < time.monotonic() - start < 3.0   # the limit, and room for a loaded machine
     assert caught.value.sent is True
     assert (type(caught.value) is DeadlineExceeded) == (error is DeadlineExceeded)
 
