@@ -46,6 +46,7 @@ bench: $(STAMP) $(ART)  ## the benchmarks (each ends with a key=value line)
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/relevance.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf output .peitu .pytest_cache

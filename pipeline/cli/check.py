@@ -18,7 +18,7 @@ from . import App, pass_app
 @click.option("--newspic", is_flag=True, help="检查为图片消息 check as image posts (as front matter `type: image`)")
 @pass_app
 def check(app: App, articles: tuple[Path, ...], as_json: bool, newspic: bool) -> int:
-    """Check ARTICLE files for what WeChat would refuse or peitu would change.
+    """发布前检查 Check ARTICLE files for what WeChat would refuse or peitu would change.
 
     \b
     Errors (exit code 1): title over 32 characters, author over 16, a local image

@@ -14,7 +14,7 @@ _MARK = {"ok": "[green]✓[/]", "warn": "[yellow]![/]", "fail": "[red]✗[/]"}
 @click.option("--offline", is_flag=True, help="check keys and settings without contacting providers or WeChat")
 @pass_app
 def doctor(app: App, offline: bool) -> int:
-    """Check config, state folder, font, templates, provider keys and reachability,
+    """自检 Check config, state folder, font, templates, provider keys and reachability,
     WeChat credentials and IP whitelist, and the schedule; say what to fix.
 
     Exit code 1 when something must be fixed (✗); warnings (!) do not fail.

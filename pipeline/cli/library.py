@@ -55,7 +55,7 @@ def with_filters(fn):
 
 @click.group()
 def library() -> None:
-    """The asset library: every image peitu made, searchable in Chinese and English.
+    """图库 The asset library: every image peitu made, searchable in Chinese and English.
 
     \b
     Examples:

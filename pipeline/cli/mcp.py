@@ -18,7 +18,7 @@ from . import App, pass_app
               help="folder whose articles the tools may read, besides the project's (repeatable)")
 @pass_app
 def mcp(app: App, use_http: bool, host: str | None, port: int | None, article_dirs: tuple[Path, ...]) -> None:
-    """Serve peitu's tools to agents over MCP: check, plan, illustrate, library_search,
+    """给写作助手用 Serve peitu's tools to agents over MCP: check, plan, illustrate, library_search,
     template_preview (and upload, when serve.allow_upload is true).
 
     \b

@@ -25,7 +25,7 @@ _MARKS = {"illustrated": "[green]✓[/]", "would": "[cyan]→[/]", "failed": "[r
 @pass_app
 def nightly(app: App, accounts: tuple[str, ...], force: bool, dry_run: bool, drafts: tuple[str, ...],
             planner: str | None) -> int:
-    """Illustrate the drafts that lack a cover or hold the placeholder, and update them in place.
+    """给草稿箱配图 Illustrate the drafts that lack a cover or hold the placeholder, and update them in place.
 
     \b
     A draft article is picked when it has no cover, or when its text holds the

@@ -41,7 +41,7 @@ def _models(router, names: list[str]) -> Table:
 @pass_app
 @click.pass_context
 def providers(ctx: click.Context, app: App) -> int:
-    """List image providers: configured or not, key present, limits, quota, and what each
+    """生图服务 List image providers: configured or not, key present, limits, quota, and what each
     configured model takes (sizes or ratios, seed, negative prompt, watermark off).
 
     \b
@@ -97,7 +97,7 @@ def providers(ctx: click.Context, app: App) -> int:
 @click.argument("name", required=False)
 @pass_app
 def check(app: App, name: str | None) -> int:
-    """Make one cheap authenticated call (no image) to NAME, or to each hosted provider in order."""
+    """测试密钥 Make one cheap authenticated call (no image) to NAME, or to each hosted provider in order."""
     from ..errors import ConfigError
     from ..providers import HOSTED, LOCAL
 
@@ -120,7 +120,7 @@ def check(app: App, name: str | None) -> int:
 @click.option("--days", type=click.IntRange(1, 3650), default=1, show_default=True, help="days back, today included")
 @pass_app
 def usage(app: App, days: int) -> int:
-    """Calls, failures and images per provider, today's quota left, and why images failed.
+    """用量 Calls, failures and images per provider, today's quota left, and why images failed.
 
     \b
     Failure reasons: timeout, deadline, http_429 (rate-limited), http_5xx, http_4xx, auth (key or

@@ -15,7 +15,7 @@ from . import App, pass_app
 @click.option("--new-key", is_flag=True, help="print a new random client key and exit")
 @pass_app
 def relay(app: App, host: str | None, port: int | None, new_key: bool) -> None:
-    """Relay WeChat API calls for peitu clients whose own IP is not whitelisted (40164).
+    """微信接口中转 Relay WeChat API calls for peitu clients whose own IP is not whitelisted (40164).
 
     \b
     Run it on a host with a fixed IP in the account's IP whitelist, behind a TLS

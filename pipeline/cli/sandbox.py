@@ -21,7 +21,7 @@ CHAT_KEY_ENV = "PEITU_SANDBOX_CHAT_KEY"
 @click.option("--chat", is_flag=True, help="also start a fake chat model for the llm planner (planner:)")
 @pass_app
 def sandbox(app: App, port: int, empty: bool, run: bool, chat: bool) -> int:
-    """Start a fake WeChat API on 127.0.0.1 with a few drafts, until Ctrl-C.
+    """模拟公众号 Start a fake WeChat API on 127.0.0.1 with a few drafts, until Ctrl-C.
 
     \b
     It speaks the real protocol (token, material, uploadimg, draft box) with WeChat's

@@ -15,7 +15,7 @@ from . import App, pass_app
 @click.option("--once", is_flag=True, help="run the nightly job now for each account, then exit")
 @pass_app
 def schedule(app: App, accounts: tuple[str, ...], once: bool) -> int:
-    """Run the nightly job at each account's time (default 02:00 Asia/Shanghai) until stopped.
+    """每晚定时 Run the nightly job at each account's time (default 02:00 Asia/Shanghai) until stopped.
 
     \b
     Times come from config (schedule:, or wechat.accounts.NAME.schedule). Jobs are kept

@@ -25,7 +25,7 @@ MIN_TOKEN = 16
 @pass_app
 def serve(app: App, host: str | None, port: int | None, article_dirs: tuple[Path, ...], open_browser: bool,
           api_only: bool) -> None:
-    """Serve the editors' page and the HTTP API (/api/v1, schema at /openapi.json).
+    """编辑页面和接口 Serve the editors' page and the HTTP API (/api/v1, schema at /openapi.json).
 
     \b
     The page: browse and search the image library, see the prompts each template

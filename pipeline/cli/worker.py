@@ -17,7 +17,7 @@ from . import App, pass_app
               help="jobs each process runs at once (one draft per job)")
 @pass_app
 def worker(app: App, processes: int, threads: int) -> int:
-    """Run the nightly jobs from the broker until stopped (SIGTERM: running jobs finish first).
+    """任务队列的工作进程 Run the nightly jobs from the broker until stopped (SIGTERM: running jobs finish first).
 
     \b
     Needs broker.url_env in config.yaml naming a variable that holds redis://… (and
