@@ -646,16 +646,22 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True        # headers and body go in separate writes
 
+    def _route(self, path: str) -> tuple[FakeWeChat | None, str] | None:
+        """The account that answers `path` (None: 404) and the path it sees; None when stopped."""
+        return None if self.server_fake._server is None else (self.server_fake, path)
+
     def _serve(self, method: str) -> None:
-        if self.server_fake._server is None:          # stopped: drop kept-alive connections unanswered
+        parts = urlsplit(self.path)
+        route = self._route(parts.path)
+        if route is None:                             # stopped: drop kept-alive connections unanswered
             self.close_connection = True
             return
-        parts = urlsplit(self.path)
+        fake, path = route
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, payload, ctype = self.server_fake.handle(method, parts.path, query, body,
-                                                          self.headers.get("Content-Type", ""), self.client_address[0])
+        status, payload, ctype = (404, b"not found", "text/plain") if fake is None else fake.handle(
+            method, path, query, body, self.headers.get("Content-Type", ""), self.client_address[0])
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import re
 import threading
-from http.server import BaseHTTPRequestHandler
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from .wechat import FakeWeChat, _Server
+from .wechat import FakeWeChat, _Handler, _Server
 
 _PREFIX = re.compile(r"^/a(\d+)(/.*)$")
 
@@ -30,35 +27,14 @@ class FakeWeChatHub:
     def start(self) -> FakeWeChatHub:
         hub = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                m = _PREFIX.match(parts.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if hub._server is None or not m or int(m.group(1)) >= len(hub.fakes):
-                    status, payload, ctype = 404, b"not found", "text/plain"
-                else:
-                    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-                    status, payload, ctype = hub.fakes[int(m.group(1))].handle(
-                        method, m.group(2), query, body, self.headers.get("Content-Type", ""), self.client_address[0])
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def log_message(self, format: str, *args: Any) -> None:   # quiet: tokens are in the query
-                pass
+        class Handler(_Handler):
+            def _route(self, path: str) -> tuple[FakeWeChat | None, str] | None:
+                if hub._server is None:
+                    return None
+                m = _PREFIX.match(path)
+                if not m or int(m.group(1)) >= len(hub.fakes):
+                    return None, path
+                return hub.fakes[int(m.group(1))], m.group(2)
 
         self._server = _HubServer((self.host, 0), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-wechat-hub", daemon=True).start()
