@@ -62,9 +62,16 @@ class Limits(ABC):
     def paused(self, provider: str) -> float:
         """Seconds left of a pause on `provider` (0 when none)."""
 
-    @abstractmethod
     def wait_time(self, provider: str, limits: list[Rate]) -> float:
         """Take a slot now and return 0, or return how long to wait before asking again."""
+        paused = self.paused(provider)
+        if paused > 0:
+            return paused
+        return self._take(provider, limits) if limits else 0.0
+
+    @abstractmethod
+    def _take(self, provider: str, limits: list[Rate]) -> float:
+        """wait_time for a provider that is not paused and has limits."""
 
     def acquire(self, provider: str, limits: list[Rate], deadline: float) -> bool:
         """Block until a slot is ours (True), or False if that would pass `deadline` (clock.monotonic)."""
@@ -115,12 +122,7 @@ class RateLimiter(Limits):
             row = self._db().execute("SELECT until FROM pauses WHERE provider = ?", (provider,)).fetchone()
         return max(0.0, row[0] - self.clock.time()) if row else 0.0
 
-    def wait_time(self, provider: str, limits: list[Rate]) -> float:
-        paused = self.paused(provider)
-        if paused > 0:
-            return paused
-        if not limits:
-            return 0.0
+    def _take(self, provider: str, limits: list[Rate]) -> float:
         with self._lock:
             if provider not in self._buckets:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,14 +165,9 @@ class RedisRateLimiter(Limits):
         until = self.redis.get(f"{self.prefix}:pause:{provider}")
         return max(0.0, float(until) - self.clock.time()) if until else 0.0
 
-    def wait_time(self, provider: str, limits: list[Rate]) -> float:
+    def _take(self, provider: str, limits: list[Rate]) -> float:
         from pyrate_limiter import RedisBucket
 
-        paused = self.paused(provider)
-        if paused > 0:
-            return paused
-        if not limits:
-            return 0.0
         with self._lock:
             if provider not in self._buckets:
                 bucket = RedisBucket.init(limits, self.redis, f"{self.prefix}:rate:{provider}")
