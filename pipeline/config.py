@@ -463,26 +463,20 @@ def check_files(cfg: Config, source: str) -> None:
     def fail(key: str, problem: str, hint: str) -> None:
         raise ConfigError(f"{key}: {problem}", where=source, hint=hint)
 
-    styles = cfg.path(cfg.paths.styles)
-    named = [("style", cfg.style)] + [(f"wechat.accounts.{n}.style", a.style) for n, a in cfg.wechat.accounts.items()]
-    for key, style in named:
-        if style is None or not styles.is_dir():       # no styles folder: planning says so when it needs one
+    for what, setting, suffix in (("style", cfg.paths.styles, ".yaml"), ("theme", cfg.paths.themes, ".css")):
+        where = cfg.path(setting)
+        if not where.is_dir():                      # no such folder: planning or styling says so when it needs one
             continue
-        if Path(style).name != style or style.startswith(".") or not (styles / f"{style}.yaml").is_file():
-            have = ", ".join(sorted(p.stem for p in styles.glob("*.yaml"))) or "(none)"
-            fail(key, f"style '{style[:60]}' has no file in {styles}", f"use one of: {have}")
-    themes = cfg.path(cfg.paths.themes)
-    themed = [("theme", cfg.theme)] + [(f"wechat.accounts.{n}.theme", a.theme) for n, a in cfg.wechat.accounts.items()]
-    for key, theme in themed:
-        if theme is None or not themes.is_dir():       # no themes folder: styling says so when it needs one
-            continue
-        if Path(theme).name != theme or theme.startswith(".") or not (themes / f"{theme}.css").is_file():
-            have = ", ".join(sorted(p.stem for p in themes.glob("*.css"))) or "(none)"
-            fail(key, f"theme '{theme[:60]}' has no file in {themes}", f"use one of: {have}")
+        named = [(what, getattr(cfg, what))] + [(f"wechat.accounts.{n}.{what}", getattr(a, what))
+                                                for n, a in cfg.wechat.accounts.items()]
+        for key, name in named:
+            if name is not None and (Path(name).name != name or name.startswith(".")
+                                     or not (where / f"{name}{suffix}").is_file()):
+                have = ", ".join(sorted(p.stem for p in where.glob(f"*{suffix}"))) or "(none)"
+                fail(key, f"{what} '{name[:60]}' has no file in {where}", f"use one of: {have}")
     kinds: dict[str, Literal["file", "dir"]] = {
-        "templates": "dir", "styles": "dir", "themes": "dir", "glossary": "file", "userdict": "file",
-        "stopwords": "file",
-        "planner": "dir"}
+        "templates": "dir", "styles": "dir", "themes": "dir", "planner": "dir", "glossary": "file",
+        "userdict": "file", "stopwords": "file"}
     for name, kind in kinds.items():              # a missing one is reported where it is needed
         path = cfg.path(getattr(cfg.paths, name))
         if _exists(path) and not _is(path, kind):
