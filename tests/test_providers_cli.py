@@ -81,3 +81,16 @@ def test_check_of_an_unknown_provider_is_a_config_error(world):
     path, _ = world
     result = peitu(path, "providers", "check", "midjourney")
     assert "not a hosted provider" in str(result.exception)
+
+
+def test_offline_only_shows_the_local_provider_and_no_empty_models_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"paths": {"state": str(tmp_path / "state.db")}}), encoding="utf-8")
+    result = peitu(path, "providers")
+    assert result.exit_code == 0, result.output
+    assert "Fluent Emoji" in result.output and "what each takes" not in result.output
+    with_openai = tmp_path / "hosted.yaml"
+    with_openai.write_text(yaml.safe_dump({"paths": {"state": str(tmp_path / "state.db")},
+                                           "providers": {"order": ["openai", "local"]}}), encoding="utf-8")
+    assert "what each takes" in peitu(with_openai, "providers").output

@@ -81,7 +81,9 @@ def providers(ctx: click.Context, app: App) -> int:
                       "ready" if why is None else why.split(":")[0])
     console = Console()
     console.print(table)
-    console.print(_models(router, [n for n in shown if n != LOCAL]))
+    hosted = [n for n in shown if n != LOCAL]
+    if hosted:                                     # what each configured model takes
+        console.print(_models(router, hosted))
     from ..providers.local.looks import offline_note
 
     if LOCAL in shown and offline_note(app.config.style):
