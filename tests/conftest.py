@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from pipeline.config import Config, load_config
+from pipeline.fakes.server import QuietServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ class CannedServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
     @property

@@ -20,7 +20,6 @@ import io
 import json
 import re
 import secrets
-import sys
 import threading
 import time
 from collections import Counter
@@ -28,11 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
+
+from .server import QuietServer
 
 SANDBOX_APPID = "wx5a9c0d1e2f3a4b6c"
 SANDBOX_SECRET = "5f2b7c9e1d3a4b6c8e0f1a2b3c4d5e6f"
@@ -141,7 +142,7 @@ class FakeWeChat:
         self.used: Counter[str] = Counter()           # calls counted against today's quota
         self.faults: dict[str, list[Fault]] = {}
         self.dropped_images: list[str] = []           # <img src> WeChat would strip (not from uploadimg)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: QuietServer | None = None
         self._clock = 0
 
     # ---- control ------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ class FakeWeChat:
         class Handler(_Handler):
             server_fake = fake
 
-        self._server = _Server((self.host, self.port), Handler)
+        self._server = QuietServer((self.host, self.port), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-wechat", daemon=True).start()
         return self
 
@@ -630,15 +631,6 @@ ROUTES: dict[str, tuple[str, Callable[..., Any]]] = {
 }
 
 _FORMAT_OF_EXT = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "bmp": "bmp"}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that went away (killed, timed out) is part of the game; anything else is printed."""
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 import threading
 
-from .wechat import FakeWeChat, _Handler, _Server
+from .server import QuietServer
+from .wechat import FakeWeChat, _Handler
 
 _PREFIX = re.compile(r"^/a(\d+)(/.*)$")
 
 
-class _HubServer(_Server):
+class _HubServer(QuietServer):
     request_queue_size = 256          # every worker thread of every account connects here (the default is 5)
 
 

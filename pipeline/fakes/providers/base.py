@@ -38,6 +38,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, ImageDraw
 
+from ..server import QuietServer
+
 STATUS_FAULTS = ("400", "401", "403", "404", "429", "500", "502", "503")
 SYNC_FAULTS = (*STATUS_FAULTS, "timeout", "malformed", "oddshape", "empty", "truncated", "notimage", "huge",
                "drip", "cutjpeg")
@@ -211,8 +213,7 @@ class FakeServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = QuietServer(("127.0.0.1", 0), Handler)
         if self.tls:
             assert self.ca_file
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -461,8 +462,7 @@ class Relay:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-relay", daemon=True).start()
         return self
 
