@@ -830,3 +830,30 @@ class Client:
     def post(self, path: str, body: dict, *, token: str | None = None, **kw) -> requests.Response:
         headers = {"X-Peitu-Token": self.token if token is None else token, **kw.pop("headers", {})}
         return requests.post(self.base + path, json=body, headers=headers, timeout=60, **kw)
+
+
+# ---- `peitu sandbox` as a user starts it (the sandbox and plan CLI tests) --------------------------------------
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """sandbox(*args) → (environment without WECHAT_*/PEITU_* variables, the banner it printed up to "Ctrl-C"):
+    `peitu sandbox ARGS` started in tmp_path; stopped with SIGTERM afterwards, and it must exit 0."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT", "PEITU_"))}
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str) -> tuple[dict[str, str], str]:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "sandbox", *args], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started.append(proc)
+        printed = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            printed.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        return env, "".join(printed)
+
+    yield start
+    for proc in started:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
