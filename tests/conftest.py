@@ -857,3 +857,13 @@ def sandbox(tmp_path):
     for proc in started:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
+
+
+# ---- image plans for the router's tests ------------------------------------------------------------------------
+
+def inline_plans(n: int, **kw) -> list[ImagePlan]:
+    """`n` different inline image plans (keys inline-0…, a prompt and seed each); `kw` overrides any field."""
+    base = {"role": "inline", "negative_prompt": "text", "style": "flat", "width": 1024, "height": 576,
+            "template": "tech", "template_version": "v1"}
+    return [ImagePlan(**(base | {"key": f"inline-{i}", "prompt": f"harbour at dawn, view {i}", "seed": i} | kw))
+            for i in range(n)]

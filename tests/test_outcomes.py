@@ -15,19 +15,12 @@ from pipeline.config import load_config
 from pipeline.errors import ProviderError
 from pipeline.fakes.providers import FAKES, fake, fake_config, keys_for, settings_for
 from pipeline.generate import generate_all
-from pipeline.models import Attempt, GeneratedImage, ImagePlan
+from pipeline.models import Attempt, GeneratedImage
 
-from .conftest import REPO, write_config
+from .conftest import REPO, inline_plans, write_config
 
 KEY = "sk-outcomes-test-0123456789"
 ASYNC = [n for n in FAKES if fake(n).is_async]
-
-
-def plans(n: int, **kw) -> list[ImagePlan]:
-    base = dict(role="inline", negative_prompt="text", style="flat", width=1024, height=576,
-                template="tech", template_version="v1")
-    return [ImagePlan(**(base | {"key": f"inline-{i}", "prompt": f"tea house at dusk, view {i}", "seed": i} | kw))
-            for i in range(n)]
 
 
 @pytest.fixture
@@ -71,7 +64,7 @@ def test_local_filling_in_for_failing_providers_says_so(tmp_path, servers, caplo
     a.inject("500", "500")
     b.inject("jobfail", "jobfail")
     with caplog.at_level(logging.WARNING, logger="pipeline.generate.router"):
-        out = generate_all(plans(2), cfg)
+        out = generate_all(inline_plans(2), cfg)
     assert [o.provider for o in out] == ["local", "local"] and all(o.fallback for o in out)
     assert [(x.provider, x.outcome, x.category) for x in out[0].attempts] == [
         ("siliconflow", "failed", "http_5xx"), ("dashscope", "failed", "job_failed"), ("local", "ok", "")]
@@ -88,7 +81,7 @@ def test_failures_are_counted_by_reason_and_shown_by_peitu_usage(tmp_path, serve
         "settings": {"openai": settings_for(a, timeout_s=0.5), "zhipu": settings_for(b)}})
     a.inject("400", "timeout", "400")
     b.inject("cutjpeg")
-    out = generate_all(plans(4), load_config(path))
+    out = generate_all(inline_plans(4), load_config(path))
     assert sorted(o.provider if isinstance(o, GeneratedImage) else "error" for o in out) == [
         "error", "openai", "zhipu", "zhipu"]
     result = CliRunner().invoke(cli, ["--config", str(path), "usage"], standalone_mode=False)
@@ -103,7 +96,7 @@ def test_a_job_that_never_finishes_is_abandoned_at_the_deadline(tmp_path, server
     server = servers(name, latency=600)
     cfg = fake_config(tmp_path, {name: server}, cache=False, deadline_s=1.0)
     start = time.monotonic()
-    [err] = generate_all(plans(1), cfg)
+    [err] = generate_all(inline_plans(1), cfg)
     assert time.monotonic() - start < 4.0         # the deadline (the job runs 600 s) and room for load
     assert isinstance(err, ProviderError) and "ran out of time" in str(err), err   # polling, or held (replicate's wait)
     assert len(server.creates()) == 1
@@ -140,7 +133,7 @@ def test_a_provider_peitu_cannot_ask_falls_over_and_names_its_setting(tmp_path, 
     a, b = servers("replicate"), servers("zhipu")
     cfg = fake_config(tmp_path, {"replicate": a, "zhipu": b}, cache=False,
                       settings={"replicate": {"options": {"wait": "soon"}}})
-    [out] = generate_all(plans(1), cfg)
+    [out] = generate_all(inline_plans(1), cfg)
     assert isinstance(out, GeneratedImage) and out.provider == "zhipu" and out.fallback
     assert out.attempts[0].category == "config" and "providers.settings.replicate.options.wait" in out.attempts[0].reason
     assert a.creates() == []
