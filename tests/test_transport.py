@@ -277,3 +277,13 @@ def test_a_proxy_that_refuses_is_named_without_its_password(tls_server, monkeypa
     message = str(caught.value)
     assert f"through the proxy 127.0.0.1:{proxy.port}" in message and "407" in message
     assert "hunter2" not in message and caught.value.sent is False
+
+
+def test_a_proxy_peitu_cannot_use_is_left_out_and_its_password_never_logged(tls_server, monkeypatch, caplog):
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://op:hunter2@127.0.0.1:1080")
+    transport = Transport()
+    assert transport.proxy is None
+    answer = transport.send(Call("GET", tls_server.base_url + "/models", {"Authorization": f"Bearer {KEY}"}),
+                            policy(tls_server.base_url, allow_http=False), timeout_s=5, left_s=5, max_bytes=10**6)
+    assert answer.status == 200                                  # straight to the provider
+    assert "socks5://127.0.0.1 is not used" in caplog.text and "hunter2" not in caplog.text

@@ -64,8 +64,8 @@ class Proxy:
             return None
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme != "http" or not parts.hostname:
-            log.warning("HTTPS_PROXY: only an http:// proxy (CONNECT) is supported; %s is not used",
-                        shown(url))
+            log.warning("HTTPS_PROXY: only an http:// proxy (CONNECT) is supported; %s://%s is not used",
+                        parts.scheme, parts.hostname)       # never its user or password
             return None
         headers = {}
         if parts.username:
